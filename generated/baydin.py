@@ -1,0 +1,98 @@
+"""f = log(x1) + x1*x2 - sin(x2), differentiated by x1 and x2
+
+Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class ArgumentError(TypeError, ValueError):
+    """A wrong number, type or shape of arguments."""
+
+
+MISSING = object()
+
+
+def _scalar_arg(value: Any, name: str) -> Any:
+    """Convert a real scalar to np.float64 (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return np.float64(value)
+    array = value if isinstance(value, np.ndarray) else None
+    if array is not None and array.shape == () and array.dtype.kind in "iuf":
+        return np.float64(array)
+    shape = getattr(value, "shape", None)
+    raise ArgumentError(
+        f"argument {name!r}: expected a real scalar of shape (), got {type(value).__name__}"
+        + (f" of shape {shape}" if shape is not None else "")
+    )
+
+
+def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
+    """Accept real arrays of exactly ``shape`` as float64 (ints are cast); reject the rest."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # noqa: BLE001 (arbitrary user objects may raise anything)
+        raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
+    if array.dtype.kind not in "iuf":
+        raise ArgumentError(f"argument {name!r}: expected a real float64 array of shape {shape}, got dtype {array.dtype}")
+    if array.shape != shape:
+        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _call_error(function: str, params: tuple[str, ...], given: tuple[Any, ...], extra: tuple[Any, ...],
+                unknown: dict[str, Any]) -> ArgumentError:
+    """Describe a call with missing, surplus or unknown arguments."""
+    missing = [p for p, v in zip(params, given) if v is MISSING]
+    problems = []
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if extra:
+        problems.append(f"{len(extra)} extra positional argument(s)")
+    if unknown:
+        problems.append("unknown keyword(s) " + ", ".join(sorted(unknown)))
+    return ArgumentError(f"{function}() takes {len(params)} argument(s) ({', '.join(params)}): " + "; ".join(problems))
+
+
+def baydin(x1=MISSING, x2=MISSING, *_extra, **_unknown):
+    """Value and gradient in one forward and one reverse sweep.
+
+        value = np.log(x1) + x1 * x2 - np.sin(x2)
+
+    The gradients come in wrt order, each of its variable's shape.
+
+    Returns value, (bar_x1, bar_x2).
+
+    Inputs (label -> parameter, shape):
+        x1 -> x1, ()  [wrt]
+        x2 -> x2, ()  [wrt]
+
+    Conventions:
+        maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
+        max reductions share the gradient equally among tied elements;
+        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
+        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+    """
+    if _extra or _unknown or x1 is MISSING or x2 is MISSING:
+        raise _call_error('baydin', ('x1', 'x2'), (x1, x2,), _extra, _unknown)
+    if type(x1) is float:
+        x1 = np.float64(x1)
+    elif type(x1) is not np.float64:
+        x1 = _scalar_arg(x1, 'x1')
+    if type(x2) is float:
+        x2 = np.float64(x2)
+    elif type(x2) is not np.float64:
+        x2 = _scalar_arg(x2, 'x2')
+    # forward sweep
+    value = np.log(x1) + x1 * x2 - np.sin(x2)
+    # reverse sweep
+    bar_x1 = x2 + 1.0 / x1
+    bar_x2 = x1 - np.cos(x2)
+    return value, (bar_x1, bar_x2)

@@ -1,0 +1,121 @@
+"""mean((t - (w2*relu(w1*x + b1) + b2))**2) over 70 points
+
+Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class ArgumentError(TypeError, ValueError):
+    """A wrong number, type or shape of arguments."""
+
+
+MISSING = object()
+
+
+def _scalar_arg(value: Any, name: str) -> Any:
+    """Convert a real scalar to np.float64 (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return np.float64(value)
+    array = value if isinstance(value, np.ndarray) else None
+    if array is not None and array.shape == () and array.dtype.kind in "iuf":
+        return np.float64(array)
+    shape = getattr(value, "shape", None)
+    raise ArgumentError(
+        f"argument {name!r}: expected a real scalar of shape (), got {type(value).__name__}"
+        + (f" of shape {shape}" if shape is not None else "")
+    )
+
+
+def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
+    """Accept real arrays of exactly ``shape`` as float64 (ints are cast); reject the rest."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # noqa: BLE001 (arbitrary user objects may raise anything)
+        raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
+    if array.dtype.kind not in "iuf":
+        raise ArgumentError(f"argument {name!r}: expected a real float64 array of shape {shape}, got dtype {array.dtype}")
+    if array.shape != shape:
+        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _call_error(function: str, params: tuple[str, ...], given: tuple[Any, ...], extra: tuple[Any, ...],
+                unknown: dict[str, Any]) -> ArgumentError:
+    """Describe a call with missing, surplus or unknown arguments."""
+    missing = [p for p, v in zip(params, given) if v is MISSING]
+    problems = []
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if extra:
+        problems.append(f"{len(extra)} extra positional argument(s)")
+    if unknown:
+        problems.append("unknown keyword(s) " + ", ".join(sorted(unknown)))
+    return ArgumentError(f"{function}() takes {len(params)} argument(s) ({', '.join(params)}): " + "; ".join(problems))
+
+
+def relu_regression(w1=MISSING, b1=MISSING, w2=MISSING, b2=MISSING, x=MISSING, t=MISSING, *_extra, **_unknown):
+    """Value and gradient in one forward and one reverse sweep.
+
+        value = np.mean((t - (w2 * np.maximum(w1 * x + b1, 0.0) + b2)) ** 2)
+
+    The gradients come in wrt order, each of its variable's shape.
+
+    Returns value, (bar_w1, bar_b1, bar_w2, bar_b2).
+
+    Inputs (label -> parameter, shape):
+        w1 -> w1, ()  [wrt]
+        b1 -> b1, ()  [wrt]
+        w2 -> w2, ()  [wrt]
+        b2 -> b2, ()  [wrt]
+        x -> x, (70,)  [data]
+        t -> t, (70,)  [data]
+
+    Conventions:
+        maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
+        max reductions share the gradient equally among tied elements;
+        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
+        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+    """
+    if _extra or _unknown or w1 is MISSING or b1 is MISSING or w2 is MISSING or b2 is MISSING or x is MISSING or t is MISSING:
+        raise _call_error('relu_regression', ('w1', 'b1', 'w2', 'b2', 'x', 't'), (w1, b1, w2, b2, x, t,), _extra, _unknown)
+    if type(w1) is float:
+        w1 = np.float64(w1)
+    elif type(w1) is not np.float64:
+        w1 = _scalar_arg(w1, 'w1')
+    if type(b1) is float:
+        b1 = np.float64(b1)
+    elif type(b1) is not np.float64:
+        b1 = _scalar_arg(b1, 'b1')
+    if type(w2) is float:
+        w2 = np.float64(w2)
+    elif type(w2) is not np.float64:
+        w2 = _scalar_arg(w2, 'w2')
+    if type(b2) is float:
+        b2 = np.float64(b2)
+    elif type(b2) is not np.float64:
+        b2 = _scalar_arg(b2, 'b2')
+    if type(x) is not np.ndarray or x.dtype != np.float64 or x.shape != (70,):
+        x = _array_arg(x, 'x', (70,))
+    if type(t) is not np.ndarray or t.dtype != np.float64 or t.shape != (70,):
+        t = _array_arg(t, 't', (70,))
+    # forward sweep
+    t0 = w1 * x + b1
+    t1 = np.maximum(t0, 0.0)
+    t2 = t - (w2 * t1 + b2)
+    value = np.mean(t2 ** 2)
+    # reverse sweep
+    t3 = -(0.014285714285714285 * (2.0 * t2))
+    bar_t0 = t3 * w2 * (t0 > 0.0)
+    bar_w1 = np.sum(bar_t0 * x)
+    bar_b1 = np.sum(bar_t0)
+    bar_w2 = np.sum(t3 * t1)
+    bar_b2 = np.sum(t3)
+    return value, (bar_w1, bar_b1, bar_w2, bar_b2)

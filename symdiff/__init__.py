@@ -1,0 +1,87 @@
+"""symdiff: symbolic reverse-mode differentiation that writes plain NumPy code.
+
+Build an expression from variables and NumPy-named functions, then compile it::
+
+    import symdiff as sd
+    x1, x2 = sd.var("x1"), sd.var("x2")
+    fn = sd.compile(sd.log(x1) + x1 * x2 - sd.sin(x2), wrt=[x1, x2])
+    value, (g1, g2) = fn(2.0, 5.0)
+    print(fn.source)
+"""
+
+from symdiff.api import (
+    abs,
+    add,
+    arccos,
+    arcsin,
+    arctan,
+    as_node,
+    broadcast_to,
+    concatenate,
+    cos,
+    cosh,
+    describe,
+    divide,
+    equal,
+    exp,
+    expm1,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    matmul,
+    max,
+    maximum,
+    mean,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    power,
+    relu,
+    reshape,
+    sign,
+    sin,
+    sinh,
+    split,
+    sqrt,
+    square,
+    subtract,
+    sum,
+    sum_to,
+    tan,
+    tanh,
+    transpose,
+    var,
+    where,
+)
+from symdiff.compiler import compile, evaluate
+from symdiff.errors import (
+    ArgumentError,
+    EmitError,
+    GradientError,
+    GraphError,
+    NoVJPError,
+    ShapeError,
+    SymdiffError,
+    UnsupportedError,
+)
+from symdiff.graph import Node
+from symdiff.sympy_bridge import to_sympy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "ShapeError",
+    "SymdiffError", "UnsupportedError", "abs", "add", "arccos", "arcsin", "arctan", "as_node",
+    "broadcast_to", "compile", "concatenate", "cos", "cosh", "describe", "divide", "equal", "evaluate",
+    "exp", "expm1", "greater", "greater_equal", "less", "less_equal", "log", "log1p", "logical_and",
+    "logical_not", "logical_or", "matmul", "max", "maximum", "mean", "minimum", "multiply", "negative",
+    "not_equal", "power", "relu", "reshape", "sign", "sin", "sinh", "split", "sqrt", "square",
+    "subtract", "sum", "sum_to", "tan", "tanh", "to_sympy", "transpose", "var", "where",
+]

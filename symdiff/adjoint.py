@@ -1,0 +1,80 @@
+"""Reverse mode: adjoint *nodes* for every node between an output and the ``wrt`` variables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import symdiff.api as sd
+from symdiff.errors import NoVJPError, ShapeError
+from symdiff.graph import TUPLE, Node, graph_window, toposort
+from symdiff.ops import OPS
+
+
+def adjoints(output: Node, wrt: Sequence[Node], seed: Node) -> dict[Node, Node]:
+    """Walk once in reverse topological order, accumulating each node's cotangent.
+
+    Only nodes on a path from a ``wrt`` variable to ``output`` receive adjoints: data
+    inputs and constants get none, and no zero arrays are built for them.
+    """
+    order = toposort([output])
+    active = _depends_on(order, set(wrt))
+    adjoint: dict[Node, Node] = {}
+    slots: dict[Node, list[Node | None]] = {}  # per-output cotangents of split nodes
+    if output in active:
+        adjoint[output] = seed
+    for node in reversed(order):
+        if node.dtype == TUPLE:
+            cotangent: object = slots.get(node)
+        else:
+            cotangent = adjoint.get(node)
+        if cotangent is None or not node.inputs:
+            continue
+        if node.op == "item":
+            parent = node.inputs[0]
+            parts = slots.setdefault(parent, [None] * len(parent.shape))
+            i = node.attrs[0]
+            existing = parts[i]
+            parts[i] = cotangent if existing is None else sd.add(existing, cotangent)  # type: ignore[arg-type]
+            continue
+        op = OPS[node.op]
+        if op.vjp is None:
+            raise NoVJPError(f"op '{node.op}' has no VJP rule; it appears in\n{graph_window(node)}")
+        contributions = op.vjp(cotangent, node, *node.inputs)
+        if len(contributions) != len(node.inputs):
+            raise NoVJPError(
+                f"the VJP of '{node.op}' returned {len(contributions)} entries for {len(node.inputs)} inputs"
+                f"\n{graph_window(node)}"
+            )
+        for position, (child, part) in enumerate(zip(node.inputs, contributions, strict=True)):
+            if part is None or child not in active:
+                continue
+            _accumulate(adjoint, child, _fit(part, child, node, position))
+    return adjoint
+
+
+def _accumulate(adjoint: dict[Node, Node], child: Node, part: Node) -> None:
+    existing = adjoint.get(child)
+    adjoint[child] = part if existing is None else sd.add(existing, part)
+
+
+def _fit(part: Node, child: Node, node: Node, position: int) -> Node:
+    """Reduce a broadcast cotangent to the input's shape, and check the rule got it right."""
+    try:
+        fitted = sd.sum_to(sd.as_node(part), child.shape)
+    except ShapeError:
+        fitted = None
+    if fitted is None or fitted.shape != child.shape:
+        raise NoVJPError(
+            f"the VJP of '{node.op}' gave input {position} a cotangent of shape {sd.as_node(part).shape}, "
+            f"which does not reduce to the input's shape {child.shape}\n{graph_window(node)}"
+        )
+    return fitted
+
+
+def _depends_on(order: Sequence[Node], sources: set[Node]) -> set[Node]:
+    """Nodes with a path from any of ``sources`` (``order`` is topological)."""
+    active = set()
+    for node in order:
+        if node in sources or any(child in active for child in node.inputs):
+            active.add(node)
+    return active

@@ -1,0 +1,639 @@
+"""Builders: the only way user code (and every VJP) makes nodes.
+
+Each builder turns constants into nodes, validates its arguments, applies the
+exact construction-time rewrites of DESIGN §1, and asks ``graph.make`` for the
+hash-consed node. Names follow NumPy, so ``sum``, ``max`` and ``abs`` shadow
+builtins on purpose; this module uses ``builtins.`` where it needs the originals.
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from symdiff.errors import GraphError, ShapeError, UnsupportedError
+from symdiff.graph import BOOL, FLOAT, TUPLE, Node, Shape, graph_window, make, make_const, make_var, short_text
+
+ArrayLike = Any
+
+
+# ---- constants and variables ----------------------------------------------------------------
+
+
+def var(name: str, shape: int | Sequence[int] = ()) -> Node:
+    """A new variable. Every call makes a distinct variable, even with a repeated label."""
+    if not isinstance(name, str) or not name:
+        raise GraphError(f"a variable needs a non-empty string label, got {name!r}")
+    return make_var(name, _shape_arg(shape, f"var {name!r}"))
+
+
+def as_node(value: ArrayLike, what: str = "argument") -> Node:
+    """``value`` itself if it is a node, otherwise a float64 (or boolean) constant."""
+    if isinstance(value, Node):
+        if value.dtype == TUPLE:
+            raise GraphError(f"{what}: the tuple returned by split must be unpacked before use")
+        return value
+    if isinstance(value, (list, tuple)) and builtins.any(isinstance(v, Node) for v in value):
+        raise UnsupportedError(f"{what}: a list holding nodes is not a constant; use sd.concatenate or sd.stack")
+    array = np.asarray(value)
+    if array.dtype == np.bool_:
+        return make_const(array)
+    if array.dtype.kind not in "iuf":
+        raise UnsupportedError(f"{what}: constants must be real numbers, got {array.dtype} ({type(value).__name__})")
+    return make_const(array.astype(np.float64))
+
+
+def _shape_arg(shape: int | Sequence[int], what: str) -> Shape:
+    dims = (shape,) if isinstance(shape, numbers.Integral) else shape
+    try:
+        result = tuple(int(d) for d in dims)  # type: ignore[union-attr]
+    except TypeError:
+        raise ShapeError(f"{what}: a shape must be a tuple of ints, got {shape!r}") from None
+    if builtins.any(d < 0 for d in result) or builtins.any(not isinstance(d, numbers.Integral) for d in dims):  # type: ignore[union-attr]
+        raise ShapeError(f"{what}: a shape must be a tuple of non-negative ints, got {shape!r}")
+    return result
+
+
+def _is_const(node: Node, value: float) -> bool:
+    return node.op == "const" and node.value is not None and bool(np.all(node.value == value))
+
+
+# ---- applying an op -------------------------------------------------------------------------
+
+
+FOLDABLE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "neg": np.negative}
+
+
+def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Node:
+    """Check shapes with the op's rule, fold exact constant arithmetic, and make the node."""
+    op = OPS[name]
+    try:
+        shape = op.shape([i.shape for i in inputs], attrs)
+    except ShapeError as error:
+        operands = ", ".join(short_text(i, 2) for i in inputs)
+        raise ShapeError(f"{name}({operands}): {error}") from None
+    if builtins.all(i.op == "const" for i in inputs) and inputs:
+        folded = _fold(FOLDABLE[name], inputs) if name in FOLDABLE else _fold_layout(name, inputs[0], attrs)
+        if folded is not None:
+            return folded
+    if op.shape is broadcast and builtins.any(i.op == "broadcast_to" for i in inputs):
+        return _lazy_broadcast(name, inputs, shape)
+    return make(name, inputs, attrs, shape, op.dtype)
+
+
+def _lazy_broadcast(name: str, inputs: Sequence[Node], shape: Shape) -> Node:
+    """Elementwise ops commute with broadcasting: compute on the small operands, broadcast once.
+
+    ``broadcast_to(a, S) * b`` becomes ``a * b`` when that already has shape S, and
+    ``broadcast_to(a * b, S)`` otherwise; the builder then applies its own rewrites.
+    """
+    inner = [i.inputs[0] if i.op == "broadcast_to" else i for i in inputs]
+    rebuild = REBUILD.get(name)
+    result = rebuild(*inner) if rebuild is not None else apply(name, inner)
+    return broadcast_to(result, shape)
+
+
+def _fold_layout(name: str, const: Node, attrs: tuple[Any, ...]) -> Node | None:
+    """Reshaping, transposing or indexing a constant moves no arithmetic: do it now."""
+    value = const.value
+    if value is None or name not in ("reshape", "transpose", "getitem"):
+        return None
+    if name == "reshape":
+        return make_const(value.reshape(attrs[0]))
+    if name == "transpose":
+        return make_const(value.transpose(attrs[0]))
+    return make_const(value[to_index(attrs[0])])
+
+
+def _fold(fn: Any, inputs: Sequence[Node]) -> Node | None:
+    """IEEE arithmetic is identical on every machine; fold it unless it overflows or is invalid."""
+    with np.errstate(all="raise"):
+        try:
+            result = fn(*(np.asarray(i.value, dtype=np.float64) for i in inputs))
+        except FloatingPointError:
+            return None
+    return make_const(np.asarray(result))
+
+
+def _float(node: Node) -> Node:
+    """Booleans in arithmetic count as 0/1."""
+    return tofloat(node) if node.dtype == BOOL else node
+
+
+def _unary(name: str, x: ArrayLike) -> Node:
+    return apply(name, [_float(as_node(x, f"{name} argument"))])
+
+
+def _binary(name: str, a: ArrayLike, b: ArrayLike) -> tuple[Node, Node]:
+    return as_node(a, f"{name} first argument"), as_node(b, f"{name} second argument")
+
+
+def exp(x: ArrayLike) -> Node:
+    return _unary("exp", x)
+
+
+def log(x: ArrayLike) -> Node:
+    return _unary("log", x)
+
+
+def log1p(x: ArrayLike) -> Node:
+    return _unary("log1p", x)
+
+
+def expm1(x: ArrayLike) -> Node:
+    return _unary("expm1", x)
+
+
+def sqrt(x: ArrayLike) -> Node:
+    return _unary("sqrt", x)
+
+
+def sin(x: ArrayLike) -> Node:
+    return _unary("sin", x)
+
+
+def cos(x: ArrayLike) -> Node:
+    return _unary("cos", x)
+
+
+def tan(x: ArrayLike) -> Node:
+    return _unary("tan", x)
+
+
+def arcsin(x: ArrayLike) -> Node:
+    return _unary("arcsin", x)
+
+
+def arccos(x: ArrayLike) -> Node:
+    return _unary("arccos", x)
+
+
+def arctan(x: ArrayLike) -> Node:
+    return _unary("arctan", x)
+
+
+def sinh(x: ArrayLike) -> Node:
+    return _unary("sinh", x)
+
+
+def cosh(x: ArrayLike) -> Node:
+    return _unary("cosh", x)
+
+
+def tanh(x: ArrayLike) -> Node:
+    return _unary("tanh", x)
+
+
+def abs(x: ArrayLike) -> Node:
+    return _unary("abs", x)
+
+
+def square(x: ArrayLike) -> Node:
+    return _unary("square", x)
+
+
+def relu(x: ArrayLike) -> Node:
+    """``maximum(x, 0)`` with ``relu'(0) = 0``."""
+    return _unary("relu", x)
+
+
+def sign(x: ArrayLike) -> Node:
+    return _unary("sign", x)
+
+
+def negative(x: ArrayLike) -> Node:
+    node = _float(as_node(x, "negative argument"))
+    if node.op == "neg":
+        return node.inputs[0]
+    return apply("neg", [node])
+
+
+def tofloat(x: ArrayLike) -> Node:
+    """A boolean as 0.0/1.0."""
+    node = as_node(x, "tofloat argument")
+    return node if node.dtype == FLOAT else apply("tofloat", [node])
+
+
+def _keeps_shape(result_of: Node, other: Node) -> bool:
+    """True when dropping ``other`` cannot change the broadcast result shape."""
+    return tuple(np.broadcast_shapes(result_of.shape, other.shape)) == result_of.shape
+
+
+def add(a: ArrayLike, b: ArrayLike) -> Node:
+    x, y = (_float(n) for n in _binary("add", a, b))
+    if _is_const(y, 0.0) and _keeps_shape(x, y):
+        return x
+    if _is_const(x, 0.0) and _keeps_shape(y, x):
+        return y
+    if y.op == "neg":
+        return subtract(x, y.inputs[0])
+    if x.op == "neg":
+        return subtract(y, x.inputs[0])
+    return apply("add", [x, y])
+
+
+def subtract(a: ArrayLike, b: ArrayLike) -> Node:
+    x, y = (_float(n) for n in _binary("subtract", a, b))
+    if _is_const(y, 0.0) and _keeps_shape(x, y):
+        return x
+    if _is_const(x, 0.0) and _keeps_shape(y, x):
+        return negative(y)
+    if y.op == "neg":
+        return add(x, y.inputs[0])
+    return apply("sub", [x, y])
+
+
+def multiply(a: ArrayLike, b: ArrayLike) -> Node:
+    x, y = _binary("multiply", a, b)
+    if x.dtype == BOOL and y.dtype == BOOL:
+        x = tofloat(x)
+    # NumPy multiplies float by bool as 0/1 already: no cast needed on one side.
+    for one, other in ((y, x), (x, y)):
+        if other.dtype == FLOAT and _keeps_shape(other, one):
+            if _is_const(one, 1.0):
+                return other
+            if _is_const(one, -1.0):
+                return negative(other)
+    return apply("mul", [x, y])
+
+
+def divide(a: ArrayLike, b: ArrayLike) -> Node:
+    x, y = (_float(n) for n in _binary("divide", a, b))
+    if _is_const(y, 1.0) and _keeps_shape(x, y):
+        return x
+    return apply("div", [x, y])
+
+
+def power(a: ArrayLike, b: ArrayLike) -> Node:
+    x, y = (_float(n) for n in _binary("power", a, b))
+    if _is_const(y, 1.0) and _keeps_shape(x, y):
+        return x
+    if x.op == "const" and y.op == "const" and y.value is not None and np.all(y.value == np.round(y.value)):
+        folded = _fold(np.power, [x, y])
+        if folded is not None:
+            return folded
+    return apply("power", [x, y])
+
+
+def maximum(a: ArrayLike, b: ArrayLike) -> Node:
+    """Elementwise maximum; at ties the gradient is split ½/½."""
+    return apply("maximum", [_float(n) for n in _binary("maximum", a, b)])
+
+
+def minimum(a: ArrayLike, b: ArrayLike) -> Node:
+    """Elementwise minimum; at ties the gradient is split ½/½."""
+    return apply("minimum", [_float(n) for n in _binary("minimum", a, b)])
+
+
+def matmul(a: ArrayLike, b: ArrayLike) -> Node:
+    return apply("matmul", [_float(n) for n in _binary("matmul", a, b)])
+
+
+def _compare(name: str, a: ArrayLike, b: ArrayLike) -> Node:
+    return apply(name, [_float(n) for n in _binary(name, a, b)])
+
+
+def greater(a: ArrayLike, b: ArrayLike) -> Node:
+    return _compare("greater", a, b)
+
+
+def greater_equal(a: ArrayLike, b: ArrayLike) -> Node:
+    return _compare("greater_equal", a, b)
+
+
+def less(a: ArrayLike, b: ArrayLike) -> Node:
+    return _compare("less", a, b)
+
+
+def less_equal(a: ArrayLike, b: ArrayLike) -> Node:
+    return _compare("less_equal", a, b)
+
+
+def equal(a: ArrayLike, b: ArrayLike) -> Node:
+    """Elementwise ``==`` (``node == other`` stays identity, as nodes are dict keys)."""
+    return _compare("equal", a, b)
+
+
+def not_equal(a: ArrayLike, b: ArrayLike) -> Node:
+    return _compare("not_equal", a, b)
+
+
+def _condition(x: ArrayLike, what: str) -> Node:
+    node = as_node(x, what)
+    return node if node.dtype == BOOL else not_equal(node, 0.0)
+
+
+def logical_and(a: ArrayLike, b: ArrayLike) -> Node:
+    return apply("logical_and", [_condition(a, "logical_and"), _condition(b, "logical_and")])
+
+
+def logical_or(a: ArrayLike, b: ArrayLike) -> Node:
+    return apply("logical_or", [_condition(a, "logical_or"), _condition(b, "logical_or")])
+
+
+def logical_not(a: ArrayLike) -> Node:
+    return apply("logical_not", [_condition(a, "logical_not")])
+
+
+def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Node:
+    """``a`` where ``condition`` holds, else ``b``. The untaken branch leaks no NaN into gradients."""
+    cond = _condition(condition, "where condition")
+    x, y = (_float(n) for n in _binary("where", a, b))
+    return apply("where", [cond, x, y])
+
+
+# ---- reductions and shape ops ---------------------------------------------------------------
+
+
+def _axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    items = (axis,) if isinstance(axis, numbers.Integral) else axis
+    try:
+        raw = [int(a) for a in items]
+    except TypeError:
+        raise ShapeError(f"{what}: axis must be an int or a tuple of ints, got {axis!r}") from None
+    normal = []
+    for a in raw:
+        if not -ndim <= a < ndim:
+            raise ShapeError(f"{what}: axis {a} is out of range for {ndim} dimensions")
+        normal.append(a % ndim)
+    if len(set(normal)) != len(normal):
+        raise ShapeError(f"{what}: repeated axis in {axis!r}")
+    return tuple(sorted(normal))
+
+
+def _reduce(name: str, x: ArrayLike, axis: Any, keepdims: bool) -> Node:
+    node = _float(as_node(x, f"{name} argument"))
+    axes = _axes(axis, node.ndim, name)
+    if not axes and not keepdims:
+        return node  # reducing over no axes is the identity, as in NumPy
+    if name == "max" and builtins.any(node.shape[a] == 0 for a in axes):
+        raise ShapeError(f"max over an empty axis of shape {node.shape}")
+    return apply(name, [node], (axes, bool(keepdims)))
+
+
+def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
+    return _reduce("sum", x, axis, keepdims)
+
+
+def mean(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
+    return _reduce("mean", x, axis, keepdims)
+
+
+def max(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
+    """Maximum over axes; tied elements share the gradient equally."""
+    return _reduce("max", x, axis, keepdims)
+
+
+def reshape(x: ArrayLike, shape: int | Sequence[int]) -> Node:
+    node = as_node(x, "reshape argument")
+    dims = list((shape,) if isinstance(shape, numbers.Integral) else shape)
+    if dims.count(-1) > 1:
+        raise ShapeError(f"reshape {node.shape} -> {tuple(dims)}: only one -1 is allowed")
+    if -1 in dims:
+        known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+        if known == 0 or node.size % known:
+            raise ShapeError(f"reshape: cannot reshape {node.shape} (size {node.size}) into {tuple(shape)}")  # type: ignore[arg-type]
+        dims[dims.index(-1)] = node.size // known
+    target = _shape_arg(tuple(dims), "reshape")
+    if int(np.prod(target, dtype=np.int64)) != node.size:
+        raise ShapeError(f"reshape: cannot reshape {node.shape} (size {node.size}) into {target}")
+    if target == node.shape:
+        return node
+    if node.op == "broadcast_to" and node.inputs[0].shape == ():
+        return broadcast_to(node.inputs[0], target)  # a broadcast scalar has any layout
+    if node.op in ("sum", "mean", "max") and not node.attrs[1]:
+        axes = node.attrs[0]
+        source = node.inputs[0].shape
+        if target == tuple(1 if i in axes else d for i, d in enumerate(source)):
+            return apply(node.op, node.inputs, (axes, True))  # the same reduction, keeping its axes
+    if node.op == "reshape":
+        node = node.inputs[0]
+        if target == node.shape:
+            return node
+    return apply("reshape", [node], (target,))
+
+
+def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Node:
+    node = as_node(x, "transpose argument")
+    order = tuple(reversed(range(node.ndim))) if axes is None else tuple(int(a) % builtins.max(node.ndim, 1) for a in axes)
+    if sorted(order) != list(range(node.ndim)):
+        raise ShapeError(f"transpose: axes {tuple(axes or ())} are not a permutation of {node.ndim} dimensions")
+    if order == tuple(range(node.ndim)):
+        return node
+    return apply("transpose", [node], (order,))
+
+
+def broadcast_to(x: ArrayLike, shape: int | Sequence[int]) -> Node:
+    node = as_node(x, "broadcast_to argument")
+    target = _shape_arg(shape, "broadcast_to")
+    try:
+        fits = tuple(np.broadcast_shapes(node.shape, target)) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"broadcast_to: cannot broadcast {node.shape} to {target}")
+    if target == node.shape:
+        return node
+    if node.op == "broadcast_to":
+        node = node.inputs[0]
+    return apply("broadcast_to", [node], (target,))
+
+
+def sum_to(x: Node, shape: Shape) -> Node:
+    """Undo broadcasting: sum ``x`` down to ``shape``. The one place adjoints are reduced."""
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    stretched = [lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1]
+    if lead < 0 or builtins.any(d not in (1, x.shape[lead + i]) for i, d in enumerate(shape)):
+        raise ShapeError(f"sum_to: {x.shape} is not a broadcast of {shape}")
+    return reshape(sum(x, axis=(*range(lead), *stretched)), shape)
+
+
+def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Node:
+    nodes = [_float(as_node(a, f"concatenate argument {i}")) for i, a in enumerate(arrays)]
+    if not nodes:
+        raise ShapeError("concatenate needs at least one array")
+    ndim = nodes[0].ndim
+    if ndim == 0 or builtins.any(n.ndim != ndim for n in nodes):
+        raise ShapeError(f"concatenate: arrays need the same number (>= 1) of dimensions, got {[n.shape for n in nodes]}")
+    (ax,) = _axes(axis, ndim, "concatenate")
+    for n in nodes:
+        if n.shape[:ax] + n.shape[ax + 1 :] != nodes[0].shape[:ax] + nodes[0].shape[ax + 1 :]:
+            raise ShapeError(f"concatenate along axis {ax}: shapes {[m.shape for m in nodes]} differ off that axis")
+    if len(nodes) == 1:
+        return nodes[0]
+    return apply("concatenate", nodes, (ax,))
+
+
+def split(x: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Node, ...]:
+    """Split along ``axis`` as ``numpy.split`` does; returns a tuple of nodes (one multi-output op)."""
+    node = _float(as_node(x, "split argument"))
+    if node.ndim == 0:
+        raise ShapeError("split needs an array of at least one dimension")
+    (ax,) = _axes(axis, node.ndim, "split")
+    length = node.shape[ax]
+    if isinstance(indices_or_sections, numbers.Integral):
+        sections = int(indices_or_sections)
+        if sections <= 0 or length % sections:
+            raise ShapeError(f"split: {sections} sections do not divide axis {ax} of length {length} equally")
+        cuts = tuple(length // sections * i for i in range(1, sections))
+    else:
+        cuts = tuple(builtins.min(builtins.max(int(c) % (length + 1) if int(c) < 0 else int(c), 0), length)
+                     for c in indices_or_sections)
+        if list(cuts) != sorted(cuts):
+            raise ShapeError(f"split: indices {tuple(indices_or_sections)} must be ascending")
+    whole = apply("split", [node], (cuts, ax))
+    return tuple(make("item", [whole], (i,), shape, FLOAT) for i, shape in enumerate(whole.shape))
+
+
+def zeros(shape: int | Sequence[int]) -> Node:
+    """A fresh array of zeros (used for inputs a gradient does not reach)."""
+    return apply("zeros", [], (_shape_arg(shape, "zeros"),))
+
+
+# ---- indexing --------------------------------------------------------------------------------
+
+
+def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
+    items = list(index) if isinstance(index, tuple) else [index]
+    if items.count(Ellipsis) > 1:
+        raise UnsupportedError("an index may hold only one Ellipsis")
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items[at : at + 1] = [slice(None)] * (len(shape) - (len(items) - 1))
+    if len(items) > len(shape):
+        raise ShapeError(f"too many indices ({len(items)}) for shape {shape}")
+    attrs: list[Any] = []
+    for dim, item in zip(shape, items):
+        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (numbers.Integral, slice)):
+            raise UnsupportedError(f"index {item!r}: only ints, slices and ... are supported (no arrays or None)")
+        if isinstance(item, slice):
+            start, stop, step = item.indices(dim)
+            forward = step > 0
+            attrs.append((
+                None if start == (0 if forward else dim - 1) else start,
+                None if stop == (dim if forward else -1) else stop,
+                None if step == 1 else step,
+            ))
+        else:
+            if not -dim <= int(item) < dim:
+                raise ShapeError(f"index {int(item)} is out of range for axis of length {dim} in shape {shape}")
+            attrs.append(int(item) % dim)
+    while attrs and attrs[-1] == (None, None, None):
+        attrs.pop()
+    return tuple(attrs)
+
+
+def getitem(x: ArrayLike, index: Any) -> Node:
+    node = as_node(x, "indexed value")
+    return take(node, _index_attrs(node.shape, index))
+
+
+def take(node: Node, index: tuple[Any, ...]) -> Node:
+    """Basic indexing with canonical index attrs (ints and (start, stop, step) triples)."""
+    if not index:
+        return node
+    return apply("getitem", [node], (index,))
+
+
+def scatter(g: Node, shape: Shape, index: tuple[Any, ...]) -> Node:
+    """Zeros of ``shape`` with ``g`` written at ``index``: the adjoint of indexing."""
+    return apply("scatter", [g], (shape, index))
+
+
+def iterate(x: Node) -> Iterator[Node]:
+    for i in builtins.range(length(x)):
+        yield take(x, (i,))
+
+
+def length(x: Node) -> int:
+    if x.ndim == 0:
+        raise GraphError(f"len() of a scalar node: {short_text(x)}")
+    return int(x.shape[0])
+
+
+# ---- errors for conversions NumPy would otherwise do silently --------------------------------------
+
+
+def truth_value_error(x: Node) -> GraphError:
+    return GraphError(
+        f"a node has no truth value ({short_text(x)}); `if`/`and`/`or` on nodes cannot be traced. "
+        "Use sd.where(cond, a, b) to choose between values."
+    )
+
+
+def array_conversion_error(x: Node) -> UnsupportedError:
+    return UnsupportedError(
+        f"a node cannot become a NumPy array ({short_text(x)}); build symdiff graphs with sd.concatenate, "
+        "or compute values with sd.evaluate / sd.compile"
+    )
+
+
+# ---- NumPy dispatch --------------------------------------------------------------------------------
+
+
+UFUNCS = {
+    "add": add, "subtract": subtract, "multiply": multiply, "divide": divide, "true_divide": divide,
+    "power": power, "negative": negative, "positive": lambda x: as_node(x), "exp": exp, "log": log,
+    "log1p": log1p, "expm1": expm1, "sqrt": sqrt, "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin,
+    "arccos": arccos, "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "absolute": abs,
+    "fabs": abs, "square": square, "maximum": maximum, "minimum": minimum, "matmul": matmul,
+    "greater": greater, "greater_equal": greater_equal, "less": less, "less_equal": less_equal,
+    "equal": equal, "not_equal": not_equal, "logical_and": logical_and, "logical_or": logical_or,
+    "logical_not": logical_not, "sign": sign,
+}
+
+
+def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
+    builder = UFUNCS.get(ufunc.__name__)
+    if builder is None or method != "__call__" or kwargs:
+        detail = f".{method}" if method != "__call__" else ""
+        extra = f" with {sorted(kwargs)}" if kwargs else ""
+        raise UnsupportedError(f"numpy.{ufunc.__name__}{detail}{extra} is not supported on symdiff nodes")
+    return builder(*inputs)
+
+
+def _dot(a: ArrayLike, b: ArrayLike) -> Node:
+    x, y = as_node(a, "dot"), as_node(b, "dot")
+    if x.ndim == 0 or y.ndim == 0:
+        return multiply(x, y)
+    if x.ndim > 2 or y.ndim > 2:
+        raise UnsupportedError("numpy.dot on arrays of more than 2 dimensions; use sd.matmul")
+    return matmul(x, y)
+
+
+FUNCTIONS: dict[str, Any] = {
+    "sum": sum, "mean": mean, "max": max, "amax": max, "reshape": reshape, "transpose": transpose,
+    "broadcast_to": broadcast_to, "concatenate": concatenate, "split": split, "where": where, "dot": _dot,
+    "shape": lambda x: x.shape, "ndim": lambda x: x.ndim, "size": lambda x: x.size,
+}
+_NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape"}
+
+
+def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    builder = FUNCTIONS.get(func.__name__)
+    unknown = set(kwargs) - _NUMPY_KEYWORDS
+    if builder is None or unknown:
+        extra = f" with {sorted(unknown)}" if unknown else ""
+        raise UnsupportedError(f"numpy.{func.__name__}{extra} is not supported on symdiff nodes")
+    if "newshape" in kwargs:
+        kwargs = {**kwargs, "shape": kwargs.pop("newshape")}
+    return builder(*args, **kwargs)
+
+
+REBUILD: dict[str, Any] = {"add": add, "sub": subtract, "mul": multiply, "div": divide, "power": power}
+
+
+def describe(node: Node) -> str:
+    """A bounded SSA window of the graph around ``node`` (for error messages and debugging)."""
+    return graph_window(node)
+
+
+from symdiff.ops import OPS, broadcast, to_index  # noqa: E402  (ops' VJPs call back into these builders)

@@ -1,0 +1,140 @@
+"""``compile``: the pipeline stages called in order, and the in-memory loader."""
+
+from __future__ import annotations
+
+import builtins
+import itertools
+import linecache
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from symdiff import runtime
+from symdiff.adjoint import adjoints
+from symdiff.api import as_node, zeros
+from symdiff.emit import FunctionSpec, Program, emit_function, sketch
+from symdiff.errors import GraphError, ShapeError
+from symdiff.graph import Node, free_variables, short_text, toposort
+from symdiff.guard import guard_where
+
+_files = itertools.count()
+
+
+def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
+            name: str = "value_and_grad") -> Callable[..., Any]:
+    """Compile a scalar expression into one NumPy function returning ``(value, grads)``.
+
+    ``wrt`` lists the variables to differentiate by; ``inputs`` (default: ``wrt``) sets the
+    generated function's parameters, so data can be passed without being differentiated.
+    The result has ``.source``; ``grads`` is a tuple in ``wrt`` order.
+    """
+    return load(compile_program(expr, wrt, inputs, name=name))
+
+
+def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
+                    name: str = "value_and_grad") -> Program:
+    """The generated program for ``compile``, before it is loaded."""
+    root = as_node(expr, "expr")
+    if root.shape != ():
+        raise ShapeError(
+            f"compile needs a scalar expression, got shape {root.shape} ({short_text(root)}); "
+            "reduce it with sd.sum(...) or sd.mean(...)"
+        )
+    wrt_list = _variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
+    input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
+    _check_covered(root, wrt_list, input_list)
+    (guarded,) = guard_where([root])
+    adjoint = adjoints(guarded, wrt_list, as_node(1.0))
+    grads = [_gradient(adjoint, w) for w in wrt_list]
+    forward = frozenset(toposort([guarded]))
+    adjoint_of: dict[Node, Node] = {}
+    for node, cotangent in adjoint.items():
+        if cotangent not in forward:
+            adjoint_of.setdefault(cotangent, node)
+    in_wrt = set(wrt_list)
+    spec = FunctionSpec(
+        name=name,
+        inputs=input_list,
+        outputs=[guarded, *grads],
+        layout=lambda texts: f"{texts[0]}, ({', '.join(texts[1:])}{',' if len(texts) == 2 else ''})",
+        output_names=["value", *wrt_list],
+        summary="Value and gradient in one forward and one reverse sweep.\n\n"
+        + "\n".join("        " + line for line in sketch(guarded, input_list))
+        + "\n\n    The gradients come in wrt order, each of its variable's shape.",
+        describe_inputs=lambda node: "  [wrt]" if node in in_wrt else "  [data]",
+        adjoint_of=adjoint_of,
+        forward=forward,
+    )
+    return emit_function(spec)
+
+
+def _gradient(adjoint: dict[Node, Node], variable: Node) -> Node:
+    """The adjoint of ``variable``, or zeros of its shape when the expression ignores it."""
+    found = adjoint.get(variable)
+    if found is not None:
+        return found
+    return zeros(variable.shape) if variable.shape else as_node(0.0)
+
+
+def _variables(items: Any, what: str) -> list[Node]:
+    try:
+        listed = list(items)
+    except TypeError:
+        raise GraphError(f"{what} must be a list of variables, got {type(items).__name__}") from None
+    seen: set[Node] = set()
+    for position, item in enumerate(listed):
+        if not isinstance(item, Node) or item.op != "var":
+            shown = short_text(item) if isinstance(item, Node) else repr(item)
+            raise GraphError(f"{what}[{position}] must be a variable made by sd.var, got {shown}")
+        if item in seen:
+            raise GraphError(f"{what}[{position}]: variable {item.label!r} is listed twice")
+        seen.add(item)
+    return listed
+
+
+def _check_covered(root: Node, wrt: list[Node], inputs: list[Node]) -> None:
+    given = set(inputs)
+    outside = [w.label for w in wrt if w not in given]
+    if outside:
+        raise GraphError(f"wrt variables {outside} are not in inputs; every wrt variable must be an input")
+    missing = [v.label for v in free_variables([root]) if v not in given]
+    if missing:
+        raise GraphError(f"the expression depends on variables {missing} that are not in inputs")
+
+
+def load(program: Program) -> Callable[..., Any]:
+    """Execute generated source under a unique filename registered with ``linecache``."""
+    filename = f"<symdiff:{program.name}:{next(_files)}>"
+    namespace: dict[str, Any] = {
+        "np": np, "math": math, "MISSING": runtime.MISSING,
+        **{fn.__name__: fn for fn in runtime.HELPERS}, **program.constants,
+    }
+    code = builtins.compile(program.source, filename, "exec")
+    linecache.cache[filename] = (len(program.source), None, program.source.splitlines(True), filename)
+    exec(code, namespace)
+    function = namespace[program.name]
+    function.source = program.source
+    function.__source__ = program.source
+    return function  # type: ignore[no-any-return]
+
+
+def evaluate(expr: Any, values: dict[Node, Any]) -> Any:
+    """The value of ``expr`` at ``values`` ({variable: value}), without gradients."""
+    root = as_node(expr, "expr")
+    variables = free_variables([root])
+    missing = [v.label for v in variables if v not in values]
+    if missing:
+        raise GraphError(f"evaluate: no value given for variables {missing}")
+    return value_function(root, variables)(*(values[v] for v in variables))
+
+
+def value_function(expr: Any, inputs: Sequence[Node]) -> Callable[..., Any]:
+    """A compiled function computing ``expr`` alone, with ``inputs`` as parameters."""
+    (root,) = guard_where([as_node(expr, "expr")])
+    spec = FunctionSpec(
+        name="value_only", inputs=list(inputs), outputs=[root], layout=lambda texts: texts[0],
+        output_names=["value"], summary="Value only.", describe_inputs=lambda node: "",
+    )
+    return load(emit_function(spec))

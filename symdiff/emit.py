@@ -1,0 +1,361 @@
+"""The one emitter that owns all generated text: schedule -> flat SSA Python source.
+
+Nodes are printed in topological order, each from its inputs' already-printed
+text, so printing never recurses. A node used more than once, an output, or an
+expression that grew too deep or too long gets a statement and a name; every
+other node is inlined into its single user. The depth cap keeps Python's own
+parser far from its recursion limit.
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import keyword
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from symdiff import runtime
+from symdiff.errors import EmitError
+from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
+from symdiff.ops import ATOM, OPS
+
+INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
+INLINE_CHARS = 88  # longer expressions get their own statement
+SMALL_ARRAY = 32  # array constants up to this size are printed as literals
+UNARY = 15
+
+GENERATED = re.compile(r"t\d+|C\d+|bar_.*|value|np|math|MISSING|float64")
+RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "MISSING"}
+
+CONVENTIONS = (
+    "maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;\n"
+    "max reductions share the gradient equally among tied elements;\n"
+    "where-branches are guarded: the untaken branch adds no NaN and no warning;\n"
+    "scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).\n"
+    "Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers."
+)
+
+
+class Namer:
+    """Hands out unique identifiers; generated names never shadow each other or the inputs."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set(RESERVED)
+        self.temps = 0
+
+    def claim(self, base: str, always_suffix: bool = False) -> str:
+        name, k = (f"{base}_1", 2) if always_suffix else (base, 1)
+        while name in self.used:
+            name, k = f"{base}_{k}", k + 1
+        self.used.add(name)
+        return name
+
+    def temp(self) -> str:
+        while f"t{self.temps}" in self.used:
+            self.temps += 1
+        return self.claim(f"t{self.temps}")
+
+    def param(self, label: str) -> str:
+        """The label itself when it is a plain ASCII identifier clashing with nothing."""
+        if label.isascii() and label.isidentifier() and not label.startswith("_") and not GENERATED.fullmatch(label):
+            return self.claim(label, always_suffix=label in self.used)
+        ascii_form = unicodedata.normalize("NFKC", label)
+        base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in ascii_form).strip("_")
+        if not base or not base[0].isalpha():
+            base = "v_" + base
+        return self.claim(base, always_suffix=True)
+
+
+def doc_escape(text: str) -> str:
+    """Labels reach the source only inside the docstring, escaped so they cannot end it."""
+    return text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+
+
+def number_text(value: float) -> tuple[str, int]:
+    """A float as source text with its precedence; never ``np.float64(...)``."""
+    if math.isnan(value):
+        return "math.nan", ATOM
+    if math.isinf(value):
+        return ("math.inf", ATOM) if value > 0 else ("-math.inf", UNARY)
+    text = repr(float(value))
+    return text, (UNARY if text.startswith("-") else ATOM)
+
+
+def array_literal(value: np.ndarray) -> str:
+    if value.dtype == np.bool_:
+        return f"np.array({value.tolist()!r})"
+    if value.size == 0:
+        return f"np.zeros({tuple(value.shape)})"
+    flat = ", ".join(number_text(float(v))[0] for v in value.ravel())
+    return f"np.array([{flat}]).reshape({tuple(value.shape)})" if value.ndim != 1 else f"np.array([{flat}])"
+
+
+@dataclass
+class Program:
+    """What the emitter writes: source text plus values bound as globals when compiled in memory."""
+
+    source: str
+    name: str
+    constants: dict[str, np.ndarray] = field(default_factory=dict)
+    module_constants: list[str] = field(default_factory=list)  # literal lines for module files
+
+
+@dataclass(frozen=True)
+class Param:
+    node: Node
+    name: str
+
+
+def scalar_check(p: Param) -> list[str]:
+    return [
+        f"    if type({p.name}) is float:",
+        f"        {p.name} = np.float64({p.name})",
+        f"    elif type({p.name}) is not np.float64:",
+        f"        {p.name} = _scalar_arg({p.name}, {p.name!r})",
+    ]
+
+
+def array_check(p: Param) -> list[str]:
+    shape = tuple(p.node.shape)
+    return [
+        f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != np.float64 or {p.name}.shape != {shape}:",
+        f"        {p.name} = _array_arg({p.name}, {p.name!r}, {shape})",
+    ]
+
+
+class Emitter:
+    """Prints one function. ``preferred`` names outputs (``value``, ``bar_x``)."""
+
+    def __init__(self, namer: Namer, preferred: dict[Node, str], adjoint_of: dict[Node, Node]) -> None:
+        self.namer = namer
+        self.preferred = preferred
+        self.adjoint_of = adjoint_of
+        self.text: dict[Node, tuple[str, int]] = {}
+        self.depth: dict[Node, int] = {}
+        self.lines: list[str] = []
+        self.constants: dict[str, np.ndarray] = {}
+        self.constant_lines: list[str] = []
+        self.names: dict[Node, str] = {}
+
+    def bind(self, node: Node, name: str) -> None:
+        self.text[node], self.depth[node], self.names[node] = (name, ATOM), 0, name
+
+    def constant(self, node: Node) -> tuple[str, int]:
+        value = node.value
+        if value is None:
+            raise EmitError(f"constant without a value: {node!r}")
+        if value.ndim == 0:
+            return ("True" if value else "False", ATOM) if node.dtype == BOOL else number_text(float(value))
+        name = self.namer.claim(f"C{len(self.constants)}")
+        self.constants[name] = value
+        if value.size <= SMALL_ARRAY:
+            self.constant_lines.append(f"{name} = {array_literal(value)}")
+        else:
+            self.constant_lines.append(f"# {name}: a {value.dtype} array of shape {tuple(value.shape)}")
+        return name, ATOM
+
+    def args(self, node: Node) -> list[str]:
+        op = OPS[node.op]
+        out = []
+        for position, child in enumerate(node.inputs):
+            text, prec = self.text[child]
+            out.append(f"({text})" if prec < op.min_prec(position) else text)
+        return out
+
+    def run(self, order: Sequence[Node], uses: dict[Node, int], outputs: set[Node]) -> None:
+        """Print every node of ``order`` (topological), naming what must be named."""
+        for node in order:
+            if node in self.text:
+                continue
+            if node.op == "const":
+                self.text[node], self.depth[node] = self.constant(node), 0
+                continue
+            op = OPS.get(node.op)
+            if op is None:
+                raise EmitError(f"no printer for op '{node.op}'")
+            args = self.args(node)
+            if op.statement is not None:
+                name = self.name_for(node)
+                self.lines.extend("    " + line for line in op.statement(name, args, node))
+                self.bind(node, name)
+                continue
+            text = op.numpy(args, node)
+            depth = 1 + max((self.depth[c] for c in node.inputs), default=0)
+            needs_name = (
+                uses.get(node, 0) != 1 or node in outputs or node.dtype == TUPLE
+                or depth > INLINE_DEPTH or len(text) > INLINE_CHARS
+            )
+            if needs_name:
+                name = self.name_for(node)
+                note = self.comment(node, name)
+                self.lines.append(f"    {name} = {text}" + (f"  # {note}" if note else ""))
+                self.bind(node, name)
+            else:
+                self.text[node], self.depth[node] = (text, op.prec), depth
+
+    def name_for(self, node: Node) -> str:
+        base = self.preferred.get(node)
+        source = self.adjoint_of.get(node)
+        if base is None and source is not None and source in self.names:
+            base = "bar_" + self.names[source]
+        return self.namer.claim(base) if base else self.namer.temp()
+
+    def comment(self, node: Node, name: str) -> str:
+        """Provenance, where the name alone does not tell it."""
+        source = self.adjoint_of.get(node)
+        if source is None or source not in self.names or name == "bar_" + self.names[source]:
+            return ""
+        return f"adjoint of {self.names[source]}"
+
+
+def output_text(emitter: Emitter, node: Node, seen: set[Node]) -> str:
+    """An output reference that honours DESIGN §1's result types."""
+    text = emitter.text[node][0]
+    op = OPS.get(node.op)
+    if node.shape == ():
+        return f"float({text})" if op is not None and op.zero_d else text
+    fresh = op is not None and not op.view and node.op not in ("var", "const")
+    if not fresh or node in seen:
+        text = f"np.array({text})"  # a fresh, writable copy that aliases nothing
+    seen.add(node)
+    return text
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What to print: the parameters, the outputs, and how they are returned and described."""
+
+    name: str
+    inputs: Sequence[Node]
+    outputs: Sequence[Node]
+    layout: Callable[[list[str]], str]  # output texts -> the return expression
+    output_names: Sequence[str | Node]  # per output: a base name, or a variable for "bar_<its name>"
+    summary: str
+    describe_inputs: Callable[[Node], str]
+    adjoint_of: dict[Node, Node] = field(default_factory=dict)  # adjoint node -> forward node
+    forward: frozenset[Node] = frozenset()
+
+
+def emit_function(spec: FunctionSpec) -> Program:
+    namer = Namer()
+    if not spec.name.isidentifier() or keyword.iskeyword(spec.name):
+        raise EmitError(f"function name {spec.name!r} is not a Python identifier")
+    namer.used.add(spec.name)
+    params = [Param(node, namer.param(node.label)) for node in spec.inputs]
+    param_of = {p.node: p.name for p in params}
+    preferred: dict[Node, str] = {}
+    for node, base in zip(spec.outputs, spec.output_names, strict=True):
+        if node not in preferred and node not in param_of:
+            preferred[node] = base if isinstance(base, str) else "bar_" + param_of[base]
+    emitter = Emitter(namer, preferred, spec.adjoint_of)
+    for p in params:
+        emitter.bind(p.node, p.name)
+    order = toposort(spec.outputs)
+    uses = use_counts(order)
+    for node in spec.outputs:
+        uses[node] = uses.get(node, 0) + 1
+
+    forward_order = [n for n in order if n in spec.forward] if spec.forward else order
+    emitter.run(forward_order, uses, set(spec.outputs))
+    split_at = len(emitter.lines)
+    emitter.run(order, uses, set(spec.outputs))
+    if spec.forward and split_at < len(emitter.lines):
+        emitter.lines.insert(split_at, "    # reverse sweep")
+        if split_at:
+            emitter.lines.insert(0, "    # forward sweep")
+    seen: set[Node] = set()
+    results = [output_text(emitter, node, seen) for node in spec.outputs]
+    return _assemble(spec, params, emitter, results)
+
+
+def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results: list[str]) -> Program:
+    signature = ", ".join(f"{p.name}=MISSING" for p in params)
+    names = tuple(p.name for p in params)
+    present = " or ".join(f"{p.name} is MISSING" for p in params)
+    check = ["    if _extra or _unknown" + (f" or {present}" if present else "") + ":",
+             f"        raise _call_error({spec.name!r}, {names!r}, ({''.join(n + ', ' for n in names).rstrip()}), _extra, _unknown)"]
+    for p in params:
+        check += scalar_check(p) if p.node.shape == () else array_check(p)
+    star = ", " if params else ""
+    doc = _docstring(spec, params, spec.layout(results))
+    body = [f"def {spec.name}({signature}{star}*_extra, **_unknown):", *doc, *check, *emitter.lines,
+            f"    return {spec.layout(results)}"]
+    constants = [line for line in emitter.constant_lines]
+    source = "\n".join([*constants, *([""] if constants else []), *body]) + "\n"
+    module_constants = [
+        f"{name} = {array_literal(value)}" for name, value in emitter.constants.items()
+    ]
+    return Program(source, spec.name, dict(emitter.constants), module_constants)
+
+
+def _docstring(spec: FunctionSpec, params: list[Param], returned: str) -> list[str]:
+    lines = ['    """' + spec.summary, "", f"    Returns {returned}.", ""]
+    lines.append("    Inputs (label -> parameter, shape):")
+    for p in params:
+        lines.append(f"        {doc_escape(p.node.label)} -> {p.name}, {tuple(p.node.shape)}{spec.describe_inputs(p.node)}")
+    lines.append("")
+    lines.append("    Conventions:")
+    lines.extend("        " + line for line in CONVENTIONS.splitlines())
+    lines.append('    """')
+    return lines
+
+
+def module_text(program: Program, title: str) -> str:
+    """A standalone module: imports numpy and math only, and embeds the argument checks."""
+    helpers = "\n\n".join(inspect.getsource(fn) for fn in runtime.HELPERS)
+    source = program.source
+    for line in program.module_constants:
+        name = line.split(" = ", 1)[0]
+        source = re.sub(rf"^(# {name}: .*|{name} = .*)$", lambda m, line=line: line, source, count=1, flags=re.M)
+    return "\n".join([
+        f'"""{doc_escape(title)}',
+        "",
+        "Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math.",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import math",
+        "",
+        "import numpy as np",
+        "",
+        "",
+        "class ArgumentError(TypeError, ValueError):",
+        '    """A wrong number, type or shape of arguments."""',
+        "",
+        "",
+        "MISSING = object()",
+        "",
+        "",
+        helpers,
+        "",
+        source,
+    ])
+
+
+SKETCH_LINES = 12
+
+
+def sketch(root: Node, inputs: Sequence[Node]) -> list[str]:
+    """The expression as bounded SSA lines, for the header (a tree could be exponentially long)."""
+    namer = Namer()
+    emitter = Emitter(namer, {root: "value"}, {})
+    for node in inputs:
+        emitter.bind(node, namer.param(node.label))
+    order = toposort([root])
+    uses = use_counts(order)
+    uses[root] = uses.get(root, 0) + 1
+    emitter.run(order, uses, {root})
+    lines = [line.strip() for line in emitter.constant_lines + emitter.lines]
+    if root not in emitter.names:
+        lines.append(f"value = {emitter.text[root][0]}")
+    if len(lines) > SKETCH_LINES:
+        hidden = len(lines) - SKETCH_LINES + 1
+        lines = [*lines[: SKETCH_LINES // 2], f"... ({hidden} lines)", *lines[-(SKETCH_LINES // 2 - 1) :]]
+    return lines

@@ -1,0 +1,61 @@
+"""The example graphs behind ``symdiff demo`` and the modules committed under ``generated/``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import symdiff.api as sd
+from symdiff.graph import Node
+
+
+@dataclass(frozen=True)
+class Example:
+    """A named value-and-gradient problem."""
+
+    name: str
+    title: str
+    expr: Node
+    wrt: list[Node]
+    inputs: list[Node]
+
+
+def baydin() -> Example:
+    """Baydin et al.'s running example: f = log(x1) + x1*x2 - sin(x2)."""
+    x1, x2 = sd.var("x1"), sd.var("x2")
+    f = sd.log(x1) + x1 * x2 - sd.sin(x2)
+    return Example("baydin", "f = log(x1) + x1*x2 - sin(x2), differentiated by x1 and x2", f, [x1, x2], [x1, x2])
+
+
+def relu_regression(points: int = 70) -> Example:
+    """Mean squared residual of y = w2*relu(w1*x + b1) + b2 against targets t."""
+    w1, b1, w2, b2 = (sd.var(n) for n in ("w1", "b1", "w2", "b2"))
+    x, t = sd.var("x", shape=(points,)), sd.var("t", shape=(points,))
+    y = w2 * sd.relu(w1 * x + b1) + b2
+    loss = sd.mean((t - y) ** 2)
+    return Example("relu_regression", "mean((t - (w2*relu(w1*x + b1) + b2))**2) over 70 points",
+                   loss, [w1, b1, w2, b2], [w1, b1, w2, b2, x, t])
+
+
+def tensor_ops() -> Example:
+    """Reshape, transpose, sum, matmul and a two-output split on small tensors."""
+    x, w = sd.var("x", shape=(2, 3)), sd.var("w", shape=(3, 4))
+    top, bottom = sd.split(x, [1], axis=0)
+    mixed = (top + bottom) @ w + sd.reshape(sd.transpose(x), (1, 6))[:, :4]
+    loss = sd.sum(mixed * mixed) + sd.sum(x @ w)
+    return Example("tensor_ops", "sum(((top + bottom) @ w + reshape(x.T, (1, 6))[:, :4])**2) + sum(x @ w)",
+                   loss, [x, w], [x, w])
+
+
+def softmax_cross_entropy(batch: int = 20, features: int = 4, classes: int = 3) -> Example:
+    """Softmax cross-entropy of a linear model, with the max shift for stability."""
+    w = sd.var("W", shape=(features, classes))
+    x, y = sd.var("X", shape=(batch, features)), sd.var("Y", shape=(batch, classes))
+    logits = x @ w
+    z = logits - sd.max(logits, axis=1, keepdims=True)
+    loss = -sd.mean(sd.sum(y * (z - sd.log(sd.sum(sd.exp(z), axis=1, keepdims=True))), axis=1))
+    return Example("softmax_cross_entropy", "softmax cross-entropy of X @ W against one-hot Y",
+                   loss, [w], [w, x, y])
+
+
+GENERATED: list[Callable[[], Example]] = [baydin, relu_regression, tensor_ops, softmax_cross_entropy]

@@ -1,0 +1,318 @@
+"""Immutable, hash-consed graph nodes and the iterative walks over them.
+
+Nodes compare by identity. Structurally equal nodes are the same object because
+``make`` looks them up in a weak-valued cache keyed by ``(op, attrs, ids of the
+inputs)``; the inputs are kept alive by the node, so their ids stay unique.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+Shape = tuple[int, ...]
+
+FLOAT = "float64"
+BOOL = "bool"
+TUPLE = "tuple"  # the multi-output node of ``split``; its shape is a tuple of shapes
+
+_cache: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
+_var_ids = itertools.count()
+
+
+class Node:
+    """One value in the expression graph. Build nodes with the functions in ``symdiff``."""
+
+    __slots__ = ("__weakref__", "attrs", "dtype", "inputs", "op", "shape", "value")
+
+    op: str
+    inputs: tuple[Node, ...]
+    attrs: tuple[Any, ...]
+    shape: Any
+    dtype: str
+    value: np.ndarray | None
+
+    # NumPy must hand mixed expressions such as ``array * node`` to the node.
+    __array_priority__ = 1000.0
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def label(self) -> str:
+        """The user's label of a variable; the op name otherwise."""
+        return str(self.attrs[0]) if self.op == "var" else self.op
+
+    def __repr__(self) -> str:
+        return f"<symdiff.Node {short_text(self)} shape={self.shape}>"
+
+    # Operators delegate to the builders in api.py, which own validation and rewrites.
+    def __add__(self, other: Any) -> Node:
+        return _api.add(self, other)
+
+    def __radd__(self, other: Any) -> Node:
+        return _api.add(other, self)
+
+    def __sub__(self, other: Any) -> Node:
+        return _api.subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Node:
+        return _api.subtract(other, self)
+
+    def __mul__(self, other: Any) -> Node:
+        return _api.multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Node:
+        return _api.multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Node:
+        return _api.divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Node:
+        return _api.divide(other, self)
+
+    def __pow__(self, other: Any) -> Node:
+        return _api.power(self, other)
+
+    def __rpow__(self, other: Any) -> Node:
+        return _api.power(other, self)
+
+    def __matmul__(self, other: Any) -> Node:
+        return _api.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Node:
+        return _api.matmul(other, self)
+
+    def __neg__(self) -> Node:
+        return _api.negative(self)
+
+    def __pos__(self) -> Node:
+        return self
+
+    def __abs__(self) -> Node:
+        return _api.abs(self)
+
+    def __lt__(self, other: Any) -> Node:
+        return _api.less(self, other)
+
+    def __le__(self, other: Any) -> Node:
+        return _api.less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Node:
+        return _api.greater(self, other)
+
+    def __ge__(self, other: Any) -> Node:
+        return _api.greater_equal(self, other)
+
+    def __and__(self, other: Any) -> Node:
+        return _api.logical_and(self, other)
+
+    def __rand__(self, other: Any) -> Node:
+        return _api.logical_and(other, self)
+
+    def __or__(self, other: Any) -> Node:
+        return _api.logical_or(self, other)
+
+    def __ror__(self, other: Any) -> Node:
+        return _api.logical_or(other, self)
+
+    def __invert__(self) -> Node:
+        return _api.logical_not(self)
+
+    def __getitem__(self, index: Any) -> Node:
+        return _api.getitem(self, index)
+
+    def __iter__(self) -> Iterator[Node]:
+        return _api.iterate(self)
+
+    def __len__(self) -> int:
+        return _api.length(self)
+
+    def __bool__(self) -> bool:
+        raise _api.truth_value_error(self)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise _api.array_conversion_error(self)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return _api.numpy_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return _api.numpy_function(func, args, kwargs)
+
+    @property
+    def T(self) -> Node:
+        return _api.transpose(self)
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Node:
+        return _api.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Node:
+        return _api.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Node:
+        return _api.max(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape: Any) -> Node:
+        return _api.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes: Any) -> Node:
+        return _api.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+
+def make(op: str, inputs: Sequence[Node], attrs: tuple[Any, ...], shape: Any, dtype: str) -> Node:
+    """Return the unique node for ``op(inputs; attrs)``, creating it if needed."""
+    inputs = tuple(inputs)
+    key = (op, attrs, tuple(id(i) for i in inputs))
+    node = _cache.get(key)
+    if node is None:
+        node = object.__new__(Node)
+        node.op, node.inputs, node.attrs = op, inputs, attrs
+        node.shape, node.dtype, node.value = shape, dtype, None
+        _cache[key] = node
+    return node
+
+
+def make_var(label: str, shape: Shape) -> Node:
+    """A new variable: never merged with another, even one of the same label."""
+    return make("var", (), (label, next(_var_ids)), shape, FLOAT)
+
+
+def make_const(value: np.ndarray) -> Node:
+    """A constant, merged with any other constant of the same dtype, shape and bytes."""
+    frozen = np.array(value, copy=True, order="C")
+    frozen.flags.writeable = False
+    dtype = BOOL if frozen.dtype == np.bool_ else FLOAT
+    key_attrs = (frozen.dtype.str, frozen.shape, frozen.tobytes())
+    node = make("const", (), key_attrs, frozen.shape, dtype)
+    if node.value is None:
+        node.value = frozen
+    return node
+
+
+def toposort(roots: Iterable[Node]) -> list[Node]:
+    """Every node reachable from ``roots``, inputs before users, in a deterministic order."""
+    order: list[Node] = []
+    done: set[Node] = set()
+    for root in roots:
+        if root in done:
+            continue
+        stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.inputs))]
+        done.add(root)
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if child not in done:
+                    done.add(child)
+                    stack.append((child, iter(child.inputs)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def free_variables(roots: Iterable[Node]) -> list[Node]:
+    """The variables the roots depend on, in first-use order."""
+    return [n for n in toposort(roots) if n.op == "var"]
+
+
+def use_counts(order: Sequence[Node]) -> dict[Node, int]:
+    """How many times each node is an input of another node in ``order``."""
+    counts: dict[Node, int] = dict.fromkeys(order, 0)
+    for node in order:
+        for child in node.inputs:
+            counts[child] += 1
+    return counts
+
+
+def short_text(node: Node, depth: int = 3) -> str:
+    """A one-line, depth-bounded description such as ``add(log(x1), mul(x1, x2))``."""
+    text: dict[tuple[int, int], str] = {}
+    stack: list[tuple[Node, int, bool]] = [(node, 0, False)]
+    while stack:
+        current, level, expanded = stack.pop()
+        key = (id(current), level)
+        if key in text:
+            continue
+        if current.op == "var":
+            text[key] = current.label
+        elif current.op == "const":
+            text[key] = _const_text(current)
+        elif level >= depth:
+            text[key] = "…"
+        elif not expanded:
+            stack.append((current, level, True))
+            stack.extend((child, level + 1, False) for child in current.inputs)
+        else:
+            args = ", ".join(text[(id(c), level + 1)] for c in current.inputs)
+            text[key] = f"{current.op}({args})"
+    return text[(id(node), 0)]
+
+
+def _const_text(node: Node) -> str:
+    value = node.value
+    if value is None or value.size > 4:
+        return f"const{node.shape}"
+    if value.ndim == 0:
+        return repr(value.item())
+    return repr(value.tolist())
+
+
+def graph_window(node: Node, limit: int = 12) -> str:
+    """The last ``limit`` nodes leading to ``node`` as SSA lines: a bounded window for errors."""
+    picked: list[Node] = [node]
+    seen = {node}
+    cursor = 0
+    while cursor < len(picked) and len(picked) < limit:
+        for child in picked[cursor].inputs:
+            if child not in seen and len(picked) < limit:
+                seen.add(child)
+                picked.append(child)
+        cursor += 1
+    ordered = _restricted_order(node, seen)
+    names: dict[Node, str] = {}
+    lines = []
+    for n in ordered:
+        if n.op == "var":
+            names[n] = n.label
+            continue
+        if n.op == "const":
+            names[n] = _const_text(n)
+            continue
+        names[n] = f"%{len(lines)}"
+        args = ", ".join(names.get(c, "…") for c in n.inputs)
+        attrs = f" {n.attrs}" if n.attrs else ""
+        marker = "   <-- here" if n is node else ""
+        lines.append(f"  {names[n]} = {n.op}({args}){attrs} : {n.shape}{marker}")
+    return "\n".join(lines) if lines else f"  {short_text(node)} : {node.shape}"
+
+
+def _restricted_order(node: Node, allowed: set[Node]) -> list[Node]:
+    """Post-order of ``node``'s ancestors inside ``allowed`` (a window of a big graph)."""
+    order: list[Node] = []
+    done: set[Node] = {node}
+    stack: list[tuple[Node, Iterator[Node]]] = [(node, iter(node.inputs))]
+    while stack:
+        current, pending = stack[-1]
+        for child in pending:
+            if child in allowed and child not in done:
+                done.add(child)
+                stack.append((child, iter(child.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(current)
+    return order
+
+
+from symdiff import api as _api  # noqa: E402  (circular: the builders need Node)

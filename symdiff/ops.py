@@ -1,0 +1,384 @@
+"""The op table: one entry per op with its shape rule, NumPy printer, VJP and SymPy form.
+
+VJPs receive the cotangent ``g``, the op's output node and its input nodes, and
+build their result with the same builders users call (``sd.mul``, ``sd.cos``...).
+They return one entry per input; ``None`` means no gradient flows. A VJP may
+return a cotangent of the *output's* broadcast shape: the reverse pass reduces it
+to the input's shape in one place (``sum_to``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import symdiff.api as sd
+from symdiff.errors import ShapeError
+from symdiff.graph import BOOL, FLOAT, TUPLE, Node, Shape
+
+Printer = Callable[[Sequence[str], Node], str]
+Vjp = Callable[..., Sequence["Node | None"]]
+
+ATOM = 100  # a call, a name, a subscript: never needs parentheses
+
+
+@dataclass(frozen=True)
+class Op:
+    """Everything symdiff knows about one op."""
+
+    name: str
+    shape: Callable[[Sequence[Any], tuple[Any, ...]], Any]
+    numpy: Printer
+    vjp: Vjp | None
+    prec: int = ATOM
+    arg_prec: tuple[int, ...] = (0,)  # least precedence each argument may print bare
+    dtype: str = FLOAT
+    sympy: Callable[..., Any] | None = None
+    domain: tuple[tuple[float, float], ...] = ((-2.0, 2.0),)  # test points, per input
+    guard: dict[int, float] | None = None  # singular input -> safe value (where-branches)
+    view: bool = False  # the result may alias an input
+    zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
+    statement: Callable[[str, Sequence[str], Node], list[str]] | None = None
+
+    def min_prec(self, position: int) -> int:
+        return self.arg_prec[min(position, len(self.arg_prec) - 1)]
+
+
+OPS: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    OPS[op.name] = op
+    return op
+
+
+def _sympy() -> Any:
+    import sympy  # imported lazily: `import symdiff` must stay light
+
+    return sympy
+
+
+# ---- shape rules ----------------------------------------------------------------------
+
+
+def same_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    return shapes[0]
+
+
+def broadcast(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ShapeError("shapes " + " and ".join(map(str, shapes)) + " do not broadcast") from None
+
+
+def attr_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    return attrs[0]
+
+
+def reduced(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    axes, keepdims = attrs
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shapes[0]))
+    return tuple(d for i, d in enumerate(shapes[0]) if i not in axes)
+
+
+def matmul_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    a, b = shapes
+    if not a or not b:
+        raise ShapeError(f"matmul needs arrays of at least one dimension, got {a} and {b}")
+    a2 = (1, *a) if len(a) == 1 else a
+    b2 = (*b, 1) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise ShapeError(f"matmul: inner dimensions differ in {a} @ {b}")
+    batch = broadcast([a2[:-2], b2[:-2]], ())
+    out = (*batch, a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+def transposed(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    return tuple(shapes[0][i] for i in attrs[0])
+
+
+def indexed(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    probe = np.broadcast_to(np.empty(()), shapes[0])
+    return tuple(probe[to_index(attrs[0])].shape)
+
+
+def concatenated(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    axis = attrs[0]
+    total = sum(s[axis] for s in shapes)
+    return (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
+
+
+def split_shapes(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> tuple[Shape, ...]:
+    cuts, axis = attrs
+    shape = shapes[0]
+    bounds = [0, *cuts, shape[axis]]
+    return tuple((*shape[:axis], hi - lo, *shape[axis + 1 :]) for lo, hi in zip(bounds, bounds[1:]))
+
+
+def item_shape(shapes: Sequence[Any], attrs: tuple[Any, ...]) -> Shape:
+    return shapes[0][attrs[0]]
+
+
+# ---- index attrs: ints and canonical (start, stop, step) slices ------------------------
+
+
+def to_index(attrs: tuple[Any, ...]) -> tuple[int | slice, ...]:
+    return tuple(slice(*item) if isinstance(item, tuple) else item for item in attrs)
+
+
+def index_text(attrs: tuple[Any, ...]) -> str:
+    parts = []
+    for item in attrs:
+        if isinstance(item, tuple):
+            start, stop, step = ("" if v is None else str(v) for v in item)
+            parts.append(f"{start}:{stop}" + (f":{step}" if step else ""))
+        else:
+            parts.append(str(item))
+    return ", ".join(parts)
+
+
+# ---- printers ---------------------------------------------------------------------------
+
+
+def call(template: str) -> Printer:
+    return lambda a, node: template.format(*a)
+
+
+def reduction_printer(fn: str) -> Printer:
+    def render(a: Sequence[str], node: Node) -> str:
+        axes, keepdims = node.attrs
+        if len(axes) == node.inputs[0].ndim and not keepdims:
+            return f"np.{fn}({a[0]})"
+        axis = str(axes[0]) if len(axes) == 1 else str(axes)
+        return f"np.{fn}({a[0]}, axis={axis}" + (", keepdims=True)" if keepdims else ")")
+
+    return render
+
+
+def shape_text(shape: Shape) -> str:
+    return str(tuple(shape))
+
+
+def power_printer(a: Sequence[str], node: Node) -> str:
+    exponent = node.inputs[1]
+    if exponent.op == "const" and exponent.shape == () and exponent.value is not None:
+        value = float(exponent.value)
+        if value.is_integer() and abs(value) < 2**53:
+            return f"{a[0]} ** {int(value)}"  # reads like maths; NumPy takes the same fast path
+    return f"{a[0]} ** {a[1]}"
+
+
+def transpose_printer(a: Sequence[str], node: Node) -> str:
+    axes = node.attrs[0]
+    if axes == tuple(reversed(range(len(axes)))):
+        return f"np.transpose({a[0]})"
+    return f"np.transpose({a[0]}, {axes})"
+
+
+def scatter_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
+    shape, index = node.attrs
+    return [f"{target} = np.zeros({shape_text(shape)})", f"{target}[{index_text(index)}] = {a[0]}"]
+
+
+# ---- VJP helpers -----------------------------------------------------------------------
+
+
+def expand_reduced(g: Node, x: Node, axes: tuple[int, ...]) -> Node:
+    """Broadcast a reduction's cotangent back over the reduced axes of ``x``."""
+    if g.shape == ():
+        return sd.broadcast_to(g, x.shape)
+    kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    return sd.broadcast_to(sd.reshape(g, kept), x.shape)
+
+
+def reduction_count(x: Node, axes: tuple[int, ...]) -> float:
+    return float(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+
+
+def tie_mask(a: Node, b: Node, wins: Callable[[Node, Node], Node]) -> Node:
+    """1 where ``a`` wins, ½ on ties, 0 where ``b`` wins (DESIGN §8)."""
+    return sd.where(wins(a, b), 1.0, sd.where(sd.equal(a, b), 0.5, 0.0))
+
+
+def matmul_vjp(g: Node, out: Node, a: Node, b: Node) -> tuple[Node, Node]:
+    a2 = sd.reshape(a, (1, *a.shape)) if a.ndim == 1 else a
+    b2 = sd.reshape(b, (*b.shape, 1)) if b.ndim == 1 else b
+    g2 = sd.reshape(g, matmul_shape([a2.shape, b2.shape], ()))
+    ga = sd.sum_to(sd.matmul(g2, swap_last(b2)), a2.shape)
+    gb = sd.sum_to(sd.matmul(swap_last(a2), g2), b2.shape)
+    return sd.reshape(ga, a.shape), sd.reshape(gb, b.shape)
+
+
+def swap_last(x: Node) -> Node:
+    axes = (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2)
+    return sd.transpose(x, axes)
+
+
+def power_vjp(g: Node, out: Node, a: Node, b: Node) -> tuple[Node | None, Node | None]:
+    # No derivative code for a constant: d/db would print log(a), NaN for a < 0.
+    ga = None if a.op == "const" else g * (b * a ** (b - 1.0))
+    gb = None if b.op == "const" else g * (out * sd.log(a))
+    return ga, gb
+
+
+def split_vjp(gs: Sequence[Node | None], out: Node, x: Node) -> tuple[Node]:
+    axis = out.attrs[1]
+    parts = [sd.zeros(shape) if gi is None else gi for gi, shape in zip(gs, out.shape, strict=True)]
+    return (sd.concatenate(parts, axis=axis),)
+
+
+def concatenate_vjp(g: Node, out: Node, *xs: Node) -> list[Node]:
+    axis = out.attrs[0]
+    cuts = list(np.cumsum([x.shape[axis] for x in xs])[:-1])
+    return list(sd.split(g, [int(c) for c in cuts], axis=axis)) if len(xs) > 1 else [g]
+
+
+# ---- the table --------------------------------------------------------------------------
+
+UNARY_DOMAIN = ((-2.0, 2.0),)
+POSITIVE = ((0.2, 3.0),)
+
+_elementwise: list[tuple[str, str, Vjp, Callable[..., Any], tuple[tuple[float, float], ...], dict[int, float] | None]] = [
+    ("exp", "np.exp({0})", lambda g, y, x: (g * y,), lambda a: _sympy().exp(a), UNARY_DOMAIN, {0: 0.0}),
+    ("log", "np.log({0})", lambda g, y, x: (g / x,), lambda a: _sympy().log(a), POSITIVE, {0: 1.0}),
+    ("log1p", "np.log1p({0})", lambda g, y, x: (g / (1.0 + x),), lambda a: _sympy().log(1 + a), ((-0.5, 2.0),), {0: 0.0}),
+    ("expm1", "np.expm1({0})", lambda g, y, x: (g * (y + 1.0),), lambda a: _sympy().exp(a) - 1, UNARY_DOMAIN, {0: 0.0}),
+    ("sqrt", "np.sqrt({0})", lambda g, y, x: (0.5 * g / y,), lambda a: _sympy().sqrt(a), POSITIVE, {0: 1.0}),
+    ("sin", "np.sin({0})", lambda g, y, x: (g * sd.cos(x),), lambda a: _sympy().sin(a), UNARY_DOMAIN, None),
+    ("cos", "np.cos({0})", lambda g, y, x: (-g * sd.sin(x),), lambda a: _sympy().cos(a), UNARY_DOMAIN, None),
+    ("tan", "np.tan({0})", lambda g, y, x: (g * (1.0 + y * y),), lambda a: _sympy().tan(a), ((-1.2, 1.2),), None),
+    ("arcsin", "np.arcsin({0})", lambda g, y, x: (g / sd.sqrt(1.0 - x * x),), lambda a: _sympy().asin(a), ((-0.9, 0.9),), {0: 0.0}),
+    ("arccos", "np.arccos({0})", lambda g, y, x: (-g / sd.sqrt(1.0 - x * x),), lambda a: _sympy().acos(a), ((-0.9, 0.9),), {0: 0.0}),
+    ("arctan", "np.arctan({0})", lambda g, y, x: (g / (1.0 + x * x),), lambda a: _sympy().atan(a), UNARY_DOMAIN, None),
+    ("sinh", "np.sinh({0})", lambda g, y, x: (g * sd.cosh(x),), lambda a: _sympy().sinh(a), UNARY_DOMAIN, {0: 0.0}),
+    ("cosh", "np.cosh({0})", lambda g, y, x: (g * sd.sinh(x),), lambda a: _sympy().cosh(a), UNARY_DOMAIN, {0: 0.0}),
+    ("tanh", "np.tanh({0})", lambda g, y, x: (g * (1.0 - y * y),), lambda a: _sympy().tanh(a), UNARY_DOMAIN, None),
+    ("abs", "np.abs({0})", lambda g, y, x: (g * sd.sign(x),), lambda a: _sympy().Abs(a), ((0.2, 2.0),), None),
+    ("square", "np.square({0})", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2, UNARY_DOMAIN, None),
+    ("relu", "np.maximum({0}, 0.0)", lambda g, y, x: (g * (x > 0.0),), lambda a: _sympy().Max(a, 0), ((0.2, 2.0),), None),
+    ("sign", "np.sign({0})", lambda g, y, x: (None,), lambda a: _sympy().sign(a), ((0.2, 2.0),), None),
+]
+
+for _name, _template, _vjp, _sym, _domain, _guard in _elementwise:
+    register(Op(_name, same_shape, call(_template), _vjp, sympy=_sym, domain=_domain, guard=_guard))
+
+register(Op("neg", same_shape, call("-{0}"), lambda g, y, x: (-g,), prec=15, arg_prec=(15,), sympy=lambda a: -a))
+register(
+    Op("add", broadcast, call("{0} + {1}"), lambda g, y, a, b: (g, g), prec=13, arg_prec=(13, 14),
+       sympy=lambda a, b: a + b, domain=UNARY_DOMAIN * 2)
+)
+register(
+    Op("sub", broadcast, call("{0} - {1}"), lambda g, y, a, b: (g, -g), prec=13, arg_prec=(13, 14),
+       sympy=lambda a, b: a - b, domain=UNARY_DOMAIN * 2)
+)
+register(
+    Op("mul", broadcast, call("{0} * {1}"), lambda g, y, a, b: (g * b, g * a), prec=14, arg_prec=(14, 15),
+       sympy=lambda a, b: a * b, domain=UNARY_DOMAIN * 2)
+)
+register(
+    Op("div", broadcast, call("{0} / {1}"), lambda g, y, a, b: (g / b, -g * y / b), prec=14, arg_prec=(14, 15),
+       sympy=lambda a, b: a / b, domain=((-2.0, 2.0), (0.5, 2.0)), guard={1: 1.0})
+)
+register(
+    Op("power", broadcast, power_printer, power_vjp, prec=16, arg_prec=(17, 15),
+       sympy=lambda a, b: a**b, domain=((0.5, 2.0), (-1.5, 1.5)), guard={0: 1.0})
+)
+register(
+    Op("maximum", broadcast, call("np.maximum({0}, {1})"),
+       lambda g, y, a, b: (g * tie_mask(a, b, sd.greater), g * tie_mask(b, a, sd.greater)),
+       sympy=lambda a, b: _sympy().Max(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)))
+)
+register(
+    Op("minimum", broadcast, call("np.minimum({0}, {1})"),
+       lambda g, y, a, b: (g * tie_mask(a, b, sd.less), g * tie_mask(b, a, sd.less)),
+       sympy=lambda a, b: _sympy().Min(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)))
+)
+register(
+    Op("matmul", matmul_shape, call("{0} @ {1}"), matmul_vjp, prec=14, arg_prec=(14, 15), domain=UNARY_DOMAIN * 2)
+)
+register(
+    Op("where", broadcast, call("np.where({0}, {1}, {2})"),
+       lambda g, y, c, a, b: (None, sd.where(c, g, 0.0), sd.where(c, 0.0, g)),
+       sympy=lambda c, a, b: _sympy().Piecewise((a, c), (b, True)), zero_d=True)
+)
+
+_comparisons = [("greater", ">", "Gt"), ("greater_equal", ">=", "Ge"), ("less", "<", "Lt"),
+                ("less_equal", "<=", "Le"), ("equal", "==", "Eq"), ("not_equal", "!=", "Ne")]
+for _name, _symbol, _sym_cls in _comparisons:
+    register(
+        Op(_name, broadcast, call("{0} " + _symbol + " {1}"), lambda g, y, a, b: (None, None), prec=10,
+           arg_prec=(11, 11), dtype=BOOL, sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b))
+    )
+for _name, _sym_cls in [("logical_and", "And"), ("logical_or", "Or")]:
+    register(
+        Op(_name, broadcast, call(f"np.{_name}({{0}}, {{1}})"), lambda g, y, a, b: (None, None), dtype=BOOL,
+           sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b))
+    )
+register(Op("logical_not", same_shape, call("np.logical_not({0})"), lambda g, y, a: (None,), dtype=BOOL,
+            sympy=lambda a: _sympy().Not(a)))
+register(Op("tofloat", same_shape, call("np.float64({0})"), lambda g, y, a: (None,),
+            sympy=lambda a: _sympy().Piecewise((1, a), (0, True))))
+
+register(
+    Op("sum", reduced, reduction_printer("sum"),
+       lambda g, y, x: (expand_reduced(g, x, y.attrs[0]),), sympy=lambda a: a)
+)
+register(
+    Op("mean", reduced, reduction_printer("mean"),
+       lambda g, y, x: (expand_reduced(g / reduction_count(x, y.attrs[0]), x, y.attrs[0]),), sympy=lambda a: a)
+)
+
+
+def _max_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
+    axes = y.attrs[0]
+    # Ties share the cotangent equally (DESIGN §8).
+    peak = sd.max(x, axis=axes, keepdims=True)
+    hits = sd.tofloat(sd.equal(x, peak))
+    return (expand_reduced(g, x, axes) * (hits / sd.sum(hits, axis=axes, keepdims=True)),)
+
+
+register(Op("max", reduced, reduction_printer("max"), _max_vjp, sympy=lambda a: a))
+
+register(
+    Op("reshape", attr_shape, lambda a, n: f"np.reshape({a[0]}, {shape_text(n.attrs[0])})",
+       lambda g, y, x: (sd.reshape(g, x.shape),), view=True, zero_d=True, sympy=lambda a: a)
+)
+register(
+    Op("transpose", transposed, transpose_printer,
+       lambda g, y, x: (sd.transpose(g, tuple(int(i) for i in np.argsort(y.attrs[0]))),), view=True, zero_d=True,
+       sympy=lambda a: a)
+)
+register(
+    Op("broadcast_to", attr_shape, lambda a, n: f"np.broadcast_to({a[0]}, {shape_text(n.attrs[0])})",
+       lambda g, y, x: (g,), view=True, zero_d=True, sympy=lambda a: a)
+)
+register(
+    Op("getitem", indexed, lambda a, n: f"{a[0]}[{index_text(n.attrs[0])}]",
+       lambda g, y, x: (sd.scatter(g, x.shape, y.attrs[0]),), arg_prec=(ATOM,), view=True)
+)
+register(
+    Op("scatter", attr_shape, lambda a, n: "", lambda g, y, x: (sd.take(g, y.attrs[1]),),
+       statement=scatter_statement)
+)
+register(
+    Op("concatenate", concatenated, lambda a, n: f"np.concatenate(({', '.join(a)},), axis={n.attrs[0]})",
+       concatenate_vjp)
+)
+register(
+    Op("split", split_shapes, lambda a, n: f"np.split({a[0]}, {list(n.attrs[0])}, axis={n.attrs[1]})",
+       split_vjp, dtype=TUPLE)
+)
+register(
+    Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True)
+)
+register(Op("zeros", attr_shape, lambda a, n: f"np.zeros({shape_text(n.attrs[0])})", None))

@@ -1,0 +1,63 @@
+"""Argument checks called by generated functions on their slow path.
+
+Generated code tests the exact fast case inline (``type(x) is np.float64``, or a
+C-ordered float64 ndarray of the right shape) and calls these only otherwise.
+The helpers use nothing but ``np`` and ``ArgumentError``: module files written
+to ``generated/`` embed their source, so those modules import only numpy and math.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from symdiff.errors import ArgumentError
+
+MISSING = object()  # default of every parameter, so a missing one is reported as ArgumentError
+
+
+def _scalar_arg(value: Any, name: str) -> Any:
+    """Convert a real scalar to np.float64 (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return np.float64(value)
+    array = value if isinstance(value, np.ndarray) else None
+    if array is not None and array.shape == () and array.dtype.kind in "iuf":
+        return np.float64(array)
+    shape = getattr(value, "shape", None)
+    raise ArgumentError(
+        f"argument {name!r}: expected a real scalar of shape (), got {type(value).__name__}"
+        + (f" of shape {shape}" if shape is not None else "")
+    )
+
+
+def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
+    """Accept real arrays of exactly ``shape`` as float64 (ints are cast); reject the rest."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # noqa: BLE001 (arbitrary user objects may raise anything)
+        raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
+    if array.dtype.kind not in "iuf":
+        raise ArgumentError(f"argument {name!r}: expected a real float64 array of shape {shape}, got dtype {array.dtype}")
+    if array.shape != shape:
+        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _call_error(function: str, params: tuple[str, ...], given: tuple[Any, ...], extra: tuple[Any, ...],
+                unknown: dict[str, Any]) -> ArgumentError:
+    """Describe a call with missing, surplus or unknown arguments."""
+    missing = [p for p, v in zip(params, given) if v is MISSING]
+    problems = []
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if extra:
+        problems.append(f"{len(extra)} extra positional argument(s)")
+    if unknown:
+        problems.append("unknown keyword(s) " + ", ".join(sorted(unknown)))
+    return ArgumentError(f"{function}() takes {len(params)} argument(s) ({', '.join(params)}): " + "; ".join(problems))
+
+
+HELPERS = (_scalar_arg, _array_arg, _call_error)
