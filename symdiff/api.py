@@ -220,7 +220,10 @@ def tofloat(x: ArrayLike) -> Node:
 
 def _keeps_shape(result_of: Node, other: Node) -> bool:
     """True when dropping ``other`` cannot change the broadcast result shape."""
-    return tuple(np.broadcast_shapes(result_of.shape, other.shape)) == result_of.shape
+    try:
+        return broadcast_shapes(result_of.shape, other.shape) == result_of.shape
+    except ShapeError:
+        return False  # apply() reports the mismatch with the op's name
 
 
 def add(a: ArrayLike, b: ArrayLike) -> Node:
@@ -433,8 +436,8 @@ def broadcast_to(x: ArrayLike, shape: int | Sequence[int]) -> Node:
     node = as_node(x, "broadcast_to argument")
     target = _shape_arg(shape, "broadcast_to")
     try:
-        fits = tuple(np.broadcast_shapes(node.shape, target)) == target
-    except ValueError:
+        fits = broadcast_shapes(node.shape, target) == target
+    except ShapeError:
         fits = False
     if not fits:
         raise ShapeError(f"broadcast_to: cannot broadcast {node.shape} to {target}")
@@ -636,4 +639,4 @@ def describe(node: Node) -> str:
     return graph_window(node)
 
 
-from symdiff.ops import OPS, broadcast, to_index  # noqa: E402  (ops' VJPs call back into these builders)
+from symdiff.ops import OPS, broadcast, broadcast_shapes, to_index  # noqa: E402  (ops' VJPs call back into these builders)

@@ -29,6 +29,7 @@ INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
 INLINE_CHARS = 88  # longer expressions get their own statement
 SMALL_ARRAY = 32  # array constants up to this size are printed as literals
 UNARY = 15
+MAX_NAME = 24  # sanitised labels are cut to this many characters before the suffix
 
 GENERATED = re.compile(r"t\d+|C\d+|bar_.*|value|np|math|MISSING|float64")
 RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "MISSING"}
@@ -67,6 +68,7 @@ class Namer:
             return self.claim(label, always_suffix=label in self.used)
         ascii_form = unicodedata.normalize("NFKC", label)
         base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in ascii_form).strip("_")
+        base = re.sub("_+", "_", base)[:MAX_NAME]
         if not base or not base[0].isalpha():
             base = "v_" + base
         return self.claim(base, always_suffix=True)

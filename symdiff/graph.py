@@ -200,24 +200,22 @@ def make_const(value: np.ndarray) -> Node:
 
 
 def toposort(roots: Iterable[Node]) -> list[Node]:
-    """Every node reachable from ``roots``, inputs before users, in a deterministic order."""
+    """Every node reachable from ``roots``, inputs before users, in a deterministic order.
+
+    The same post-order a recursive depth-first walk gives, from an explicit stack.
+    """
     order: list[Node] = []
-    done: set[Node] = set()
+    seen: set[Node] = set()
     for root in roots:
-        if root in done:
-            continue
-        stack: list[tuple[Node, Iterator[Node]]] = [(root, iter(root.inputs))]
-        done.add(root)
+        stack: list[tuple[Node, bool]] = [(root, False)]
         while stack:
-            node, pending = stack[-1]
-            for child in pending:
-                if child not in done:
-                    done.add(child)
-                    stack.append((child, iter(child.inputs)))
-                    break
-            else:
-                stack.pop()
+            node, expanded = stack.pop()
+            if expanded:
                 order.append(node)
+            elif node not in seen:
+                seen.add(node)
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(node.inputs) if child not in seen)
     return order
 
 

@@ -15,7 +15,8 @@ import numpy as np
 
 import symdiff.api as sd
 from symdiff.graph import FLOAT, Node, toposort
-from symdiff.ops import OPS
+from symdiff.errors import ShapeError
+from symdiff.ops import OPS, broadcast_shapes
 
 
 def guard_where(roots: Sequence[Node]) -> list[Node]:
@@ -59,8 +60,8 @@ def _exempt(node: Node) -> bool:
 def _covers(shape: tuple[int, ...], cond_shape: tuple[int, ...]) -> bool:
     """A guard may not change the input's shape, so the condition must broadcast into it."""
     try:
-        return tuple(np.broadcast_shapes(shape, cond_shape)) == shape
-    except ValueError:
+        return broadcast_shapes(shape, cond_shape) == shape
+    except ShapeError:
         return False
 
 
