@@ -1,0 +1,133 @@
+"""The committed modules under generated/, the command line, and golden source."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symdiff as sd
+from symdiff.gallery import GENERATED, baydin
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDER = ROOT / "generated"
+NAMES = [make().name for make in GENERATED]
+
+
+def load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(f"generated_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "symdiff", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_generated_module_imports_only_numpy_and_math(name: str) -> None:
+    tree = ast.parse((FOLDER / f"{name}.py").read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module)
+    assert imported <= {"numpy", "math", "__future__"}
+
+
+@pytest.mark.parametrize("make", GENERATED, ids=NAMES)
+def test_generated_module_computes_what_compile_computes(make) -> None:
+    example = make()
+    module = load_module(FOLDER / f"{example.name}.py")
+    rng = np.random.default_rng(3)
+    point = [rng.uniform(0.5, 2.0, size=v.shape) if v.shape else float(rng.uniform(0.5, 2.0)) for v in example.inputs]
+    expected_value, expected_grads = sd.compile(example.expr, example.wrt, example.inputs)(*point)
+    value, grads = getattr(module, example.name)(*point)
+    assert value == expected_value
+    for got, expected in zip(grads, expected_grads, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_generated_module_rejects_a_wrong_shape_with_value_error() -> None:
+    module = load_module(FOLDER / "softmax_cross_entropy.py")
+    with pytest.raises(ValueError, match="'W'"):
+        module.softmax_cross_entropy(np.ones((3, 3)), np.ones((20, 4)), np.ones((20, 3)))
+    with pytest.raises(TypeError, match="missing"):
+        module.softmax_cross_entropy(np.ones((4, 3)))
+
+
+def test_regenerate_check_passes_on_the_committed_files() -> None:
+    result = run_cli("regenerate", "--check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_regenerate_check_names_a_stale_file(tmp_path: Path) -> None:
+    shutil.copytree(FOLDER, tmp_path / "generated")
+    stale = tmp_path / "generated" / "baydin.py"
+    stale.write_text(stale.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    result = run_cli("regenerate", "--check", "--dir", str(tmp_path / "generated"))
+    assert result.returncode == 1
+    assert "baydin.py" in result.stderr and "relu_regression" not in result.stderr
+
+
+def test_regenerate_writes_what_check_accepts(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    assert run_cli("regenerate", "--dir", str(target)).returncode == 0
+    assert sorted(p.stem for p in target.glob("*.py")) == sorted(NAMES)
+    assert run_cli("regenerate", "--check", "--dir", str(target)).returncode == 0
+
+
+def test_demo_prints_expression_source_numbers_and_sympy_check() -> None:
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    for text in ("x1*x2 + log(x1) - sin(x2)", "def baydin(", "11.6520714552", "5.5000000000", "1.7163378145",
+                 "SymPy"):
+        assert text in result.stdout
+
+
+BAYDIN_BODY = """\
+    # forward sweep
+    value = np.log(x1) + x1 * x2 - np.sin(x2)
+    # reverse sweep
+    bar_x1 = x2 + 1.0 / x1
+    bar_x2 = x1 - np.cos(x2)
+    return value, (bar_x1, bar_x2)
+"""
+
+
+def test_golden_baydin_source() -> None:
+    example = baydin()
+    source = sd.compile(example.expr, example.wrt, name="baydin").source
+    assert source.startswith("def baydin(x1=MISSING, x2=MISSING, *_extra, **_unknown):\n")
+    assert source.endswith(BAYDIN_BODY)
+
+
+SOFTMAX_BODY = """\
+    # forward sweep
+    t0 = X @ W
+    t1 = np.max(t0, axis=1, keepdims=True)
+    t2 = t0 - t1
+    t3 = np.exp(t2)
+    t4 = np.sum(t3, axis=1, keepdims=True)
+    value = -np.mean(np.sum(Y * (t2 - np.log(t4)), axis=1))
+    # reverse sweep
+    t5 = -0.05 * Y
+    bar_t2 = t5 + np.sum(-t5, axis=1, keepdims=True) / t4 * t3
+    t6 = np.float64(t0 == t1)
+    bar_t0 = bar_t2 + np.sum(-bar_t2, axis=1, keepdims=True) * (t6 / np.sum(t6, axis=1, keepdims=True))
+    bar_W = np.transpose(X) @ bar_t0
+    return value, (bar_W,)
+"""
+
+
+def test_golden_softmax_cross_entropy_source() -> None:
+    text = (FOLDER / "softmax_cross_entropy.py").read_text(encoding="utf-8")
+    assert text.endswith(SOFTMAX_BODY)
