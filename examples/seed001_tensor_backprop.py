@@ -15,8 +15,8 @@ def grad_of_sum(build, *values):
     """Gradients of sum(build(*vars)) at ``values``: the article's Backward() with ones."""
     variables = [sd.var(f"v{i}", shape=np.shape(v)) for i, v in enumerate(values)]
     out = build(*variables)
-    value, grads = sd.compile(sd.sum(out), wrt=variables)(*values)
-    return sd.evaluate(out, dict(zip(variables, values))), grads
+    _, grads = sd.compile(sd.sum(out), wrt=variables)(*values)
+    return sd.evaluate(out, dict(zip(variables, values, strict=True))), grads
 
 
 def main() -> None:

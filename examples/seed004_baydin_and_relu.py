@@ -30,7 +30,7 @@ def train(steps: int = 2000, eta: float = 2e-4, report_every: int = 500) -> dict
         mean_square, grads = fn(*weights, X, T)
         if step % report_every == 0:
             history[step] = float(mean_square) * len(X)
-        weights = [w - eta * g for w, g in zip(weights, grads)]
+        weights = [w - eta * g for w, g in zip(weights, grads, strict=True)]
     return history
 
 

@@ -37,10 +37,10 @@ def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
     """Accept real arrays of exactly ``shape`` as float64 (ints are cast); reject the rest."""
     try:
         array = np.asarray(value)
-    except Exception as error:  # noqa: BLE001 (arbitrary user objects may raise anything)
+    except Exception as error:
         raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
     if array.dtype.kind not in "iuf":
-        raise ArgumentError(f"argument {name!r}: expected a real float64 array of shape {shape}, got dtype {array.dtype}")
+        raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got dtype {array.dtype}")
     if array.shape != shape:
         raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
     return np.ascontiguousarray(array, dtype=np.float64)
@@ -49,7 +49,7 @@ def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
 def _call_error(function: str, params: tuple[str, ...], given: tuple[Any, ...], extra: tuple[Any, ...],
                 unknown: dict[str, Any]) -> ArgumentError:
     """Describe a call with missing, surplus or unknown arguments."""
-    missing = [p for p, v in zip(params, given) if v is MISSING]
+    missing = [p for p, v in zip(params, given, strict=True) if v is MISSING]
     problems = []
     if missing:
         problems.append("missing " + ", ".join(missing))

@@ -23,18 +23,11 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node) -> dict[Node, Node]:
     if output in active:
         adjoint[output] = seed
     for node in reversed(order):
-        if node.dtype == TUPLE:
-            cotangent: object = slots.get(node)
-        else:
-            cotangent = adjoint.get(node)
-        if cotangent is None or not node.inputs:
-            continue
         if node.op == "item":
-            parent = node.inputs[0]
-            parts = slots.setdefault(parent, [None] * len(parent.shape))
-            i = node.attrs[0]
-            existing = parts[i]
-            parts[i] = cotangent if existing is None else sd.add(existing, cotangent)  # type: ignore[arg-type]
+            _collect_item(slots, node, adjoint.get(node))
+            continue
+        cotangent = slots.get(node) if node.dtype == TUPLE else adjoint.get(node)
+        if cotangent is None or not node.inputs:
             continue
         op = OPS[node.op]
         if op.vjp is None:
@@ -50,6 +43,16 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node) -> dict[Node, Node]:
                 continue
             _accumulate(adjoint, child, _fit(part, child, node, position))
     return adjoint
+
+
+def _collect_item(slots: dict[Node, list[Node | None]], item: Node, cotangent: Node | None) -> None:
+    """One output of a multi-output op: its cotangent fills that output's slot."""
+    if cotangent is None:
+        return
+    parent = item.inputs[0]
+    parts = slots.setdefault(parent, [None] * len(parent.shape))
+    existing = parts[item.attrs[0]]
+    parts[item.attrs[0]] = cotangent if existing is None else sd.add(existing, cotangent)
 
 
 def _accumulate(adjoint: dict[Node, Node], child: Node, part: Node) -> None:

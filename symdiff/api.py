@@ -395,13 +395,13 @@ def max(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
 
 def reshape(x: ArrayLike, shape: int | Sequence[int]) -> Node:
     node = as_node(x, "reshape argument")
-    dims = list((shape,) if isinstance(shape, numbers.Integral) else shape)
+    dims = list(_shape_arg_allowing_minus_one(shape))
     if dims.count(-1) > 1:
         raise ShapeError(f"reshape {node.shape} -> {tuple(dims)}: only one -1 is allowed")
     if -1 in dims:
         known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
         if known == 0 or node.size % known:
-            raise ShapeError(f"reshape: cannot reshape {node.shape} (size {node.size}) into {tuple(shape)}")  # type: ignore[arg-type]
+            raise ShapeError(f"reshape: cannot reshape {node.shape} (size {node.size}) into {tuple(dims)}")
         dims[dims.index(-1)] = node.size // known
     target = _shape_arg(tuple(dims), "reshape")
     if int(np.prod(target, dtype=np.int64)) != node.size:
@@ -422,9 +422,20 @@ def reshape(x: ArrayLike, shape: int | Sequence[int]) -> Node:
     return apply("reshape", [node], (target,))
 
 
+def _shape_arg_allowing_minus_one(shape: int | Sequence[int]) -> tuple[int, ...]:
+    dims = (shape,) if isinstance(shape, numbers.Integral) else shape
+    try:
+        return tuple(int(d) for d in dims)  # type: ignore[union-attr]
+    except TypeError:
+        raise ShapeError(f"reshape: a shape must be an int or a tuple of ints, got {shape!r}") from None
+
+
 def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Node:
     node = as_node(x, "transpose argument")
-    order = tuple(reversed(range(node.ndim))) if axes is None else tuple(int(a) % builtins.max(node.ndim, 1) for a in axes)
+    if axes is None:
+        order = tuple(reversed(range(node.ndim)))
+    else:
+        order = tuple(int(a) % builtins.max(node.ndim, 1) for a in axes)
     if sorted(order) != list(range(node.ndim)):
         raise ShapeError(f"transpose: axes {tuple(axes or ())} are not a permutation of {node.ndim} dimensions")
     if order == tuple(range(node.ndim)):
@@ -465,7 +476,8 @@ def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Node:
         raise ShapeError("concatenate needs at least one array")
     ndim = nodes[0].ndim
     if ndim == 0 or builtins.any(n.ndim != ndim for n in nodes):
-        raise ShapeError(f"concatenate: arrays need the same number (>= 1) of dimensions, got {[n.shape for n in nodes]}")
+        shapes = [n.shape for n in nodes]
+        raise ShapeError(f"concatenate: arrays need the same number (>= 1) of dimensions, got {shapes}")
     (ax,) = _axes(axis, ndim, "concatenate")
     for n in nodes:
         if n.shape[:ax] + n.shape[ax + 1 :] != nodes[0].shape[:ax] + nodes[0].shape[ax + 1 :]:
@@ -488,10 +500,11 @@ def split(x: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0)
             raise ShapeError(f"split: {sections} sections do not divide axis {ax} of length {length} equally")
         cuts = tuple(length // sections * i for i in range(1, sections))
     else:
-        cuts = tuple(builtins.min(builtins.max(int(c) % (length + 1) if int(c) < 0 else int(c), 0), length)
-                     for c in indices_or_sections)
+        indices = [int(c) for c in indices_or_sections]  # type: ignore[union-attr]
+        # NumPy's rule: negative indices count from the end, then clip to the axis
+        cuts = tuple(builtins.min(builtins.max(c + length if c < 0 else c, 0), length) for c in indices)
         if list(cuts) != sorted(cuts):
-            raise ShapeError(f"split: indices {tuple(indices_or_sections)} must be ascending")
+            raise ShapeError(f"split: indices {tuple(indices)} must be ascending")
     whole = apply("split", [node], (cuts, ax))
     return tuple(make("item", [whole], (i,), shape, FLOAT) for i, shape in enumerate(whole.shape))
 
@@ -514,7 +527,7 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
     if len(items) > len(shape):
         raise ShapeError(f"too many indices ({len(items)}) for shape {shape}")
     attrs: list[Any] = []
-    for dim, item in zip(shape, items):
+    for dim, item in zip(shape, items):  # noqa: B905 (fewer items than dims: the rest are whole)
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, (numbers.Integral, slice)):
             raise UnsupportedError(f"index {item!r}: only ints, slices and ... are supported (no arrays or None)")
         if isinstance(item, slice):
@@ -595,7 +608,7 @@ UFUNCS = {
 
 
 def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
-    builder = UFUNCS.get(ufunc.__name__)
+    builder: Any = UFUNCS.get(ufunc.__name__)
     if builder is None or method != "__call__" or kwargs:
         detail = f".{method}" if method != "__call__" else ""
         extra = f" with {sorted(kwargs)}" if kwargs else ""

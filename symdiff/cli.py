@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from symdiff.compiler import compile, compile_program
+from symdiff.compiler import compile, compile_program  # noqa: A004
 from symdiff.emit import module_text
 from symdiff.gallery import GENERATED, Example, baydin
 

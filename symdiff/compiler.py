@@ -6,8 +6,8 @@ import builtins
 import itertools
 import linecache
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -22,8 +22,16 @@ from symdiff.guard import guard_where
 _files = itertools.count()
 
 
+class CompiledFunction(Protocol):
+    """A generated function: call it, or read its ``source``."""
+
+    source: str
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
 def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
-            name: str = "value_and_grad") -> Callable[..., Any]:
+            name: str = "value_and_grad") -> CompiledFunction:
     """Compile a scalar expression into one NumPy function returning ``(value, grads)``.
 
     ``wrt`` lists the variables to differentiate by; ``inputs`` (default: ``wrt``) sets the
@@ -104,7 +112,7 @@ def _check_covered(root: Node, wrt: list[Node], inputs: list[Node]) -> None:
         raise GraphError(f"the expression depends on variables {missing} that are not in inputs")
 
 
-def load(program: Program) -> Callable[..., Any]:
+def load(program: Program) -> CompiledFunction:
     """Execute generated source under a unique filename registered with ``linecache``."""
     filename = f"<symdiff:{program.name}:{next(_files)}>"
     namespace: dict[str, Any] = {
@@ -117,7 +125,7 @@ def load(program: Program) -> Callable[..., Any]:
     function = namespace[program.name]
     function.source = program.source
     function.__source__ = program.source
-    return function  # type: ignore[no-any-return]
+    return cast(CompiledFunction, function)
 
 
 def evaluate(expr: Any, values: dict[Node, Any]) -> Any:
@@ -130,7 +138,7 @@ def evaluate(expr: Any, values: dict[Node, Any]) -> Any:
     return value_function(root, variables)(*(values[v] for v in variables))
 
 
-def value_function(expr: Any, inputs: Sequence[Node]) -> Callable[..., Any]:
+def value_function(expr: Any, inputs: Sequence[Node]) -> CompiledFunction:
     """A compiled function computing ``expr`` alone, with ``inputs`` as parameters."""
     (root,) = guard_where([as_node(expr, "expr")])
     spec = FunctionSpec(

@@ -280,8 +280,9 @@ def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results
     signature = ", ".join(f"{p.name}=MISSING" for p in params)
     names = tuple(p.name for p in params)
     present = " or ".join(f"{p.name} is MISSING" for p in params)
+    given = "".join(n + ", " for n in names).rstrip()
     check = ["    if _extra or _unknown" + (f" or {present}" if present else "") + ":",
-             f"        raise _call_error({spec.name!r}, {names!r}, ({''.join(n + ', ' for n in names).rstrip()}), _extra, _unknown)"]
+             f"        raise _call_error({spec.name!r}, {names!r}, ({given}), _extra, _unknown)"]
     for p in params:
         check += scalar_check(p) if p.node.shape == () else array_check(p)
     star = ", " if params else ""
@@ -300,7 +301,8 @@ def _docstring(spec: FunctionSpec, params: list[Param], returned: str) -> list[s
     lines = ['    """' + spec.summary, "", f"    Returns {returned}.", ""]
     lines.append("    Inputs (label -> parameter, shape):")
     for p in params:
-        lines.append(f"        {doc_escape(p.node.label)} -> {p.name}, {tuple(p.node.shape)}{spec.describe_inputs(p.node)}")
+        role = spec.describe_inputs(p.node)
+        lines.append(f"        {doc_escape(p.node.label)} -> {p.name}, {tuple(p.node.shape)}{role}")
     lines.append("")
     lines.append("    Conventions:")
     lines.extend("        " + line for line in CONVENTIONS.splitlines())
@@ -314,7 +316,8 @@ def module_text(program: Program, title: str) -> str:
     source = program.source
     for line in program.module_constants:
         name = line.split(" = ", 1)[0]
-        source = re.sub(rf"^(# {name}: .*|{name} = .*)$", lambda m, line=line: line, source, count=1, flags=re.M)
+        pattern = re.compile(rf"^(# {name}: .*|{name} = .*)$", flags=re.M)
+        source = pattern.sub(line.replace("\\", "\\\\"), source, count=1)
     return "\n".join([
         f'"""{doc_escape(title)}',
         "",

@@ -279,7 +279,7 @@ def graph_window(node: Node, limit: int = 12) -> str:
         cursor += 1
     ordered = _restricted_order(node, seen)
     names: dict[Node, str] = {}
-    lines = []
+    lines: list[str] = []
     for n in ordered:
         if n.op == "var":
             names[n] = n.label

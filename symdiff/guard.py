@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 import symdiff.api as sd
-from symdiff.graph import FLOAT, Node, toposort
 from symdiff.errors import ShapeError
+from symdiff.graph import FLOAT, Node, toposort
 from symdiff.ops import OPS, broadcast_shapes
 
 
@@ -53,8 +53,8 @@ def _exempt(node: Node) -> bool:
     """``x ** n`` for a whole n >= 0 is defined everywhere: no guard needed."""
     if node.op != "power":
         return False
-    exponent = node.inputs[1]
-    return exponent.op == "const" and bool(np.all((exponent.value == np.round(exponent.value)) & (exponent.value >= 0)))
+    value = node.inputs[1].value
+    return value is not None and bool(np.all((value == np.round(value)) & (value >= 0)))
 
 
 def _covers(shape: tuple[int, ...], cond_shape: tuple[int, ...]) -> bool:

@@ -9,6 +9,7 @@ to the input's shape in one place (``sum_to``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -138,7 +139,7 @@ def split_shapes(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> tuple[Shape
     cuts, axis = attrs
     shape = shapes[0]
     bounds = [0, *cuts, shape[axis]]
-    return tuple((*shape[:axis], hi - lo, *shape[axis + 1 :]) for lo, hi in zip(bounds, bounds[1:]))
+    return tuple((*shape[:axis], hi - lo, *shape[axis + 1 :]) for lo, hi in itertools.pairwise(bounds))
 
 
 def item_shape(shapes: Sequence[Any], attrs: tuple[Any, ...]) -> Shape:
@@ -264,29 +265,36 @@ def concatenate_vjp(g: Node, out: Node, *xs: Node) -> list[Node]:
 UNARY_DOMAIN = ((-2.0, 2.0),)
 POSITIVE = ((0.2, 3.0),)
 
-_elementwise: list[tuple[str, str, Vjp, Callable[..., Any], tuple[tuple[float, float], ...], dict[int, float] | None]] = [
-    ("exp", "np.exp({0})", lambda g, y, x: (g * y,), lambda a: _sympy().exp(a), UNARY_DOMAIN, {0: 0.0}),
-    ("log", "np.log({0})", lambda g, y, x: (g / x,), lambda a: _sympy().log(a), POSITIVE, {0: 1.0}),
-    ("log1p", "np.log1p({0})", lambda g, y, x: (g / (1.0 + x),), lambda a: _sympy().log(1 + a), ((-0.5, 2.0),), {0: 0.0}),
-    ("expm1", "np.expm1({0})", lambda g, y, x: (g * (y + 1.0),), lambda a: _sympy().exp(a) - 1, UNARY_DOMAIN, {0: 0.0}),
-    ("sqrt", "np.sqrt({0})", lambda g, y, x: (0.5 * g / y,), lambda a: _sympy().sqrt(a), POSITIVE, {0: 1.0}),
-    ("sin", "np.sin({0})", lambda g, y, x: (g * sd.cos(x),), lambda a: _sympy().sin(a), UNARY_DOMAIN, None),
-    ("cos", "np.cos({0})", lambda g, y, x: (-g * sd.sin(x),), lambda a: _sympy().cos(a), UNARY_DOMAIN, None),
-    ("tan", "np.tan({0})", lambda g, y, x: (g * (1.0 + y * y),), lambda a: _sympy().tan(a), ((-1.2, 1.2),), None),
-    ("arcsin", "np.arcsin({0})", lambda g, y, x: (g / sd.sqrt(1.0 - x * x),), lambda a: _sympy().asin(a), ((-0.9, 0.9),), {0: 0.0}),
-    ("arccos", "np.arccos({0})", lambda g, y, x: (-g / sd.sqrt(1.0 - x * x),), lambda a: _sympy().acos(a), ((-0.9, 0.9),), {0: 0.0}),
-    ("arctan", "np.arctan({0})", lambda g, y, x: (g / (1.0 + x * x),), lambda a: _sympy().atan(a), UNARY_DOMAIN, None),
-    ("sinh", "np.sinh({0})", lambda g, y, x: (g * sd.cosh(x),), lambda a: _sympy().sinh(a), UNARY_DOMAIN, {0: 0.0}),
-    ("cosh", "np.cosh({0})", lambda g, y, x: (g * sd.sinh(x),), lambda a: _sympy().cosh(a), UNARY_DOMAIN, {0: 0.0}),
-    ("tanh", "np.tanh({0})", lambda g, y, x: (g * (1.0 - y * y),), lambda a: _sympy().tanh(a), UNARY_DOMAIN, None),
-    ("abs", "np.abs({0})", lambda g, y, x: (g * sd.sign(x),), lambda a: _sympy().Abs(a), ((0.2, 2.0),), None),
-    ("square", "np.square({0})", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2, UNARY_DOMAIN, None),
-    ("relu", "np.maximum({0}, 0.0)", lambda g, y, x: (g * (x > 0.0),), lambda a: _sympy().Max(a, 0), ((0.2, 2.0),), None),
-    ("sign", "np.sign({0})", lambda g, y, x: (None,), lambda a: _sympy().sign(a), ((0.2, 2.0),), None),
-]
+def sym(function: str) -> Callable[..., Any]:
+    """A SymPy function by name, looked up only when a check needs it."""
+    return lambda *args: getattr(_sympy(), function)(*args)
 
-for _name, _template, _vjp, _sym, _domain, _guard in _elementwise:
-    register(Op(_name, same_shape, call(_template), _vjp, sympy=_sym, domain=_domain, guard=_guard))
+
+def unary(name: str, vjp: Vjp, sympy: Callable[..., Any], domain: tuple[tuple[float, float], ...] = UNARY_DOMAIN,
+          guard: dict[int, float] | None = None, template: str | None = None) -> None:
+    printer = call(template or f"np.{name}({{0}})")
+    register(Op(name, same_shape, printer, vjp, sympy=sympy, domain=domain, guard=guard))
+
+
+unary("exp", lambda g, y, x: (g * y,), sym("exp"), guard={0: 0.0})
+unary("log", lambda g, y, x: (g / x,), sym("log"), POSITIVE, guard={0: 1.0})
+unary("log1p", lambda g, y, x: (g / (1.0 + x),), lambda a: _sympy().log(1 + a), ((-0.5, 2.0),), guard={0: 0.0})
+unary("expm1", lambda g, y, x: (g * (y + 1.0),), lambda a: _sympy().exp(a) - 1, guard={0: 0.0})
+unary("sqrt", lambda g, y, x: (0.5 * g / y,), sym("sqrt"), POSITIVE, guard={0: 1.0})
+unary("sin", lambda g, y, x: (g * sd.cos(x),), sym("sin"))
+unary("cos", lambda g, y, x: (-g * sd.sin(x),), sym("cos"))
+unary("tan", lambda g, y, x: (g * (1.0 + y * y),), sym("tan"), ((-1.2, 1.2),))
+unary("arcsin", lambda g, y, x: (g / sd.sqrt(1.0 - x * x),), sym("asin"), ((-0.9, 0.9),), guard={0: 0.0})
+unary("arccos", lambda g, y, x: (-g / sd.sqrt(1.0 - x * x),), sym("acos"), ((-0.9, 0.9),), guard={0: 0.0})
+unary("arctan", lambda g, y, x: (g / (1.0 + x * x),), sym("atan"))
+unary("sinh", lambda g, y, x: (g * sd.cosh(x),), sym("sinh"), guard={0: 0.0})
+unary("cosh", lambda g, y, x: (g * sd.sinh(x),), sym("cosh"), guard={0: 0.0})
+unary("tanh", lambda g, y, x: (g * (1.0 - y * y),), sym("tanh"))
+unary("abs", lambda g, y, x: (g * sd.sign(x),), sym("Abs"), ((0.2, 2.0),))
+unary("square", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2)
+unary("relu", lambda g, y, x: (g * (x > 0.0),), lambda a: _sympy().Max(a, 0), ((0.2, 2.0),),
+      template="np.maximum({0}, 0.0)")
+unary("sign", lambda g, y, x: (None,), sym("sign"), ((0.2, 2.0),))
 
 register(Op("neg", same_shape, call("-{0}"), lambda g, y, x: (-g,), prec=15, arg_prec=(15,), sympy=lambda a: -a))
 register(

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from symdiff.compiler import _variables, compile, value_function
+from symdiff.compiler import _variables, compile, value_function  # noqa: A004
 from symdiff.errors import GradientError, UnsupportedError
 from symdiff.graph import Node
 

@@ -30,7 +30,8 @@ def test_baydin_value_and_gradients(baydin) -> None:
 
 def test_scalar_results_are_floats_never_0d_arrays() -> None:
     x = sd.var("x")
-    for expr in (sd.where(x > 0, x * x, -x), sd.reshape(sd.reshape(x, (1,)) * 2.0, ()), sd.sum(sd.broadcast_to(x, (3,)))):
+    exprs = (sd.where(x > 0, x * x, -x), sd.reshape(sd.reshape(x, (1,)) * 2.0, ()), sd.sum(sd.broadcast_to(x, (3,))))
+    for expr in exprs:
         value, (grad,) = sd.compile(expr, [x])(1.5)
         assert isinstance(value, float) and isinstance(grad, float)
         assert not isinstance(value, np.ndarray) and not isinstance(grad, np.ndarray)
@@ -73,7 +74,7 @@ def test_inputs_are_never_modified() -> None:
 
 def test_data_inputs_are_passed_but_not_differentiated(baydin) -> None:
     f, x1, x2 = baydin
-    value, grads = sd.compile(f, wrt=[x1], inputs=[x1, x2])(2.0, 5.0)
+    _value, grads = sd.compile(f, wrt=[x1], inputs=[x1, x2])(2.0, 5.0)
     assert len(grads) == 1 and grads[0] == pytest.approx(5.5)
 
 
@@ -85,7 +86,7 @@ def test_keywords_by_parameter_name(baydin) -> None:
 
 def test_unused_wrt_variable_gets_zero_gradient_of_its_shape() -> None:
     x, w = sd.var("x"), sd.var("w", shape=(2, 2))
-    value, (gx, gw) = sd.compile(x * x, [x, w])(3.0, np.ones((2, 2)))
+    _value, (gx, gw) = sd.compile(x * x, [x, w])(3.0, np.ones((2, 2)))
     assert gx == 6.0
     np.testing.assert_array_equal(gw, np.zeros((2, 2)))
 
@@ -128,7 +129,7 @@ def test_ints_lists_and_non_contiguous_arrays_are_accepted() -> None:
     readonly = np.array([1.0, 2.0, 3.0])
     readonly.flags.writeable = False
     for args in ((2, [1, 2, 3]), (np.int64(2), np.array([1, 2, 3])), (2.0, strided), (2.0, readonly)):
-        value, (gx, gv) = fn(*args)
+        value, (_gx, gv) = fn(*args)
         assert value == expected
         np.testing.assert_array_equal(gv, [4.0, 8.0, 12.0])  # 2 * x * v
 
@@ -137,7 +138,7 @@ def test_nan_and_inf_inputs_propagate_as_ieee_says() -> None:
     x = sd.var("x")
     fn = sd.compile(sd.log(x) + 1.0 / x, [x])
     with pytest.warns(RuntimeWarning):
-        value, (grad,) = fn(0.0)
+        value, (_grad,) = fn(0.0)
     assert value != value or np.isinf(value)
     value, _ = fn(np.inf)
     assert value == np.inf

@@ -88,7 +88,8 @@ for _name, _fn in {"sum": np.sum, "mean": np.mean, "max": np.max}.items():
     for _axis in _AXES:
         for _keep in (False, True):
             _f = lambda x, _g=_fn, _a=_axis, _k=_keep: _g(x, axis=_a, keepdims=_k)
-            ARRAY_CASES.append(Case(_name, _f, ((2, 3, 4),), ((-2.0, 2.0),), ref=_f, tags=(f"axis={_axis}", f"keepdims={_keep}")))
+            _tags = (f"axis={_axis}", f"keepdims={_keep}")
+            ARRAY_CASES.append(Case(_name, _f, ((2, 3, 4),), ((-2.0, 2.0),), ref=_f, tags=_tags))
 
 _MATMUL_SHAPES = [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
                   ((5, 1, 2, 3), (4, 3, 2)), ((3,), (5, 3, 2)), ((5, 2, 3), (3,))]
