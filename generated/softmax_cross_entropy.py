@@ -68,6 +68,7 @@ def softmax_cross_entropy(W=MISSING, X=MISSING, Y=MISSING, *_extra, **_unknown):
         value = -np.mean(np.sum(Y * (t1 - np.log(np.sum(np.exp(t1), axis=1, keepdims=True))), axis=1))
 
     The gradients come in wrt order, each of its variable's shape.
+    Graph: 14 forward nodes (exp, log, matmul, max, mean, mul, neg, sub, sum), 17 reverse-sweep nodes.
 
     Returns value, (bar_W,).
 

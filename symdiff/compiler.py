@@ -53,15 +53,15 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     wrt_list = _variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
     input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
     _check_covered(root, wrt_list, input_list)
-    (guarded,) = guard_where([root])
-    adjoint = adjoints(guarded, wrt_list, as_node(1.0))
-    grads = [_gradient(adjoint, w) for w in wrt_list]
+    guarded, grads, adjoint = differentiate(root, wrt_list)
     forward = frozenset(toposort([guarded]))
     adjoint_of: dict[Node, Node] = {}
     for node, cotangent in adjoint.items():
         if cotangent not in forward:
             adjoint_of.setdefault(cotangent, node)
     in_wrt = set(wrt_list)
+    ops = sorted({n.op for n in forward} - {"var", "const"})
+    backward = len(toposort([guarded, *grads])) - len(forward)
     spec = FunctionSpec(
         name=name,
         inputs=input_list,
@@ -70,12 +70,20 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         output_names=["value", *wrt_list],
         summary="Value and gradient in one forward and one reverse sweep.\n\n"
         + "\n".join("        " + line for line in sketch(guarded, input_list))
-        + "\n\n    The gradients come in wrt order, each of its variable's shape.",
+        + "\n\n    The gradients come in wrt order, each of its variable's shape."
+        + f"\n    Graph: {len(forward)} forward nodes ({', '.join(ops) or 'no ops'}), {backward} reverse-sweep nodes.",
         describe_inputs=lambda node: "  [wrt]" if node in in_wrt else "  [data]",
         adjoint_of=adjoint_of,
         forward=forward,
     )
     return emit_function(spec)
+
+
+def differentiate(root: Node, wrt: Sequence[Node]) -> tuple[Node, list[Node], dict[Node, Node]]:
+    """The guarded expression, one gradient node per ``wrt`` variable, and every adjoint."""
+    (guarded,) = guard_where([root])
+    adjoint = adjoints(guarded, wrt, as_node(1.0))
+    return guarded, [_gradient(adjoint, w) for w in wrt], adjoint
 
 
 def _gradient(adjoint: dict[Node, Node], variable: Node) -> Node:

@@ -224,6 +224,24 @@ def free_variables(roots: Iterable[Node]) -> list[Node]:
     return [n for n in toposort(roots) if n.op == "var"]
 
 
+def check(roots: Iterable[Node]) -> None:
+    """The verifier: every node has a known op, its arity, and the shape its op's rule gives."""
+    from symdiff.errors import GraphError
+    from symdiff.ops import OPS
+
+    for node in toposort(roots):
+        if node.op in ("var", "const"):
+            if node.inputs:
+                raise GraphError(f"a {node.op} node has inputs\n{graph_window(node)}")
+            continue
+        op = OPS.get(node.op)
+        if op is None:
+            raise GraphError(f"unknown op '{node.op}'\n{graph_window(node)}")
+        expected = op.shape([i.shape for i in node.inputs], node.attrs)
+        if expected != node.shape or node.dtype != op.dtype:
+            raise GraphError(f"'{node.op}' has shape {node.shape}, its rule gives {expected}\n{graph_window(node)}")
+
+
 def use_counts(order: Sequence[Node]) -> dict[Node, int]:
     """How many times each node is an input of another node in ``order``."""
     counts: dict[Node, int] = dict.fromkeys(order, 0)

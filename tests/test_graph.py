@@ -188,3 +188,39 @@ def test_repr_and_toposort_survive_a_chain_of_100000_nodes() -> None:
     assert "sin" in repr(y)
     assert len(toposort([y])) == 100_001
     assert "here" in sd.describe(y)
+
+
+def test_the_verifier_catches_a_node_with_a_wrong_shape() -> None:
+    from symdiff.graph import FLOAT, check, make
+
+    x = sd.var("x", shape=(3,))
+    broken = make("sin", [x], (), (4,), FLOAT)
+    with pytest.raises(sd.GraphError, match="its rule gives"):
+        check([broken])
+
+
+def test_missing_vjp_names_the_op_and_shows_the_graph(monkeypatch) -> None:
+    import dataclasses
+
+    from symdiff.ops import OPS
+
+    monkeypatch.setitem(OPS, "cosh", dataclasses.replace(OPS["cosh"], vjp=None))
+    x = sd.var("x")
+    with pytest.raises(sd.NoVJPError, match=r"'cosh'(.|\n)*<-- here"):
+        sd.compile(sd.cosh(x) * 2.0, [x])
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [(lambda g, y, x: (g, g), "2 entries for 1 inputs"), (lambda g, y, x: (sd.sum(g),), "does not reduce")],
+    ids=["wrong count", "wrong shape"],
+)
+def test_a_malformed_vjp_is_reported(monkeypatch, rule, message) -> None:
+    import dataclasses
+
+    from symdiff.ops import OPS
+
+    monkeypatch.setitem(OPS, "cosh", dataclasses.replace(OPS["cosh"], vjp=rule))
+    x = sd.var("x", shape=(3,))
+    with pytest.raises(sd.NoVJPError, match=message):
+        sd.compile(sd.sum(sd.cosh(x)), [x])

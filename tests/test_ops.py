@@ -133,8 +133,9 @@ def _point(case: Case, rng: np.random.Generator) -> list[Any]:
 
 def _objective(case: Case, variables: list[sd.Node], weights: Any) -> sd.Node:
     out = sd.as_node(case.build(*variables))
-    verify(out)
-    return sd.sum(out * weights(out.shape))
+    objective = sd.sum(out * weights(out.shape))
+    verify(objective)
+    return objective
 
 
 def test_every_op_in_the_table_has_cases() -> None:
