@@ -61,12 +61,14 @@ def _call_error(function: str, params: tuple[str, ...], given: tuple[Any, ...], 
 
 
 def relu_regression(w1=MISSING, b1=MISSING, w2=MISSING, b2=MISSING, x=MISSING, t=MISSING, *_extra, **_unknown):
-    """Value and gradient in one forward and one reverse sweep.
+    """Value and gradient in one forward and one reverse sweep; the gradients come in
+    wrt order, each of its variable's shape.
 
-        value = np.mean((t - (w2 * np.maximum(w1 * x + b1, 0.0) + b2)) ** 2)
-
-    The gradients come in wrt order, each of its variable's shape.
-    Graph: 15 forward nodes (add, mean, mul, power, relu, sub), 14 reverse-sweep nodes.
+        # 15 forward nodes (ops: add, mean, mul, power, relu, sub), 14 reverse-sweep nodes
+        t0 = w1 * x + b1
+        t1 = np.maximum(t0, 0.0)
+        t2 = t - (w2 * t1 + b2)
+        value = np.mean(t2 ** 2)
 
     Returns value, (bar_w1, bar_b1, bar_w2, bar_b2).
 

@@ -61,14 +61,15 @@ def _call_error(function: str, params: tuple[str, ...], given: tuple[Any, ...], 
 
 
 def tensor_ops(x=MISSING, w=MISSING, *_extra, **_unknown):
-    """Value and gradient in one forward and one reverse sweep.
+    """Value and gradient in one forward and one reverse sweep; the gradients come in
+    wrt order, each of its variable's shape.
 
+        # 16 forward nodes (ops: add, getitem, item, matmul, mul, reshape, split, sum, transpose), 16 reverse-sweep nodes
         t0 = np.split(x, [1], axis=0)
-        t1 = (t0[0] + t0[1]) @ w + np.reshape(np.transpose(x), (1, 6))[:, :4]
-        value = np.sum(t1 * t1) + np.sum(x @ w)
-
-    The gradients come in wrt order, each of its variable's shape.
-    Graph: 16 forward nodes (add, getitem, item, matmul, mul, reshape, split, sum, transpose), 16 reverse-sweep nodes.
+        t1 = t0[0] + t0[1]
+        t2 = np.transpose(x)
+        t3 = t1 @ w + np.reshape(t2, (1, 6))[:, :4]
+        value = np.sum(t3 * t3) + np.sum(x @ w)
 
     Returns value, (bar_x, bar_w).
 

@@ -10,13 +10,13 @@ from symdiff.graph import TUPLE, Node, graph_window, toposort
 from symdiff.ops import OPS
 
 
-def adjoints(output: Node, wrt: Sequence[Node], seed: Node) -> dict[Node, Node]:
+def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | None = None) -> dict[Node, Node]:
     """Walk once in reverse topological order, accumulating each node's cotangent.
 
     Only nodes on a path from a ``wrt`` variable to ``output`` receive adjoints: data
     inputs and constants get none, and no zero arrays are built for them.
     """
-    order = toposort([output])
+    order = toposort([output]) if order is None else order
     active = _depends_on(order, set(wrt))
     adjoint: dict[Node, Node] = {}
     slots: dict[Node, list[Node | None]] = {}  # per-output cotangents of split nodes

@@ -14,7 +14,7 @@ import numpy as np
 from symdiff import runtime
 from symdiff.adjoint import adjoints
 from symdiff.api import as_node, zeros
-from symdiff.emit import FunctionSpec, Program, emit_function, sketch
+from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import Node, free_variables, short_text, toposort
 from symdiff.guard import guard_where
@@ -52,26 +52,23 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         )
     wrt_list = _variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
     input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
-    _check_covered(root, wrt_list, input_list)
-    guarded, grads, adjoint = differentiate(root, wrt_list)
-    forward = frozenset(toposort([guarded]))
+    order = toposort([root])
+    _check_covered(order, wrt_list, input_list)
+    guarded, grads, adjoint = differentiate(root, wrt_list, order)
+    forward = frozenset(order) if guarded is root else frozenset(toposort([guarded]))
     adjoint_of: dict[Node, Node] = {}
     for node, cotangent in adjoint.items():
         if cotangent not in forward:
             adjoint_of.setdefault(cotangent, node)
     in_wrt = set(wrt_list)
-    ops = sorted({n.op for n in forward} - {"var", "const"})
-    backward = len(toposort([guarded, *grads])) - len(forward)
     spec = FunctionSpec(
         name=name,
         inputs=input_list,
         outputs=[guarded, *grads],
         layout=lambda texts: f"{texts[0]}, ({', '.join(texts[1:])}{',' if len(texts) == 2 else ''})",
         output_names=["value", *wrt_list],
-        summary="Value and gradient in one forward and one reverse sweep.\n\n"
-        + "\n".join("        " + line for line in sketch(guarded, input_list))
-        + "\n\n    The gradients come in wrt order, each of its variable's shape."
-        + f"\n    Graph: {len(forward)} forward nodes ({', '.join(ops) or 'no ops'}), {backward} reverse-sweep nodes.",
+        summary="Value and gradient in one forward and one reverse sweep; the gradients come in\n"
+        "    wrt order, each of its variable's shape.",
         describe_inputs=lambda node: "  [wrt]" if node in in_wrt else "  [data]",
         adjoint_of=adjoint_of,
         forward=forward,
@@ -79,10 +76,15 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     return emit_function(spec)
 
 
-def differentiate(root: Node, wrt: Sequence[Node]) -> tuple[Node, list[Node], dict[Node, Node]]:
-    """The guarded expression, one gradient node per ``wrt`` variable, and every adjoint."""
-    (guarded,) = guard_where([root])
-    adjoint = adjoints(guarded, wrt, as_node(1.0))
+def differentiate(root: Node, wrt: Sequence[Node], order: list[Node] | None = None,
+                  ) -> tuple[Node, list[Node], dict[Node, Node]]:
+    """The guarded expression, one gradient node per ``wrt`` variable, and every adjoint.
+
+    ``order`` may pass ``toposort([root])`` when the caller already has it.
+    """
+    order = toposort([root]) if order is None else order
+    (guarded,) = guard_where([root], order)
+    adjoint = adjoints(guarded, wrt, as_node(1.0), order if guarded is root else None)
     return guarded, [_gradient(adjoint, w) for w in wrt], adjoint
 
 
@@ -110,12 +112,12 @@ def _variables(items: Any, what: str) -> list[Node]:
     return listed
 
 
-def _check_covered(root: Node, wrt: list[Node], inputs: list[Node]) -> None:
+def _check_covered(order: list[Node], wrt: list[Node], inputs: list[Node]) -> None:
     given = set(inputs)
     outside = [w.label for w in wrt if w not in given]
     if outside:
         raise GraphError(f"wrt variables {outside} are not in inputs; every wrt variable must be an input")
-    missing = [v.label for v in free_variables([root]) if v not in given]
+    missing = [v.label for v in order if v.op == "var" and v not in given]
     if missing:
         raise GraphError(f"the expression depends on variables {missing} that are not in inputs")
 

@@ -29,6 +29,7 @@ INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
 INLINE_CHARS = 88  # longer expressions get their own statement
 SMALL_ARRAY = 32  # array constants up to this size are printed as literals
 UNARY = 15
+SKETCH_LINES = 12  # forward statements quoted in the header; a tree could be exponentially long
 MAX_NAME = 24  # sanitised labels are cut to this many characters before the suffix
 
 GENERATED = re.compile(r"t\d+|C\d+|bar_.*|value|np|math|MISSING|float64")
@@ -266,6 +267,7 @@ def emit_function(spec: FunctionSpec) -> Program:
     forward_order = [n for n in order if n in spec.forward] if spec.forward else order
     emitter.run(forward_order, uses, set(spec.outputs))
     split_at = len(emitter.lines)
+    expression = _bounded([*emitter.constant_lines, *(line.strip() for line in emitter.lines)])
     emitter.run(order, uses, set(spec.outputs))
     if spec.forward and split_at < len(emitter.lines):
         emitter.lines.insert(split_at, "    # reverse sweep")
@@ -273,10 +275,24 @@ def emit_function(spec: FunctionSpec) -> Program:
             emitter.lines.insert(0, "    # forward sweep")
     seen: set[Node] = set()
     results = [output_text(emitter, node, seen) for node in spec.outputs]
-    return _assemble(spec, params, emitter, results)
+    if spec.outputs[0] not in emitter.names:
+        expression.append(f"{spec.output_names[0]} = {emitter.text[spec.outputs[0]][0]}")
+    forward = spec.forward or frozenset(order)
+    ops = ", ".join(sorted({n.op for n in forward} - {"var", "const"})) or "none"
+    backward = len(order) - len(forward)
+    expression.insert(0, f"# {len(forward)} forward nodes (ops: {ops}), {backward} reverse-sweep nodes")
+    return _assemble(spec, params, emitter, results, expression)
 
 
-def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results: list[str]) -> Program:
+def _bounded(lines: list[str]) -> list[str]:
+    if len(lines) <= SKETCH_LINES:
+        return lines
+    hidden = len(lines) - SKETCH_LINES + 1
+    return [*lines[: SKETCH_LINES // 2], f"... ({hidden} more statements)", *lines[-(SKETCH_LINES // 2 - 1) :]]
+
+
+def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results: list[str],
+              expression: list[str]) -> Program:
     signature = ", ".join(f"{p.name}=MISSING" for p in params)
     names = tuple(p.name for p in params)
     present = " or ".join(f"{p.name} is MISSING" for p in params)
@@ -286,7 +302,7 @@ def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results
     for p in params:
         check += scalar_check(p) if p.node.shape == () else array_check(p)
     star = ", " if params else ""
-    doc = _docstring(spec, params, spec.layout(results))
+    doc = _docstring(spec, params, spec.layout(results), expression)
     body = [f"def {spec.name}({signature}{star}*_extra, **_unknown):", *doc, *check, *emitter.lines,
             f"    return {spec.layout(results)}"]
     constants = [line for line in emitter.constant_lines]
@@ -297,8 +313,9 @@ def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results
     return Program(source, spec.name, dict(emitter.constants), module_constants)
 
 
-def _docstring(spec: FunctionSpec, params: list[Param], returned: str) -> list[str]:
-    lines = ['    """' + spec.summary, "", f"    Returns {returned}.", ""]
+def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str]) -> list[str]:
+    lines = ['    """' + spec.summary, "", *("        " + line for line in expression), ""]
+    lines += [f"    Returns {returned}.", ""]
     lines.append("    Inputs (label -> parameter, shape):")
     for p in params:
         role = spec.describe_inputs(p.node)
@@ -343,24 +360,3 @@ def module_text(program: Program, title: str) -> str:
         source,
     ])
 
-
-SKETCH_LINES = 12
-
-
-def sketch(root: Node, inputs: Sequence[Node]) -> list[str]:
-    """The expression as bounded SSA lines, for the header (a tree could be exponentially long)."""
-    namer = Namer()
-    emitter = Emitter(namer, {root: "value"}, {})
-    for node in inputs:
-        emitter.bind(node, namer.param(node.label))
-    order = toposort([root])
-    uses = use_counts(order)
-    uses[root] = uses.get(root, 0) + 1
-    emitter.run(order, uses, {root})
-    lines = [line.strip() for line in emitter.constant_lines + emitter.lines]
-    if root not in emitter.names:
-        lines.append(f"value = {emitter.text[root][0]}")
-    if len(lines) > SKETCH_LINES:
-        hidden = len(lines) - SKETCH_LINES + 1
-        lines = [*lines[: SKETCH_LINES // 2], f"... ({hidden} lines)", *lines[-(SKETCH_LINES // 2 - 1) :]]
-    return lines

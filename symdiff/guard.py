@@ -19,9 +19,9 @@ from symdiff.graph import FLOAT, Node, toposort
 from symdiff.ops import OPS, broadcast_shapes
 
 
-def guard_where(roots: Sequence[Node]) -> list[Node]:
-    """Return ``roots`` rebuilt with every ``where`` branch guarded."""
-    order = toposort(roots)
+def guard_where(roots: Sequence[Node], order: list[Node] | None = None) -> list[Node]:
+    """Return ``roots`` rebuilt with every ``where`` branch guarded (``order``: their toposort, if known)."""
+    order = toposort(roots) if order is None else order
     if not any(n.op == "where" for n in order):
         return list(roots)
     new: dict[Node, Node] = {}
