@@ -106,7 +106,7 @@ class Program:
     source: str
     name: str
     constants: dict[str, np.ndarray] = field(default_factory=dict)
-    module_constants: list[str] = field(default_factory=list)  # literal lines for module files
+    module_source: str = ""  # the same function with every constant as a literal, for module files
 
 
 @dataclass(frozen=True)
@@ -305,12 +305,12 @@ def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results
     doc = _docstring(spec, params, spec.layout(results), expression)
     body = [f"def {spec.name}({signature}{star}*_extra, **_unknown):", *doc, *check, *emitter.lines,
             f"    return {spec.layout(results)}"]
-    constants = [line for line in emitter.constant_lines]
-    source = "\n".join([*constants, *([""] if constants else []), *body]) + "\n"
-    module_constants = [
-        f"{name} = {array_literal(value)}" for name, value in emitter.constants.items()
-    ]
-    return Program(source, spec.name, dict(emitter.constants), module_constants)
+    literals = [f"{name} = {array_literal(value)}" for name, value in emitter.constants.items()]
+
+    def text(constants: list[str]) -> str:
+        return "\n".join([*constants, *([""] if constants else []), *body]) + "\n"
+
+    return Program(text(emitter.constant_lines), spec.name, dict(emitter.constants), text(literals))
 
 
 def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str]) -> list[str]:
@@ -330,11 +330,7 @@ def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expressio
 def module_text(program: Program, title: str) -> str:
     """A standalone module: imports numpy and math only, and embeds the argument checks."""
     helpers = "\n\n".join(inspect.getsource(fn) for fn in runtime.HELPERS)
-    source = program.source
-    for line in program.module_constants:
-        name = line.split(" = ", 1)[0]
-        pattern = re.compile(rf"^(# {name}: .*|{name} = .*)$", flags=re.M)
-        source = pattern.sub(line.replace("\\", "\\\\"), source, count=1)
+    source = program.module_source
     return "\n".join([
         f'"""{doc_escape(title)}',
         "",

@@ -131,3 +131,23 @@ SOFTMAX_BODY = """\
 def test_golden_softmax_cross_entropy_source() -> None:
     text = (FOLDER / "softmax_cross_entropy.py").read_text(encoding="utf-8")
     assert text.endswith(SOFTMAX_BODY)
+
+
+def test_large_constants_are_globals_in_memory_and_literals_in_module_files(tmp_path: Path) -> None:
+    from symdiff.compiler import compile_program
+    from symdiff.emit import module_text
+
+    x = sd.var("x", shape=(10,))
+    A = np.arange(100.0).reshape(10, 10) / 7.0
+    f = x @ A @ x + sd.sum(x * np.array([1.0, -2.0, 0.5, 0, 0, 0, 0, 0, 0, 3.0]))
+    fn = sd.compile(f, [x], name="quadratic")
+    assert "# C0: a float64 array of shape (10, 10)" in fn.source
+    path = tmp_path / "quadratic.py"
+    path.write_text(module_text(compile_program(f, [x], name="quadratic"), "x A x"), encoding="utf-8")
+    module = load_module(path)
+    point = np.linspace(-1, 1, 10)
+    value, (grad,) = module.quadratic(point)
+    expected_value, (expected_grad,) = fn(point)
+    assert value == expected_value
+    np.testing.assert_array_equal(grad, expected_grad)
+    np.testing.assert_allclose(grad, (A + A.T) @ point + [1.0, -2.0, 0.5, 0, 0, 0, 0, 0, 0, 3.0], rtol=1e-13)
