@@ -97,12 +97,12 @@ def tensor_ops(x=MISSING, w=MISSING, *_extra, **_unknown):
     t3 = t1 @ w + np.reshape(t2, (1, 6))[:, :4]
     value = np.sum(t3 * t3) + np.sum(x @ w)
     # reverse sweep
-    t4 = np.broadcast_to(1.0, (2, 4))
-    t5 = np.transpose(w)
+    t4 = np.broadcast_to(1.0, (2, 4))  # VJP of sum
+    t5 = np.transpose(w)  # VJP of matmul
     bar_t3 = t3 + t3
     t6 = np.zeros((1, 6))
     t6[:, :4] = bar_t3
     bar_t1 = bar_t3 @ t5
-    bar_x = t4 @ t5 + np.transpose(np.reshape(t6, (3, 2))) + np.concatenate((bar_t1, bar_t1,), axis=0)
+    bar_x = t4 @ t5 + np.transpose(np.reshape(t6, (3, 2))) + np.concatenate((bar_t1, bar_t1), axis=0)
     bar_w = t2 @ t4 + np.transpose(t1) @ bar_t3
     return value, (bar_x, bar_w)

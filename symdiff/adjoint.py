@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import symdiff.api as sd
 from symdiff.errors import NoVJPError, ShapeError
@@ -10,13 +11,22 @@ from symdiff.graph import TUPLE, Node, graph_window, toposort
 from symdiff.ops import OPS
 
 
-def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | None = None) -> dict[Node, Node]:
+class Reverse(NamedTuple):
+    """The reverse pass's result."""
+
+    cotangents: dict[Node, Node]  # forward node -> its adjoint node
+    origin: dict[Node, Node]  # each new reverse-sweep node -> the forward node whose VJP built it
+
+
+def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | None = None) -> Reverse:
     """Walk once in reverse topological order, accumulating each node's cotangent.
 
     Only nodes on a path from a ``wrt`` variable to ``output`` receive adjoints: data
     inputs and constants get none, and no zero arrays are built for them.
     """
     order = toposort([output]) if order is None else order
+    known = set(order)
+    origin: dict[Node, Node] = {}
     active = _depends_on(order, set(wrt))
     adjoint: dict[Node, Node] = {}
     slots: dict[Node, list[Node | None]] = {}  # per-output cotangents of split nodes
@@ -42,7 +52,20 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
             if part is None or child not in active:
                 continue
             _accumulate(adjoint, child, _fit(part, child, node, position))
-    return adjoint
+            _attribute([adjoint[child]], node, known, origin)
+    return Reverse(adjoint, origin)
+
+
+def _attribute(roots: Iterable[Node], source: Node, known: set[Node], origin: dict[Node, Node]) -> None:
+    """Record ``source`` as the origin of every node its VJP just built (for provenance comments)."""
+    stack = [r for r in roots if r not in known]
+    while stack:
+        node = stack.pop()
+        if node in known:
+            continue
+        known.add(node)
+        origin[node] = source
+        stack.extend(child for child in node.inputs if child not in known)
 
 
 def _collect_item(slots: dict[Node, list[Node | None]], item: Node, cotangent: Node | None) -> None:

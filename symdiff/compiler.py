@@ -12,8 +12,8 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from symdiff import runtime
-from symdiff.adjoint import adjoints
-from symdiff.api import as_node, zeros
+from symdiff.adjoint import Reverse, adjoints
+from symdiff.api import as_node, tofloat, zeros
 from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import Node, free_variables, short_text, toposort
@@ -44,7 +44,7 @@ def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None
 def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
                     name: str = "value_and_grad") -> Program:
     """The generated program for ``compile``, before it is loaded."""
-    root = as_node(expr, "expr")
+    root = tofloat(as_node(expr, "expr"))  # a boolean expression counts as 0/1, like in arithmetic
     if root.shape != ():
         raise ShapeError(
             f"compile needs a scalar expression, got shape {root.shape} ({short_text(root)}); "
@@ -54,10 +54,10 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
     order = toposort([root])
     _check_covered(order, wrt_list, input_list)
-    guarded, grads, adjoint = differentiate(root, wrt_list, order)
+    guarded, grads, reverse = differentiate(root, wrt_list, order)
     forward = frozenset(order) if guarded is root else frozenset(toposort([guarded]))
     adjoint_of: dict[Node, Node] = {}
-    for node, cotangent in adjoint.items():
+    for node, cotangent in reverse.cotangents.items():
         if cotangent not in forward:
             adjoint_of.setdefault(cotangent, node)
     in_wrt = set(wrt_list)
@@ -71,21 +71,22 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         "    wrt order, each of its variable's shape.",
         describe_inputs=lambda node: "  [wrt]" if node in in_wrt else "  [data]",
         adjoint_of=adjoint_of,
+        origin=reverse.origin,
         forward=forward,
     )
     return emit_function(spec)
 
 
 def differentiate(root: Node, wrt: Sequence[Node], order: list[Node] | None = None,
-                  ) -> tuple[Node, list[Node], dict[Node, Node]]:
+                  ) -> tuple[Node, list[Node], Reverse]:
     """The guarded expression, one gradient node per ``wrt`` variable, and every adjoint.
 
     ``order`` may pass ``toposort([root])`` when the caller already has it.
     """
     order = toposort([root]) if order is None else order
     (guarded,) = guard_where([root], order)
-    adjoint = adjoints(guarded, wrt, as_node(1.0), order if guarded is root else None)
-    return guarded, [_gradient(adjoint, w) for w in wrt], adjoint
+    reverse = adjoints(guarded, wrt, as_node(1.0), order if guarded is root else None)
+    return guarded, [_gradient(reverse.cotangents, w) for w in wrt], reverse
 
 
 def _gradient(adjoint: dict[Node, Node], variable: Node) -> Node:

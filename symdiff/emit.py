@@ -135,10 +135,12 @@ def array_check(p: Param) -> list[str]:
 class Emitter:
     """Prints one function. ``preferred`` names outputs (``value``, ``bar_x``)."""
 
-    def __init__(self, namer: Namer, preferred: dict[Node, str], adjoint_of: dict[Node, Node]) -> None:
+    def __init__(self, namer: Namer, preferred: dict[Node, str], adjoint_of: dict[Node, Node],
+                 origin: dict[Node, Node]) -> None:
         self.namer = namer
         self.preferred = preferred
         self.adjoint_of = adjoint_of
+        self.origin = origin
         self.text: dict[Node, tuple[str, int]] = {}
         self.depth: dict[Node, int] = {}
         self.lines: list[str] = []
@@ -212,9 +214,13 @@ class Emitter:
     def comment(self, node: Node, name: str) -> str:
         """Provenance, where the name alone does not tell it."""
         source = self.adjoint_of.get(node)
-        if source is None or source not in self.names or name == "bar_" + self.names[source]:
+        if source is not None and source in self.names:
+            return "" if name == "bar_" + self.names[source] else f"adjoint of {self.names[source]}"
+        made_by = self.origin.get(node)
+        if made_by is None:
             return ""
-        return f"adjoint of {self.names[source]}"
+        where = f" at {self.names[made_by]}" if made_by in self.names else ""
+        return f"VJP of {made_by.op}{where}"
 
 
 def output_text(emitter: Emitter, node: Node, seen: set[Node]) -> str:
@@ -242,6 +248,7 @@ class FunctionSpec:
     summary: str
     describe_inputs: Callable[[Node], str]
     adjoint_of: dict[Node, Node] = field(default_factory=dict)  # adjoint node -> forward node
+    origin: dict[Node, Node] = field(default_factory=dict)  # reverse-sweep node -> forward node of its VJP
     forward: frozenset[Node] = frozenset()
 
 
@@ -256,7 +263,7 @@ def emit_function(spec: FunctionSpec) -> Program:
     for node, base in zip(spec.outputs, spec.output_names, strict=True):
         if node not in preferred and node not in param_of:
             preferred[node] = base if isinstance(base, str) else "bar_" + param_of[base]
-    emitter = Emitter(namer, preferred, spec.adjoint_of)
+    emitter = Emitter(namer, preferred, spec.adjoint_of, spec.origin)
     for p in params:
         emitter.bind(p.node, p.name)
     order = toposort(spec.outputs)

@@ -395,7 +395,7 @@ register(
        statement=scatter_statement)
 )
 register(
-    Op("concatenate", concatenated, lambda a, n: f"np.concatenate(({', '.join(a)},), axis={n.attrs[0]})",
+    Op("concatenate", concatenated, lambda a, n: f"np.concatenate(({', '.join(a)}), axis={n.attrs[0]})",
        concatenate_vjp)
 )
 register(

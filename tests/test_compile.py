@@ -275,3 +275,32 @@ def test_two_threads_calling_one_function_get_correct_results() -> None:
     for t in threads:
         t.join()
     assert failures == []
+
+
+@pytest.mark.parametrize(
+    ("build", "value", "grad"),
+    [(lambda x: sd.as_node(3.0), 3.0, 0.0), (lambda x: x, 2.0, 1.0), (lambda x: x > 0, 1.0, 0.0)],
+    ids=["a constant", "the variable itself", "a comparison counts as 0/1"],
+)
+def test_degenerate_expressions(build, value, grad) -> None:
+    x = sd.var("x")
+    got_value, (got_grad,) = sd.compile(build(x), [x])(2.0)
+    assert (got_value, got_grad) == (value, grad)
+    assert isinstance(got_value, float) and isinstance(got_grad, float)
+
+
+def test_reverse_sweep_temporaries_carry_provenance_comments() -> None:
+    x = sd.var("x", shape=(2, 3))
+    source = sd.compile(sd.sum(sd.max(x, axis=1) ** 2), [x]).source
+    assert "  # VJP of max" in source
+
+
+def test_wrt_may_be_a_single_variable() -> None:
+    x = sd.var("x")
+    assert sd.compile(x * x, x)(3.0)[1] == (6.0,)
+
+
+def test_evaluate_names_missing_variables() -> None:
+    x, y = sd.var("x"), sd.var("y")
+    with pytest.raises(sd.GraphError, match="'y'"):
+        sd.evaluate(x * y, {x: 1.0})
