@@ -109,14 +109,14 @@ def _fold_layout(name: str, const: Node, attrs: tuple[Any, ...]) -> Node | None:
     return make_const(value[to_index(attrs[0])])
 
 
-def _fold(fn: Any, inputs: Sequence[Node]) -> Node | None:
-    """IEEE arithmetic is identical on every machine; fold it unless it overflows or is invalid."""
-    with np.errstate(all="raise"):
-        try:
-            result = fn(*(np.asarray(i.value, dtype=np.float64) for i in inputs))
-        except FloatingPointError:
-            return None
-    return make_const(np.asarray(result))
+def _fold(fn: Any, inputs: Sequence[Node]) -> Node:
+    """IEEE arithmetic is identical on every machine, inf and NaN included: fold it.
+
+    NumPy's warnings (``1/0``, overflow) are raised now, when the graph is built. Folding
+    also keeps the generated code from doing Python-float arithmetic, where ``1.0 / 0.0``
+    raises instead of giving inf.
+    """
+    return make_const(np.asarray(fn(*(np.asarray(i.value, dtype=np.float64) for i in inputs))))
 
 
 def _float(node: Node) -> Node:
@@ -276,9 +276,7 @@ def power(a: ArrayLike, b: ArrayLike) -> Node:
     if _is_const(y, 1.0) and _keeps_shape(x, y):
         return x
     if x.op == "const" and y.op == "const" and y.value is not None and np.all(y.value == np.round(y.value)):
-        folded = _fold(np.power, [x, y])
-        if folded is not None:
-            return folded
+        return _fold(np.power, [x, y])
     return apply("power", [x, y])
 
 

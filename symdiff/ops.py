@@ -187,7 +187,9 @@ def shape_text(shape: Shape) -> str:
 
 
 def power_printer(a: Sequence[str], node: Node) -> str:
-    exponent = node.inputs[1]
+    base, exponent = node.inputs
+    if base.op == "const" and exponent.op == "const":
+        return f"np.power({a[0]}, {a[1]})"  # two Python floats would not follow IEEE: (-8.0) ** 0.5 is complex
     if exponent.op == "const" and exponent.shape == () and exponent.value is not None:
         value = float(exponent.value)
         if value.is_integer() and abs(value) < 2**53:
@@ -243,7 +245,8 @@ def swap_last(x: Node) -> Node:
 
 def power_vjp(g: Node, out: Node, a: Node, b: Node) -> tuple[Node | None, Node | None]:
     # No derivative code for a constant: d/db would print log(a), NaN for a < 0.
-    ga = None if a.op == "const" else g * (b * a ** (b - 1.0))
+    zero_exponent = b.op == "const" and b.value is not None and not b.value.any()
+    ga = None if a.op == "const" or zero_exponent else g * (b * a ** (b - 1.0))
     gb = None if b.op == "const" else g * (out * sd.log(a))
     return ga, gb
 

@@ -64,3 +64,21 @@ def test_constant_base_is_not_differentiated() -> None:
 def test_square_via_numpy_power_prints_readably() -> None:
     x = sd.var("x")
     assert "x ** 2" in sd.compile(np.power(x, 2), [x]).source
+
+
+def test_zero_exponent_has_zero_gradient_even_at_zero() -> None:
+    x = sd.var("x")
+    assert grads(x**0, [x], 0.0) == (0.0,)
+
+
+def test_constant_to_a_fractional_power_follows_ieee_not_python() -> None:
+    x = sd.var("x")
+    with pytest.warns(RuntimeWarning):
+        value, _ = sd.compile(x + sd.power(-8.0, 0.5), [x])(1.0)
+    assert isinstance(value, float) and np.isnan(value)
+
+
+def test_constant_division_by_zero_folds_to_inf_with_numpy_warning() -> None:
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        folded = sd.as_node(1.0) / 0.0
+    assert folded.op == "const" and folded.value == np.inf
