@@ -61,12 +61,14 @@ from symdiff.api import (
     where,
 )
 from symdiff.compiler import compile, evaluate
+from symdiff.define import define_op
 from symdiff.errors import (
     ArgumentError,
     EmitError,
     GradientError,
     GraphError,
     NoVJPError,
+    OpDefinitionError,
     ShapeError,
     SymdiffError,
     UnsupportedError,
@@ -77,9 +79,9 @@ from symdiff.sympy_bridge import to_sympy
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "ShapeError",
-    "SymdiffError", "UnsupportedError", "abs", "add", "arccos", "arcsin", "arctan", "as_node",
-    "broadcast_to", "compile", "concatenate", "cos", "cosh", "describe", "divide", "equal", "evaluate",
+    "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "OpDefinitionError",
+    "ShapeError", "SymdiffError", "UnsupportedError", "abs", "add", "arccos", "arcsin", "arctan", "as_node",
+    "broadcast_to", "compile", "concatenate", "cos", "cosh", "define_op", "describe", "divide", "equal", "evaluate",
     "exp", "expm1", "greater", "greater_equal", "less", "less_equal", "log", "log1p", "logical_and",
     "logical_not", "logical_or", "matmul", "max", "maximum", "mean", "minimum", "multiply", "negative",
     "not_equal", "power", "relu", "reshape", "sign", "sin", "sinh", "split", "sqrt", "square",

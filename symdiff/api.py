@@ -503,7 +503,11 @@ def split(x: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0)
         cuts = tuple(builtins.min(builtins.max(c + length if c < 0 else c, 0), length) for c in indices)
         if list(cuts) != sorted(cuts):
             raise ShapeError(f"split: indices {tuple(indices)} must be ascending")
-    whole = apply("split", [node], (cuts, ax))
+    return outputs(apply("split", [node], (cuts, ax)))
+
+
+def outputs(whole: Node) -> tuple[Node, ...]:
+    """The separate outputs of a multi-output node."""
     return tuple(make("item", [whole], (i,), shape, FLOAT) for i, shape in enumerate(whole.shape))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import importlib
 import itertools
 import linecache
 import math
@@ -130,6 +131,10 @@ def load(program: Program) -> CompiledFunction:
         "np": np, "math": math, "MISSING": runtime.MISSING,
         **{fn.__name__: fn for fn in runtime.HELPERS}, **program.constants,
     }
+    for module in program.imports:
+        importlib.import_module(module)
+        top = module.split(".")[0]
+        namespace[top] = importlib.import_module(top)
     code = builtins.compile(program.source, filename, "exec")
     linecache.cache[filename] = (len(program.source), None, program.source.splitlines(True), filename)
     exec(code, namespace)

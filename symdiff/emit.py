@@ -107,6 +107,7 @@ class Program:
     name: str
     constants: dict[str, np.ndarray] = field(default_factory=dict)
     module_source: str = ""  # the same function with every constant as a literal, for module files
+    imports: tuple[str, ...] = ()  # modules of user-defined ops the code calls
 
 
 @dataclass(frozen=True)
@@ -257,6 +258,9 @@ def emit_function(spec: FunctionSpec) -> Program:
     if not spec.name.isidentifier() or keyword.iskeyword(spec.name):
         raise EmitError(f"function name {spec.name!r} is not a Python identifier")
     namer.used.add(spec.name)
+    order = toposort(spec.outputs)
+    imports = tuple(sorted({m for n in order if n.op in OPS and (m := OPS[n.op].module) is not None}))
+    namer.used.update(m.split(".")[0] for m in imports)
     params = [Param(node, namer.param(node.label)) for node in spec.inputs]
     param_of = {p.node: p.name for p in params}
     preferred: dict[Node, str] = {}
@@ -266,7 +270,6 @@ def emit_function(spec: FunctionSpec) -> Program:
     emitter = Emitter(namer, preferred, spec.adjoint_of, spec.origin)
     for p in params:
         emitter.bind(p.node, p.name)
-    order = toposort(spec.outputs)
     uses = use_counts(order)
     for node in spec.outputs:
         uses[node] = uses.get(node, 0) + 1
@@ -288,7 +291,7 @@ def emit_function(spec: FunctionSpec) -> Program:
     ops = ", ".join(sorted({n.op for n in forward} - {"var", "const"})) or "none"
     backward = len(order) - len(forward)
     expression.insert(0, f"# {len(forward)} forward nodes (ops: {ops}), {backward} reverse-sweep nodes")
-    return _assemble(spec, params, emitter, results, expression)
+    return _assemble(spec, params, emitter, results, expression, imports)
 
 
 def _bounded(lines: list[str]) -> list[str]:
@@ -299,7 +302,7 @@ def _bounded(lines: list[str]) -> list[str]:
 
 
 def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results: list[str],
-              expression: list[str]) -> Program:
+              expression: list[str], imports: tuple[str, ...]) -> Program:
     signature = ", ".join(f"{p.name}=MISSING" for p in params)
     names = tuple(p.name for p in params)
     present = " or ".join(f"{p.name} is MISSING" for p in params)
@@ -317,7 +320,7 @@ def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results
     def text(constants: list[str]) -> str:
         return "\n".join([*constants, *([""] if constants else []), *body]) + "\n"
 
-    return Program(text(emitter.constant_lines), spec.name, dict(emitter.constants), text(literals))
+    return Program(text(emitter.constant_lines), spec.name, dict(emitter.constants), text(literals), imports)
 
 
 def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str]) -> list[str]:
@@ -335,13 +338,14 @@ def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expressio
 
 
 def module_text(program: Program, title: str) -> str:
-    """A standalone module: imports numpy and math only, and embeds the argument checks."""
+    """A standalone module: imports numpy, math and user-defined ops' modules, and embeds the argument checks."""
     helpers = "\n\n".join(inspect.getsource(fn) for fn in runtime.HELPERS)
     source = program.module_source
     return "\n".join([
         f'"""{doc_escape(title)}',
         "",
-        "Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math.",
+        "Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math"
+        + (", plus the modules of the user-defined ops it calls." if program.imports else "."),
         '"""',
         "",
         "from __future__ import annotations",
@@ -349,6 +353,7 @@ def module_text(program: Program, title: str) -> str:
         "import math",
         "",
         "import numpy as np",
+        *(f"import {module}" for module in program.imports),
         "",
         "",
         "class ArgumentError(TypeError, ValueError):",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SymdiffError(Exception):
     """Root of every error symdiff raises on purpose."""
@@ -31,8 +33,16 @@ class ArgumentError(SymdiffError, TypeError, ValueError):
     """A compiled function got the wrong number, type or shape of arguments."""
 
 
+class OpDefinitionError(SymdiffError, ValueError):
+    """A user-defined op whose structure is wrong: arity, importability, VJP entries, or a name clash."""
+
+
 class GradientError(SymdiffError, AssertionError):
-    """A gradient check found a mismatch; the fields locate the worst element."""
+    """A gradient check found a mismatch; the fields locate the worst element.
+
+    When the check could blame one node's rule, ``op`` names that op and ``node`` is the node;
+    otherwise both are ``None``.
+    """
 
     def __init__(
         self,
@@ -44,6 +54,8 @@ class GradientError(SymdiffError, AssertionError):
         expected: float,
         rtol: float,
         atol: float,
+        op: str | None = None,
+        node: Any = None,
     ) -> None:
         super().__init__(message)
         self.variable = variable
@@ -52,3 +64,5 @@ class GradientError(SymdiffError, AssertionError):
         self.expected = expected
         self.rtol = rtol
         self.atol = atol
+        self.op = op
+        self.node = node

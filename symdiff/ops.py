@@ -9,6 +9,8 @@ to the input's shape in one place (``sum_to``).
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +43,8 @@ class Op:
     domain: tuple[tuple[float, float], ...] = ((-2.0, 2.0),)  # test points, per input
     guard: dict[int, float] | None = None  # singular input -> safe value (where-branches)
     view: bool = False  # the result may alias an input
+    module: str | None = None  # a user-defined op's module, which generated code must import
+    arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
     statement: Callable[[str, Sequence[str], Node], list[str]] | None = None
 
@@ -52,14 +56,32 @@ OPS: dict[str, Op] = {}
 
 
 def register(op: Op) -> Op:
+    if op.arity is None and op.vjp is not None:
+        op = dataclasses.replace(op, arity=vjp_arity(op.vjp))
     OPS[op.name] = op
     return op
+
+
+def vjp_arity(vjp: Vjp) -> int | None:
+    """A VJP takes (g, out, *inputs): its signature tells the arity, or None for variadic ops."""
+    params = inspect.signature(vjp).parameters.values()
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return len(params) - 2
 
 
 def _sympy() -> Any:
     import sympy  # imported lazily: `import symdiff` must stay light
 
     return sympy
+
+
+def _truth(condition: Any) -> Any:
+    """A SymPy condition; a number counts as true when non-zero, as in NumPy."""
+    sympy = _sympy()
+    boolalg = sympy.logic.boolalg
+    logical = condition.is_Relational or isinstance(condition, (boolalg.BooleanFunction, boolalg.BooleanAtom))
+    return condition if logical else sympy.Ne(condition, 0)
 
 
 # ---- shape rules ----------------------------------------------------------------------
@@ -336,7 +358,7 @@ register(
 register(
     Op("where", broadcast, call("np.where({0}, {1}, {2})"),
        lambda g, y, c, a, b: (None, sd.where(c, g, 0.0), sd.where(c, 0.0, g)),
-       sympy=lambda c, a, b: _sympy().Piecewise((a, c), (b, True)), zero_d=True)
+       sympy=lambda c, a, b: _sympy().Piecewise((a, _truth(c)), (b, True)), zero_d=True)
 )
 
 _comparisons = [("greater", ">", "Gt"), ("greater_equal", ">=", "Ge"), ("less", "<", "Lt"),

@@ -11,25 +11,48 @@ from typing import Any
 
 import numpy as np
 
-from symdiff.compiler import _variables, compile, value_function  # noqa: A004
+import symdiff.api as sd
+from symdiff.api import as_node
+from symdiff.compiler import _variables, compile, load, value_function  # noqa: A004
+from symdiff.emit import FunctionSpec, emit_function
 from symdiff.errors import GradientError, UnsupportedError
-from symdiff.graph import Node
+from symdiff.graph import BOOL, FLOAT, TUPLE, Node, graph_window, toposort
+from symdiff.guard import guard_where
 
 ELEMENTWISE_LIMIT = 4096  # beyond this many elements per variable, only directional checks run
 
 
 def check_grad(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
                at: Sequence[Any], rtol: float = 1e-5, atol: float = 1e-7, eps: float = 1e-6,
-               seed: int = 0) -> None:
+               seed: int = 0, blame: bool = True) -> None:
     """Compare compiled gradients with central differences and a random dot-product test.
 
-    ``at`` holds one value per input, in ``inputs`` order (default: ``wrt``).
+    ``at`` holds one value per input, in ``inputs`` order (default: ``wrt``). On a mismatch,
+    each node's own VJP is re-checked by finite differences in topological order, and the
+    ``GradientError`` names the first node whose rule is wrong (``op`` and ``node``), if any.
     """
     wrt_list = _variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
     input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
     point = [np.array(v, dtype=np.float64) for v in at]
     if len(point) != len(input_list):
         raise UnsupportedError(f"check_grad: {len(point)} values given for {len(input_list)} inputs")
+    try:
+        _check_at(expr, wrt_list, input_list, point, rtol, atol, eps, seed)
+    except GradientError as error:
+        culprit = _blame(expr, wrt_list, input_list, point, rtol, atol, eps, seed) if blame else None
+        if culprit is None:
+            raise
+        shapes = [c.shape for c in culprit.inputs]
+        raise GradientError(
+            f"{error}\nThe first node whose own VJP disagrees with finite differences is '{culprit.op}' "
+            f"(inputs of shapes {shapes}):\n{graph_window(culprit)}",
+            variable=error.variable, index=error.index, got=error.got, expected=error.expected,
+            rtol=rtol, atol=atol, op=culprit.op, node=culprit,
+        ) from None
+
+
+def _check_at(expr: Any, wrt_list: list[Node], input_list: list[Node], point: list[np.ndarray],
+              rtol: float, atol: float, eps: float, seed: int) -> None:
     _, grads = compile(expr, wrt_list, input_list)(*point)
     f = value_function(expr, input_list)
     rng = np.random.default_rng(seed)
@@ -56,6 +79,50 @@ def check_grad(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | N
         scale = float(np.sum(np.abs(grad * direction)))
         _compare(variable.label, np.array(float(np.sum(grad * direction))), np.array(directional),
                  rtol, atol + rtol * scale, "the dot-product test <grad, v> against a directional difference")
+
+
+def _blame(expr: Any, wrt: list[Node], inputs: list[Node], point: list[np.ndarray],
+           rtol: float, atol: float, eps: float, seed: int) -> Node | None:
+    """The first node, in topological order, whose local VJP fails a finite-difference check."""
+    (root,) = guard_where([as_node(expr, "expr")])
+    order = toposort([root])
+    sources = set(wrt)
+    active: set[Node] = set()
+    for node in order:
+        if node in sources or any(c in active for c in node.inputs):
+            active.add(node)
+    suspects = [n for n in order if n in active and n.inputs and n.op != "item" and n.dtype != BOOL]
+    values = intermediate_values(suspects, inputs, point)
+    rng = np.random.default_rng(seed)
+    for node in suspects:
+        moving = [i for i, c in enumerate(node.inputs) if c in active and c.dtype == FLOAT]
+        local = [sd.var(f"input{i}", shape=node.inputs[i].shape) for i in moving]
+        args = [local[moving.index(i)] if i in moving else as_node(values[c]) for i, c in enumerate(node.inputs)]
+        rebuilt = sd.apply(node.op, args, node.attrs)
+        parts = sd.outputs(rebuilt) if rebuilt.dtype == TUPLE else (rebuilt,)
+        objective = sd.as_node(0.0)
+        for part in parts:
+            objective = objective + sd.sum(part * rng.standard_normal(part.shape))
+        try:
+            check_grad(objective, local, at=[values[node.inputs[i]] for i in moving],
+                       rtol=rtol, atol=atol, eps=eps, seed=seed, blame=False)
+        except GradientError:
+            return node
+    return None
+
+
+def intermediate_values(nodes: Sequence[Node], inputs: list[Node], point: list[np.ndarray]) -> dict[Node, Any]:
+    """The value of every input of ``nodes`` at ``point``, from one generated function."""
+    wanted = list(dict.fromkeys(c for n in nodes for c in n.inputs if c.dtype != TUPLE))
+    if not wanted:
+        return {}
+    spec = FunctionSpec(
+        name="intermediates", inputs=inputs, outputs=wanted, layout=lambda texts: "(" + ", ".join(texts) + ",)",
+        output_names=[f"v{i}" for i in range(len(wanted))], summary="Intermediate values (for checks).",
+        describe_inputs=lambda node: "",
+    )
+    results = load(emit_function(spec))(*point)
+    return dict(zip(wanted, results, strict=True))
 
 
 def _compare(label: str, got: np.ndarray, expected: np.ndarray, rtol: float, atol: float, method: str) -> None:
@@ -85,6 +152,8 @@ def assert_matches_sympy(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence
         raise UnsupportedError("assert_matches_sympy needs scalar inputs; check arrays with check_grad")
     symbols = {v: sympy.Symbol(f"s{i}", real=True) for i, v in enumerate(input_list)}
     expression = to_sympy(expr, symbols)
+    if as_node(expr).dtype == BOOL:
+        expression = sympy.Piecewise((1, expression), (0, True))  # compile counts a boolean as 0/1
     substitution = {symbols[v]: sympy.Float(float(x), 30) for v, x in zip(input_list, at, strict=True)}
     value, grads = compile(expr, wrt_list, input_list)(*at)
     expected_value = complex(expression.subs(substitution).evalf(30))
@@ -93,3 +162,39 @@ def assert_matches_sympy(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence
         derivative = sympy.diff(expression, symbols[variable])
         expected = complex(derivative.subs(substitution).evalf(30))
         _compare(variable.label, np.array(float(grad)), np.array(expected.real), rtol, atol, "sympy.diff")
+
+
+def check_op(name: str, shapes: Sequence[tuple[int, ...]] | None = None, *, seed: int = 0,
+             rtol: float = 1e-5, atol: float = 1e-7) -> None:
+    """Run the derivative checks every built-in op gets on one op of the table.
+
+    Points are sampled inside the op's domain. Scalar inputs are checked against SymPy (when
+    the op has a SymPy form) and central differences; with the default elementwise shape
+    rule, arrays of shape (2, 3) are checked by central differences and the dot-product test.
+    ``shapes`` (one per input) replaces the default input shapes.
+    """
+    from symdiff.ops import OPS, broadcast
+
+    op = OPS.get(name)
+    if op is None:
+        raise UnsupportedError(f"check_op: no op named {name!r}")
+    arity = op.arity if op.arity is not None else len(op.domain)
+    domains = op.domain if len(op.domain) == arity else ((-2.0, 2.0),) * arity
+    if shapes is not None:
+        cases = [tuple(tuple(s) for s in shapes)]
+    elif op.shape is broadcast or op.module is not None:
+        cases = [((),) * arity, ((2, 3),) * arity]
+    else:
+        cases = [((),) * arity]
+    rng = np.random.default_rng(seed)
+    for case in cases:
+        variables = [sd.var(f"a{i}", shape=s) for i, s in enumerate(case)]
+        try:
+            out = sd.apply(name, variables)
+        except Exception as error:
+            raise UnsupportedError(f"check_op({name!r}) cannot build the op on shapes {case}: {error}") from None
+        point = [rng.uniform(lo, hi, size=s) for s, (lo, hi) in zip(case, domains, strict=True)]
+        weights = rng.uniform(0.5, 1.5, size=out.shape)
+        check_grad(sd.sum(out * weights), variables, at=point, rtol=rtol, atol=atol, seed=seed)
+        if out.shape == () and all(s == () for s in case) and op.sympy is not None:
+            assert_matches_sympy(out, variables, at=[float(p) for p in point])
