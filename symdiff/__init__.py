@@ -56,6 +56,7 @@ from symdiff.api import (
     sum_to,
     tan,
     tanh,
+    tofloat,
     transpose,
     var,
     where,
@@ -85,5 +86,5 @@ __all__ = [
     "exp", "expm1", "greater", "greater_equal", "less", "less_equal", "log", "log1p", "logical_and",
     "logical_not", "logical_or", "matmul", "max", "maximum", "mean", "minimum", "multiply", "negative",
     "not_equal", "power", "relu", "reshape", "sign", "sin", "sinh", "split", "sqrt", "square",
-    "subtract", "sum", "sum_to", "tan", "tanh", "to_sympy", "transpose", "var", "where",
+    "subtract", "sum", "sum_to", "tan", "tanh", "to_sympy", "tofloat", "transpose", "var", "where",
 ]

@@ -1,0 +1,229 @@
+"""A hypothesis strategy for random expression DAGs over the op table, and domain predicates.
+
+Each maker draws operands from the pool of nodes built so far (so subexpressions and
+variables are shared), sometimes a constant on either side, and returns a new node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+import symdiff as sd
+from symdiff.graph import FLOAT, Node
+
+INTERNAL = {"scatter": "the adjoint of getitem", "item": "the outputs of split", "zeros": "unreached gradients"}
+UNARY = ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+         "tanh", "abs", "square", "relu", "sign", "neg"]
+BINARY = {"add": sd.add, "sub": sd.subtract, "mul": sd.multiply, "div": sd.divide, "power": sd.power,
+          "maximum": sd.maximum, "minimum": sd.minimum}
+COMPARE = {"greater": sd.greater, "greater_equal": sd.greater_equal, "less": sd.less, "less_equal": sd.less_equal,
+           "equal": sd.equal, "not_equal": sd.not_equal}
+UNARY_BUILDERS: dict[str, Callable[[Any], Node]] = {name: getattr(sd, name) for name in UNARY if name != "neg"}
+UNARY_BUILDERS["neg"] = sd.negative
+
+
+@dataclass
+class Graph:
+    """A drawn problem: the objective, its variables and the point to check at."""
+
+    objective: Node
+    variables: list[Node]
+    point: list[Any]
+    ops: set[str]
+
+
+def sub_shapes(base: tuple[int, ...]) -> list[tuple[int, ...]]:
+    if base == (3,):
+        return [(), (3,)]
+    return [(), (3,), (1, 3), (2, 1), (2, 3)]
+
+
+def broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        return False
+    return True
+
+
+def constant(draw: Any, shape: tuple[int, ...], low: float = -1.5, high: float = 1.5) -> Any:
+    values = draw(st.lists(st.floats(low, high), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    return float(values[0]) if shape == () else np.array(values).reshape(shape)
+
+
+def operand(draw: Any, pool: list[Node], fits: Callable[[Node], bool] = lambda n: True) -> Node | None:
+    candidates = [n for n in pool if n.dtype == FLOAT and fits(n)]
+    return draw(st.sampled_from(candidates)) if candidates else None
+
+
+def unary(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
+    name = draw(st.sampled_from(UNARY))
+    x = operand(draw, pool)
+    if x is None:
+        return None
+    ops.add(name)
+    return UNARY_BUILDERS[name](x)
+
+
+def binary(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
+    name = draw(st.sampled_from(sorted(BINARY)))
+    a = operand(draw, pool)
+    if a is None:
+        return None
+    side = draw(st.sampled_from(["node", "const left", "const right"]))
+    if side == "node":
+        b = operand(draw, pool, lambda n: broadcasts(n.shape, a.shape))
+        if b is None:
+            return None
+        left, right = a, b
+    else:
+        shape = draw(st.sampled_from([(), a.shape]))
+        low = 0.5 if name in ("div", "power") and side == "const right" else -1.5
+        c = constant(draw, shape, low, 2.0 if name == "power" else 1.5)
+        left, right = (c, a) if side == "const left" else (a, c)
+    if name == "power" and side == "const right" and draw(st.booleans()):
+        right = float(draw(st.integers(-2, 3)))  # whole exponents, which negative bases allow
+    ops.add(name)
+    return BINARY[name](left, right)
+
+
+def select(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
+    a = operand(draw, pool)
+    if a is None:
+        return None
+    compare = draw(st.sampled_from(sorted(COMPARE)))
+    threshold = draw(st.floats(-1.0, 1.0))
+    condition = COMPARE[compare](a, threshold)
+    if draw(st.booleans()):
+        other = operand(draw, pool, lambda n: broadcasts(n.shape, a.shape))
+        extra = sd.greater(other, 0.0) if other is not None else sd.less(a, 1.0)
+        combine = draw(st.sampled_from(["logical_and", "logical_or", "logical_not"]))
+        ops.add(combine)
+        condition = sd.logical_not(condition) if combine == "logical_not" else getattr(sd, combine)(condition, extra)
+    taken = operand(draw, pool, lambda n: broadcasts(n.shape, a.shape))
+    if taken is None:
+        return None
+    ops.update({compare, "where"})
+    if draw(st.booleans()):
+        ops.add("tofloat")
+        return sd.tofloat(condition) * taken
+    return sd.where(condition, taken, draw(st.sampled_from([0.0, 1.0])) * a)
+
+
+def reduction(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
+    x = operand(draw, pool)
+    if x is None:
+        return None
+    name = draw(st.sampled_from(["sum", "mean", "max"]))
+    axis = draw(st.sampled_from([None, *range(-x.ndim, x.ndim)])) if x.ndim else None
+    ops.add(name)
+    return getattr(sd, name)(x, axis=axis, keepdims=draw(st.booleans()))
+
+
+def layout(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
+    x = operand(draw, pool, lambda n: n.ndim >= 1 and n.shape[0] >= 2)
+    if x is None:
+        return None
+    name = draw(st.sampled_from(["reshape", "transpose", "broadcast_to", "getitem", "concatenate", "split",
+                                 "matmul"]))
+    ops.add(name)
+    if name == "reshape":
+        return sd.reshape(x, (-1,) if x.ndim > 1 else (1, x.size))
+    if name == "transpose":
+        return sd.transpose(x) if x.ndim > 1 else sd.transpose(sd.broadcast_to(x, (2, *x.shape)))
+    if name == "broadcast_to":
+        return sd.broadcast_to(x, (2, *x.shape))
+    if name == "getitem":
+        index = draw(st.sampled_from([np.s_[1:], np.s_[::-1], np.s_[0], np.s_[..., :1]]))
+        return x[index]
+    if name == "concatenate":
+        other = draw(st.sampled_from([x * 2.0, constant(draw, x.shape)]))
+        return sd.concatenate([x, other], axis=0)
+    if name == "split":
+        ops.add("item")
+        top, rest = sd.split(x, [1], axis=0)
+        return top * rest[:1] + rest[-1:]
+    inner = x.shape[-1]
+    matrix = constant(draw, (inner, 2))
+    return x @ matrix if draw(st.booleans()) else matrix.T @ sd.transpose(x)
+
+
+SCALAR_MAKERS = [unary, unary, binary, binary, select, reduction]
+ARRAY_MAKERS = [unary, binary, select, reduction, layout, layout]
+
+
+@st.composite
+def graphs(draw: Any, scalar: bool) -> Graph:
+    base = () if scalar else draw(st.sampled_from([(3,), (2, 3)]))
+    shapes = [()] * draw(st.integers(1, 3)) if scalar else [
+        draw(st.sampled_from(sub_shapes(base))) for _ in range(draw(st.integers(1, 3)))
+    ]
+    variables = [sd.var(f"v{i}", shape=s) for i, s in enumerate(shapes)]
+    point = []
+    for shape in shapes:
+        positive = draw(st.booleans()) or draw(st.booleans())
+        point.append(constant(draw, shape, 0.2 if positive else -1.6, 1.6))
+    pool: list[Node] = list(variables)
+    ops: set[str] = set()
+    makers = SCALAR_MAKERS if scalar else ARRAY_MAKERS
+    for _ in range(draw(st.integers(3, 10))):
+        node = draw(st.sampled_from(makers))(draw, pool, ops)
+        if node is not None:
+            pool.append(node)
+    picks = [pool[-1], *draw(st.lists(st.sampled_from(pool), max_size=2))]
+    objective = sd.as_node(0.0)
+    for node in picks:
+        weight = constant(draw, node.shape, 0.5, 1.5)
+        objective = objective + sd.sum(sd.tofloat(node) * weight)
+    return Graph(objective, variables, point, ops)
+
+
+SAFE_TIE = 1e-3
+
+
+COVERED = {*UNARY, *BINARY, *COMPARE, "where", "logical_and", "logical_or", "logical_not", "tofloat", "sum", "mean",
+           "max", "reshape", "transpose", "broadcast_to", "getitem", "concatenate", "split", "item", "matmul"}
+
+
+def inside_domain(node: Node, args: list[Any]) -> bool:
+    """Whether finite differences around these input values are meaningful for ``node``'s op."""
+    op = node.op
+    values = [np.asarray(a, dtype=np.float64) for a in args]
+    x = values[0]
+    if any(not np.all(np.isfinite(v)) or np.max(np.abs(v), initial=0.0) > 1e4 for v in values):
+        return False
+    checks = {
+        "log": lambda: np.all(x > 0.05), "sqrt": lambda: np.all(x > 0.05), "log1p": lambda: np.all(x > -0.9),
+        "arcsin": lambda: np.all(np.abs(x) < 0.9), "arccos": lambda: np.all(np.abs(x) < 0.9),
+        "tan": lambda: np.all(np.abs(np.cos(x)) > 0.2), "exp": lambda: np.all(x < 8),
+        "expm1": lambda: np.all(x < 8), "sinh": lambda: np.all(np.abs(x) < 8), "cosh": lambda: np.all(np.abs(x) < 8),
+        "abs": lambda: np.all(np.abs(x) > SAFE_TIE), "sign": lambda: np.all(np.abs(x) > SAFE_TIE),
+        "relu": lambda: np.all(np.abs(x) > SAFE_TIE),
+        "div": lambda: np.all(np.abs(values[1]) > 0.05),
+        "power": lambda: _power_ok(x, values[1]),
+        "max": lambda: _clear_maximum(x, node.attrs[0]),
+    }
+    if op in ("maximum", "minimum", *COMPARE):
+        return bool(np.all(np.abs(values[0] - values[1]) > SAFE_TIE))
+    check = checks.get(op)
+    return True if check is None else bool(check())
+
+
+def _clear_maximum(x: np.ndarray, axes: tuple[int, ...]) -> bool:
+    """The largest element of each reduced group beats the runner-up by more than SAFE_TIE."""
+    kept = [i for i in range(x.ndim) if i not in axes]
+    groups = np.transpose(x, (*kept, *axes)).reshape(-1, int(np.prod([x.shape[i] for i in axes], dtype=int)))
+    if groups.shape[1] < 2:
+        return True
+    top = np.sort(groups, axis=1)
+    return bool(np.all(top[:, -1] - top[:, -2] > SAFE_TIE))
+
+
+def _power_ok(base: np.ndarray, exponent: np.ndarray) -> bool:
+    whole = np.all(exponent == np.round(exponent))
+    return bool((whole or np.all(base > 0.05)) and np.all(np.abs(base) > 0.05) and np.all(np.abs(exponent) <= 3))
