@@ -29,10 +29,13 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
     origin: dict[Node, Node] = {}
     active = _depends_on(order, set(wrt))
     adjoint: dict[Node, Node] = {}
+    pending: dict[Node, list[Node]] = {output: [seed]} if output in active else {}
     slots: dict[Node, list[Node | None]] = {}  # per-output cotangents of split nodes
-    if output in active:
-        adjoint[output] = seed
     for node in reversed(order):
+        parts = pending.pop(node, None)
+        if parts is not None:
+            adjoint[node] = _total(parts)
+            _attribute([adjoint[node]], node, known, origin)
         if node.op == "item":
             _collect_item(slots, node, adjoint.get(node))
             continue
@@ -51,9 +54,26 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
         for position, (child, part) in enumerate(zip(node.inputs, contributions, strict=True)):
             if part is None or child not in active:
                 continue
-            _accumulate(adjoint, child, _fit(part, child, node, position))
-            _attribute([adjoint[child]], node, known, origin)
+            fitted = _fit(part, child, node, position)
+            pending.setdefault(child, []).append(fitted)
+            _attribute([fitted], node, known, origin)
     return Reverse(adjoint, origin)
+
+
+def _total(parts: list[Node]) -> Node:
+    """Sum a node's cotangent contributions, once, when the walk reaches it.
+
+    Scatters (adjoints of indexing) into one array share a single buffer, so summing
+    ``x[0], x[1], ..., x[n]`` costs O(n) rather than n zero arrays.
+    """
+    scatters = [p for p in parts if p.op == "scatter"]
+    terms = [p for p in parts if p.op != "scatter"]
+    if scatters:
+        terms.append(scatters[0] if len(scatters) == 1 else sd.scatter_sum(scatters))
+    total = terms[0]
+    for term in terms[1:]:
+        total = sd.add(total, term)
+    return total
 
 
 def _attribute(roots: Iterable[Node], source: Node, known: set[Node], origin: dict[Node, Node]) -> None:
@@ -76,11 +96,6 @@ def _collect_item(slots: dict[Node, list[Node | None]], item: Node, cotangent: N
     parts = slots.setdefault(parent, [None] * len(parent.shape))
     existing = parts[item.attrs[0]]
     parts[item.attrs[0]] = cotangent if existing is None else sd.add(existing, cotangent)
-
-
-def _accumulate(adjoint: dict[Node, Node], child: Node, part: Node) -> None:
-    existing = adjoint.get(child)
-    adjoint[child] = part if existing is None else sd.add(existing, part)
 
 
 def _fit(part: Node, child: Node, node: Node, position: int) -> Node:

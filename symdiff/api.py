@@ -16,7 +16,19 @@ from typing import Any
 import numpy as np
 
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
-from symdiff.graph import BOOL, FLOAT, TUPLE, Node, Shape, graph_window, make, make_const, make_var, short_text
+from symdiff.graph import (
+    BOOL,
+    FLOAT,
+    TUPLE,
+    Node,
+    Shape,
+    graph_window,
+    make,
+    make_const,
+    make_float,
+    make_var,
+    short_text,
+)
 
 ArrayLike = Any
 
@@ -37,8 +49,10 @@ def as_node(value: ArrayLike, what: str = "argument") -> Node:
         if value.dtype == TUPLE:
             raise GraphError(f"{what}: the tuple returned by split must be unpacked before use")
         return value
+    if type(value) is float:
+        return make_float(value)
     if isinstance(value, (list, tuple)) and builtins.any(isinstance(v, Node) for v in value):
-        raise UnsupportedError(f"{what}: a list holding nodes is not a constant; use sd.concatenate or sd.stack")
+        raise UnsupportedError(f"{what}: a list holding nodes is not a constant; use sd.concatenate")
     array = np.asarray(value)
     if array.dtype == np.bool_:
         return make_const(array)
@@ -59,7 +73,12 @@ def _shape_arg(shape: int | Sequence[int], what: str) -> Shape:
 
 
 def _is_const(node: Node, value: float) -> bool:
-    return node.op == "const" and node.value is not None and bool(np.all(node.value == value))
+    """Whether ``node`` is a constant whose every element equals ``value``."""
+    if node.op != "const" or node.value is None:
+        return False
+    if node.value.ndim == 0:
+        return bool(node.value.item() == value)
+    return bool(np.all(node.value == value))
 
 
 # ---- applying an op -------------------------------------------------------------------------
@@ -563,7 +582,14 @@ def take(node: Node, index: tuple[Any, ...]) -> Node:
 
 def scatter(g: Node, shape: Shape, index: tuple[Any, ...]) -> Node:
     """Zeros of ``shape`` with ``g`` written at ``index``: the adjoint of indexing."""
-    return apply("scatter", [g], (shape, index))
+    return apply("scatter", [g], (shape, (index,)))
+
+
+def scatter_sum(parts: Sequence[Node]) -> Node:
+    """One buffer for many scatters into the same shape: ``x[0] + x[1] + ...`` costs O(n), not O(n^2)."""
+    inputs = [g for p in parts for g in p.inputs]
+    indices = tuple(index for p in parts for index in p.attrs[1])
+    return apply("scatter", inputs, (parts[0].attrs[0], indices))
 
 
 def iterate(x: Node) -> Iterator[Node]:

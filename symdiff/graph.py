@@ -8,6 +8,7 @@ inputs)``; the inputs are kept alive by the node, so their ids stay unique.
 from __future__ import annotations
 
 import itertools
+import struct
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -187,13 +188,27 @@ def make_var(label: str, shape: Shape) -> Node:
     return make("var", (), (label, next(_var_ids)), shape, FLOAT)
 
 
+_FLOAT_CODE = np.dtype(np.float64).str
+
+
 def make_const(value: np.ndarray) -> Node:
     """A constant, merged with any other constant of the same dtype, shape and bytes."""
-    frozen = np.array(value, copy=True, order="C")
+    array = np.asarray(value)
+    found = _cache.get(("const", (array.dtype.str, array.shape, array.tobytes()), ()))
+    return found if found is not None else _new_const(array)
+
+
+def make_float(value: float) -> Node:
+    """``make_const`` for a Python float, without building an array when the node exists."""
+    found = _cache.get(("const", (_FLOAT_CODE, (), struct.pack("d", value)), ()))
+    return found if found is not None else _new_const(np.asarray(value, dtype=np.float64))
+
+
+def _new_const(array: np.ndarray) -> Node:
+    frozen = np.array(array, copy=True, order="C")
     frozen.flags.writeable = False
     dtype = BOOL if frozen.dtype == np.bool_ else FLOAT
-    key_attrs = (frozen.dtype.str, frozen.shape, frozen.tobytes())
-    node = make("const", (), key_attrs, frozen.shape, dtype)
+    node = make("const", (), (frozen.dtype.str, frozen.shape, frozen.tobytes()), frozen.shape, dtype)
     if node.value is None:
         node.value = frozen
     return node

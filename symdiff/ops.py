@@ -227,8 +227,11 @@ def transpose_printer(a: Sequence[str], node: Node) -> str:
 
 
 def scatter_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
-    shape, index = node.attrs
-    return [f"{target} = np.zeros({shape_text(shape)})", f"{target}[{index_text(index)}] = {a[0]}"]
+    shape, indices = node.attrs
+    if len(indices) == 1:
+        return [f"{target} = np.zeros({shape_text(shape)})", f"{target}[{index_text(indices[0])}] = {a[0]}"]
+    adds = [f"{target}[{index_text(index)}] += {g}" for index, g in zip(indices, a, strict=True)]
+    return [f"{target} = np.zeros({shape_text(shape)})", *adds]
 
 
 # ---- VJP helpers -----------------------------------------------------------------------
@@ -416,7 +419,7 @@ register(
        lambda g, y, x: (sd.scatter(g, x.shape, y.attrs[0]),), arg_prec=(ATOM,), view=True)
 )
 register(
-    Op("scatter", attr_shape, lambda a, n: "", lambda g, y, x: (sd.take(g, y.attrs[1]),),
+    Op("scatter", attr_shape, lambda a, n: "", lambda g, y, *parts: [sd.take(g, index) for index in y.attrs[1]],
        statement=scatter_statement)
 )
 register(
