@@ -76,6 +76,10 @@ def _sympy() -> Any:
     return sympy
 
 
+def _piecewise(*pieces: tuple[Any, Any]) -> Any:
+    return _sympy().Piecewise(*pieces)
+
+
 def _truth(condition: Any) -> Any:
     """A SymPy condition; a number counts as true when non-zero, as in NumPy."""
     sympy = _sympy()
@@ -318,11 +322,12 @@ unary("arctan", lambda g, y, x: (g / (1.0 + x * x),), sym("atan"))
 unary("sinh", lambda g, y, x: (g * sd.cosh(x),), sym("sinh"), guard={0: 0.0})
 unary("cosh", lambda g, y, x: (g * sd.sinh(x),), sym("cosh"), guard={0: 0.0})
 unary("tanh", lambda g, y, x: (g * (1.0 - y * y),), sym("tanh"))
-unary("abs", lambda g, y, x: (g * sd.sign(x),), sym("Abs"), ((0.2, 2.0),))
+# Piecewise forms: SymPy leaves d/dx Abs(f(x)) unevaluated unless f is known to be real.
+unary("abs", lambda g, y, x: (g * sd.sign(x),), lambda a: _piecewise((a, a >= 0), (-a, True)), ((0.2, 2.0),))
 unary("square", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2)
-unary("relu", lambda g, y, x: (g * (x > 0.0),), lambda a: _sympy().Max(a, 0), ((0.2, 2.0),),
+unary("relu", lambda g, y, x: (g * (x > 0.0),), lambda a: _piecewise((a, a > 0), (0, True)), ((0.2, 2.0),),
       template="np.maximum({0}, 0.0)")
-unary("sign", lambda g, y, x: (None,), sym("sign"), ((0.2, 2.0),))
+unary("sign", lambda g, y, x: (None,), lambda a: _piecewise((1, a > 0), (-1, a < 0), (0, True)), ((0.2, 2.0),))
 
 register(Op("neg", same_shape, call("-{0}"), lambda g, y, x: (-g,), prec=15, arg_prec=(15,), sympy=lambda a: -a))
 register(

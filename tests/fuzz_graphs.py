@@ -105,7 +105,7 @@ def select(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
         combine = draw(st.sampled_from(["logical_and", "logical_or", "logical_not"]))
         ops.add(combine)
         condition = sd.logical_not(condition) if combine == "logical_not" else getattr(sd, combine)(condition, extra)
-    taken = operand(draw, pool, lambda n: broadcasts(n.shape, a.shape))
+    taken = operand(draw, pool, lambda n: broadcasts(n.shape, condition.shape))
     if taken is None:
         return None
     ops.update({compare, "where"})
@@ -205,7 +205,7 @@ def inside_domain(node: Node, args: list[Any]) -> bool:
         "abs": lambda: np.all(np.abs(x) > SAFE_TIE), "sign": lambda: np.all(np.abs(x) > SAFE_TIE),
         "relu": lambda: np.all(np.abs(x) > SAFE_TIE),
         "div": lambda: np.all(np.abs(values[1]) > 0.05),
-        "power": lambda: _power_ok(x, values[1]),
+        "power": lambda: _power_ok(node, x, values[1]),
         "max": lambda: _clear_maximum(x, node.attrs[0]),
     }
     if op in ("maximum", "minimum", *COMPARE):
@@ -224,6 +224,7 @@ def _clear_maximum(x: np.ndarray, axes: tuple[int, ...]) -> bool:
     return bool(np.all(top[:, -1] - top[:, -2] > SAFE_TIE))
 
 
-def _power_ok(base: np.ndarray, exponent: np.ndarray) -> bool:
-    whole = np.all(exponent == np.round(exponent))
+def _power_ok(node: Node, base: np.ndarray, exponent: np.ndarray) -> bool:
+    """A real derivative needs base > 0, unless the exponent is a whole constant."""
+    whole = node.inputs[1].op == "const" and np.all(exponent == np.round(exponent))
     return bool((whole or np.all(base > 0.05)) and np.all(np.abs(base) > 0.05) and np.all(np.abs(exponent) <= 3))

@@ -1,0 +1,29 @@
+"""Bugs the fuzzer found, each pinned by the smallest graph that showed it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symdiff as sd
+from symdiff.testing import assert_matches_sympy
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda v: sd.sign(sd.log(v)) * 0.5 + v, lambda v: sd.abs(sd.log(v)), lambda v: sd.relu(sd.log(v))],
+    ids=["sign of log", "abs of log", "relu of log"],
+)
+def test_kinked_ops_of_possibly_complex_arguments_have_evaluable_sympy_derivatives(build) -> None:
+    # SymPy left d/dx sign(log(x)) unevaluated (and recursed on evaluating it) because
+    # log(x) is not known to be real; the table now gives these ops Piecewise forms.
+    v = sd.var("v")
+    assert_matches_sympy(build(v), [v], at=[0.5])
+
+
+def test_negative_constant_base_with_variable_exponent_has_no_real_derivative() -> None:
+    # d/dx (-1)**x = (-1)**x log(-1) is not real: NaN (with NumPy's warning), never a number.
+    x = sd.var("x")
+    with pytest.warns(RuntimeWarning, match="invalid value"):
+        value, (grad,) = sd.compile(sd.power(-1.0, x), [x])(0.0)
+    assert value == 1.0 and np.isnan(grad)
