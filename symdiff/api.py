@@ -540,17 +540,20 @@ def zeros(shape: int | Sequence[int]) -> Node:
 
 def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
     items = list(index) if isinstance(index, tuple) else [index]
-    if items.count(Ellipsis) > 1:
+    for item in items:
+        plain = isinstance(item, (numbers.Integral, slice)) and not isinstance(item, (bool, np.bool_))
+        if item is not Ellipsis and not plain:
+            raise UnsupportedError(f"index {item!r}: only ints, slices and ... are supported (no arrays or None)")
+    ellipses = [i for i, item in enumerate(items) if item is Ellipsis]
+    if len(ellipses) > 1:
         raise UnsupportedError("an index may hold only one Ellipsis")
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
+    if ellipses:
+        at = ellipses[0]
         items[at : at + 1] = [slice(None)] * (len(shape) - (len(items) - 1))
     if len(items) > len(shape):
         raise ShapeError(f"too many indices ({len(items)}) for shape {shape}")
     attrs: list[Any] = []
     for dim, item in zip(shape, items):  # noqa: B905 (fewer items than dims: the rest are whole)
-        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (numbers.Integral, slice)):
-            raise UnsupportedError(f"index {item!r}: only ints, slices and ... are supported (no arrays or None)")
         if isinstance(item, slice):
             start, stop, step = item.indices(dim)
             forward = step > 0

@@ -151,8 +151,11 @@ def transposed(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
 
 
 def indexed(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
-    probe = np.broadcast_to(np.empty(()), shapes[0])
-    return tuple(probe[to_index(attrs[0])].shape)
+    """Basic indexing: an int drops its axis, a slice keeps its length, the rest stay whole."""
+    shape, index = shapes[0], attrs[0]
+    pairs = zip(shape[: len(index)], index, strict=True)
+    kept = [len(range(*slice(*item).indices(dim))) for dim, item in pairs if isinstance(item, tuple)]
+    return (*kept, *shape[len(index):])
 
 
 def concatenated(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:

@@ -112,7 +112,8 @@ def select(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
     if draw(st.booleans()):
         ops.add("tofloat")
         return sd.tofloat(condition) * taken
-    return sd.where(condition, taken, draw(st.sampled_from([0.0, 1.0])) * a)
+    # not 0.0 * a: SymPy, the oracle, folds 0*x to 0 where IEEE would not
+    return sd.where(condition, taken, draw(st.sampled_from([0.5, 1.0])) * a)
 
 
 def reduction(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
@@ -150,7 +151,7 @@ def layout(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
         return top * rest[:1] + rest[-1:]
     inner = x.shape[-1]
     matrix = constant(draw, (inner, 2))
-    return x @ matrix if draw(st.booleans()) else matrix.T @ sd.transpose(x)
+    return x @ matrix if x.ndim > 2 or draw(st.booleans()) else matrix.T @ sd.transpose(x)
 
 
 SCALAR_MAKERS = [unary, unary, binary, binary, select, reduction]

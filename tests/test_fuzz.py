@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-
 from fuzz_graphs import COVERED, INTERNAL, Graph, graphs, inside_domain
 from hypothesis import HealthCheck, assume, given, settings
 
