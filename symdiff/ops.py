@@ -328,7 +328,7 @@ unary("tanh", lambda g, y, x: (g * (1.0 - y * y),), sym("tanh"))
 # Piecewise forms: SymPy leaves d/dx Abs(f(x)) unevaluated unless f is known to be real.
 unary("abs", lambda g, y, x: (g * sd.sign(x),), lambda a: _piecewise((a, a >= 0), (-a, True)), ((0.2, 2.0),))
 unary("square", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2)
-unary("relu", lambda g, y, x: (g * (x > 0.0),), lambda a: _piecewise((a, a > 0), (0, True)), ((0.2, 2.0),),
+unary("relu", lambda g, y, x: (g * (x > 0.0),), lambda a: _sympy().Max(a, 0), ((0.2, 2.0),),
       template="np.maximum({0}, 0.0)")
 unary("sign", lambda g, y, x: (None,), lambda a: _piecewise((1, a > 0), (-1, a < 0), (0, True)), ((0.2, 2.0),))
 

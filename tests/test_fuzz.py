@@ -10,8 +10,9 @@ import os
 
 import numpy as np
 from fuzz_graphs import COVERED, INTERNAL, Graph, graphs, inside_domain
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, note, settings
 
+import symdiff as sd
 from symdiff.graph import toposort
 from symdiff.guard import guard_where
 from symdiff.ops import OPS
@@ -25,6 +26,7 @@ settings.load_profile(os.environ.get("SYMDIFF_FUZZ", "ci"))
 
 def admissible(graph: Graph) -> None:
     """Reject draws whose intermediate values leave an op's domain (or sit on a kink)."""
+    note(sd.describe(graph.objective))  # printed with any falsifying example
     (root,) = guard_where([graph.objective])
     nodes = [n for n in toposort([root]) if n.inputs and n.op in OPS and n.op != "item"]
     with np.errstate(all="ignore"):  # a draw outside the domain is rejected below, not warned about

@@ -27,3 +27,11 @@ def test_negative_constant_base_with_variable_exponent_has_no_real_derivative() 
     with pytest.warns(RuntimeWarning, match="invalid value"):
         value, (grad,) = sd.compile(sd.power(-1.0, x), [x])(0.0)
     assert value == 1.0 and np.isnan(grad)
+
+
+def test_a_relu_inside_a_condition_keeps_a_sympy_form_sympy_can_build() -> None:
+    # A Piecewise form of relu put log(0) = zoo into one branch of log(relu(v)), and SymPy
+    # refused to compare it with 0 while building the condition; relu is Max(a, 0) again.
+    v, w = sd.var("v"), sd.var("w")
+    expr = sd.tofloat(sd.logical_and(sd.equal(v, 0.0), sd.log(sd.relu(v)) > 0.0)) * v
+    assert_matches_sympy(expr, [v, w], at=[0.5, 0.0])
