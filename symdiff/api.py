@@ -606,75 +606,6 @@ def length(x: Node) -> int:
     return int(x.shape[0])
 
 
-# ---- errors for conversions NumPy would otherwise do silently --------------------------------------
-
-
-def truth_value_error(x: Node) -> GraphError:
-    return GraphError(
-        f"a node has no truth value ({short_text(x)}); `if`/`and`/`or` on nodes cannot be traced. "
-        "Use sd.where(cond, a, b) to choose between values."
-    )
-
-
-def array_conversion_error(x: Node) -> UnsupportedError:
-    return UnsupportedError(
-        f"a node cannot become a NumPy array ({short_text(x)}); build symdiff graphs with sd.concatenate, "
-        "or compute values with sd.evaluate / sd.compile"
-    )
-
-
-# ---- NumPy dispatch --------------------------------------------------------------------------------
-
-
-UFUNCS = {
-    "add": add, "subtract": subtract, "multiply": multiply, "divide": divide, "true_divide": divide,
-    "power": power, "negative": negative, "positive": lambda x: as_node(x), "exp": exp, "log": log,
-    "log1p": log1p, "expm1": expm1, "sqrt": sqrt, "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin,
-    "arccos": arccos, "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "absolute": abs,
-    "fabs": abs, "square": square, "maximum": maximum, "minimum": minimum, "matmul": matmul,
-    "greater": greater, "greater_equal": greater_equal, "less": less, "less_equal": less_equal,
-    "equal": equal, "not_equal": not_equal, "logical_and": logical_and, "logical_or": logical_or,
-    "logical_not": logical_not, "sign": sign,
-}
-
-
-def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
-    builder: Any = UFUNCS.get(ufunc.__name__)
-    if builder is None or method != "__call__" or kwargs:
-        detail = f".{method}" if method != "__call__" else ""
-        extra = f" with {sorted(kwargs)}" if kwargs else ""
-        raise UnsupportedError(f"numpy.{ufunc.__name__}{detail}{extra} is not supported on symdiff nodes")
-    return builder(*inputs)
-
-
-def _dot(a: ArrayLike, b: ArrayLike) -> Node:
-    x, y = as_node(a, "dot"), as_node(b, "dot")
-    if x.ndim == 0 or y.ndim == 0:
-        return multiply(x, y)
-    if x.ndim > 2 or y.ndim > 2:
-        raise UnsupportedError("numpy.dot on arrays of more than 2 dimensions; use sd.matmul")
-    return matmul(x, y)
-
-
-FUNCTIONS: dict[str, Any] = {
-    "sum": sum, "mean": mean, "max": max, "amax": max, "reshape": reshape, "transpose": transpose,
-    "broadcast_to": broadcast_to, "concatenate": concatenate, "split": split, "where": where, "dot": _dot,
-    "shape": lambda x: x.shape, "ndim": lambda x: x.ndim, "size": lambda x: x.size,
-}
-_NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape"}
-
-
-def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    builder = FUNCTIONS.get(func.__name__)
-    unknown = set(kwargs) - _NUMPY_KEYWORDS
-    if builder is None or unknown:
-        extra = f" with {sorted(unknown)}" if unknown else ""
-        raise UnsupportedError(f"numpy.{func.__name__}{extra} is not supported on symdiff nodes")
-    if "newshape" in kwargs:
-        kwargs = {**kwargs, "shape": kwargs.pop("newshape")}
-    return builder(*args, **kwargs)
-
-
 REBUILD: dict[str, Any] = {"add": add, "sub": subtract, "mul": multiply, "div": divide, "power": power}
 
 
@@ -683,4 +614,10 @@ def describe(node: Node) -> str:
     return graph_window(node)
 
 
+from symdiff.interop import (  # noqa: E402, F401  (graph.py's Node dispatches through these names)
+    array_conversion_error,
+    numpy_function,
+    numpy_ufunc,
+    truth_value_error,
+)
 from symdiff.ops import OPS, broadcast, broadcast_shapes, to_index  # noqa: E402  (ops' VJPs call back into these builders)

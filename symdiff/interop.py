@@ -1,0 +1,125 @@
+"""NumPy interoperability: ``np.sin(node)``, ``np.sum(node, axis=0)``, ``array * node``.
+
+Nodes implement ``__array_ufunc__`` and ``__array_function__``; both land here and map
+NumPy's names onto the builders. Anything unmapped raises ``UnsupportedError`` naming the
+NumPy function, and conversions NumPy would do silently (``bool(node)``,
+``np.array([node])``) raise instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from symdiff.api import (
+    ArrayLike,
+    abs,
+    add,
+    arccos,
+    arcsin,
+    arctan,
+    as_node,
+    broadcast_to,
+    concatenate,
+    cos,
+    cosh,
+    divide,
+    equal,
+    exp,
+    expm1,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    matmul,
+    max,
+    maximum,
+    mean,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    power,
+    reshape,
+    sign,
+    sin,
+    sinh,
+    split,
+    sqrt,
+    square,
+    subtract,
+    sum,
+    tan,
+    tanh,
+    transpose,
+    where,
+)
+from symdiff.errors import GraphError, UnsupportedError
+from symdiff.graph import Node, short_text
+
+
+def truth_value_error(x: Node) -> GraphError:
+    return GraphError(
+        f"a node has no truth value ({short_text(x)}); `if`/`and`/`or` on nodes cannot be traced. "
+        "Use sd.where(cond, a, b) to choose between values."
+    )
+
+
+def array_conversion_error(x: Node) -> UnsupportedError:
+    return UnsupportedError(
+        f"a node cannot become a NumPy array ({short_text(x)}); build symdiff graphs with sd.concatenate, "
+        "or compute values with sd.evaluate / sd.compile"
+    )
+
+
+UFUNCS = {
+    "add": add, "subtract": subtract, "multiply": multiply, "divide": divide, "true_divide": divide,
+    "power": power, "negative": negative, "positive": lambda x: as_node(x), "exp": exp, "log": log,
+    "log1p": log1p, "expm1": expm1, "sqrt": sqrt, "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin,
+    "arccos": arccos, "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "absolute": abs,
+    "fabs": abs, "square": square, "maximum": maximum, "minimum": minimum, "matmul": matmul,
+    "greater": greater, "greater_equal": greater_equal, "less": less, "less_equal": less_equal,
+    "equal": equal, "not_equal": not_equal, "logical_and": logical_and, "logical_or": logical_or,
+    "logical_not": logical_not, "sign": sign,
+}
+
+
+def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
+    builder: Any = UFUNCS.get(ufunc.__name__)
+    if builder is None or method != "__call__" or kwargs:
+        detail = f".{method}" if method != "__call__" else ""
+        extra = f" with {sorted(kwargs)}" if kwargs else ""
+        raise UnsupportedError(f"numpy.{ufunc.__name__}{detail}{extra} is not supported on symdiff nodes")
+    return builder(*inputs)
+
+
+def _dot(a: ArrayLike, b: ArrayLike) -> Node:
+    x, y = as_node(a, "dot"), as_node(b, "dot")
+    if x.ndim == 0 or y.ndim == 0:
+        return multiply(x, y)
+    if x.ndim > 2 or y.ndim > 2:
+        raise UnsupportedError("numpy.dot on arrays of more than 2 dimensions; use sd.matmul")
+    return matmul(x, y)
+
+
+FUNCTIONS: dict[str, Any] = {
+    "sum": sum, "mean": mean, "max": max, "amax": max, "reshape": reshape, "transpose": transpose,
+    "broadcast_to": broadcast_to, "concatenate": concatenate, "split": split, "where": where, "dot": _dot,
+    "shape": lambda x: x.shape, "ndim": lambda x: x.ndim, "size": lambda x: x.size,
+}
+_NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape"}
+
+
+def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    builder = FUNCTIONS.get(func.__name__)
+    unknown = set(kwargs) - _NUMPY_KEYWORDS
+    if builder is None or unknown:
+        extra = f" with {sorted(unknown)}" if unknown else ""
+        raise UnsupportedError(f"numpy.{func.__name__}{extra} is not supported on symdiff nodes")
+    if "newshape" in kwargs:
+        kwargs = {**kwargs, "shape": kwargs.pop("newshape")}
+    return builder(*args, **kwargs)
