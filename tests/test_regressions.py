@@ -35,3 +35,16 @@ def test_a_relu_inside_a_condition_keeps_a_sympy_form_sympy_can_build() -> None:
     v, w = sd.var("v"), sd.var("w")
     expr = sd.tofloat(sd.logical_and(sd.equal(v, 0.0), sd.log(sd.relu(v)) > 0.0)) * v
     assert_matches_sympy(expr, [v, w], at=[0.5, 0.0])
+
+
+def test_when_sympy_cannot_evaluate_a_graph_the_check_says_so() -> None:
+    # sign(1 / sign(v)): SymPy's Piecewise fold compares zoo (from 1/0 in an untaken piece)
+    # with 0 and raises. The check reports UnsupportedError instead of a TypeError from SymPy;
+    # the fuzzer then falls back to central differences.
+    from symdiff.testing import check_grad
+
+    v = sd.var("v")
+    expr = sd.sign(1.0 / sd.sign(v)) * v
+    with pytest.raises(sd.UnsupportedError, match="SymPy could not evaluate"):
+        assert_matches_sympy(expr, [v], at=[1.0])
+    check_grad(expr, [v], at=[1.0])
