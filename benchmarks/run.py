@@ -1,0 +1,199 @@
+"""Value + gradient per call: symdiff against hand-written NumPy and the peers, in one run.
+
+Run: python benchmarks/run.py [--quick] [--runs 3] [--sympy-limit 300] [--output benchmarks/RESULTS.md]
+
+Systems are timed round-robin, repeat after repeat, rotating which goes first; each repeat
+is calibrated to about 0.1 s of calls, and the median over the repeats is reported as a
+ratio to the hand-written forward + reverse sweep of the same run. Every system's value and
+gradients are checked against the hand-written result before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import peers
+import workloads
+
+import symdiff as sd
+from symdiff.compiler import differentiate
+from symdiff.graph import toposort
+
+TARGETS = {"W1a": 0.6, "W1b": 1.02, "W2a": 1.0, "W2b": 1.0, "W3": 1.05, "W4a": 1.0, "W4b": 1.0,
+           "W5 prod_sin n=100": 1.2}
+
+
+def calibrate(fn: Callable[..., Any], args: list[Any], seconds: float = 0.1) -> int:
+    calls = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn(*args)
+        spent = time.perf_counter() - start
+        if spent > seconds / 5 or calls > 10**6:
+            return max(1, int(calls * seconds / max(spent, 1e-9)))
+        calls *= 4
+
+
+def time_round_robin(systems: dict[str, Callable[..., Any]], args: list[Any], repeats: int) -> dict[str, float]:
+    calls = {name: calibrate(fn, args) for name, fn in systems.items()}
+    samples: dict[str, list[float]] = {name: [] for name in systems}
+    names = list(systems)
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            fn, n = systems[name], calls[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                fn(*args)
+            samples[name].append((time.perf_counter() - start) / n)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def agrees(result: Any, reference: Any) -> bool:
+    value, grads = result
+    ref_value, ref_grads = reference
+    if not np.allclose(value, ref_value, rtol=1e-8, atol=1e-10):
+        return False
+    return all(np.allclose(np.asarray(g), np.asarray(h), rtol=1e-7, atol=1e-9)
+               for g, h in zip(grads, ref_grads, strict=True))
+
+
+def generated_ops(w: workloads.Workload) -> int:
+    root, grads, _ = differentiate(sd.as_node(w.expr), w.wrt)
+    return sum(1 for n in toposort([root, *grads]) if n.inputs)
+
+
+def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": w.id, "what": w.what, "compile": {}, "notes": [], "ratio": {}}
+    start = time.perf_counter()
+    fn = sd.compile(w.expr, w.wrt, w.inputs)
+    row["compile"]["symdiff"] = time.perf_counter() - start
+    row["ops"] = generated_ops(w)
+    systems: dict[str, Callable[..., Any]] = {"hand": w.hand, "symdiff": fn, "value": w.value}
+    try:
+        start = time.perf_counter()
+        systems["sympy"] = peers.sympy_peer(w, sympy_limit)
+        row["compile"]["sympy"] = time.perf_counter() - start
+    except peers.Skip as reason:
+        row["notes"].append(f"sympy: {reason}")
+    reference = w.hand(*w.args)
+    for name in [n for n in systems if n not in ("hand", "value")]:
+        if not agrees(systems[name](*w.args), reference):
+            row["notes"].append(f"{name}: results differ from the hand-written ones; not timed")
+            del systems[name]
+    seconds = time_round_robin(systems, w.args, repeats)
+    row["hand_us"] = seconds["hand"] * 1e6
+    row["ratio"] = {name: t / seconds["hand"] for name, t in seconds.items() if name != "hand"}
+    return row
+
+
+def compile_scaling() -> list[tuple[str, int, float]]:
+    rows = []
+    cases = [*(workloads.helmholtz(n) for n in (10, 30, 100, 300)),
+             *(workloads.prod_sin(n) for n in (10, 30, 100)), *(workloads.nested_chain(k) for k in (10, 30, 100))]
+    for w in cases:
+        start = time.perf_counter()
+        sd.compile(w.expr, w.wrt, w.inputs)
+        rows.append((w.id, generated_ops(w), time.perf_counter() - start))
+    x = sd.var("x")
+    y = x
+    for _ in range(100_000):
+        y = sd.sin(y)
+    start = time.perf_counter()
+    sd.compile(y, [x])
+    rows.append(("chain of 1e5 sin", 200_000, time.perf_counter() - start))
+    return rows
+
+
+def fmt(ratio: float | None) -> str:
+    return "–" if ratio is None else f"{ratio:.2f}x"
+
+
+def report(runs: list[list[dict[str, Any]]], scaling: list[tuple[str, int, float]], command: str) -> str:
+    first = runs[0]
+    systems = ["symdiff", "value", "sympy"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Command: `{command}`, {len(runs)} run(s), {datetime.date.today().isoformat()}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
+        f"Python {platform.python_version()}, NumPy {np.__version__}, symdiff {sd.__version__}"
+        + _sympy_version() + ".",
+        "",
+        "Each cell is the median time per value-and-gradient call as a ratio to the hand-written NumPy "
+        "forward + reverse sweep of the same run (lower is better); with several runs, the median of the "
+        "runs' ratios. `value` is the hand-written forward pass alone. Run-to-run noise on this shared "
+        "2-core machine is 15-25%, so a target counts as met when the median over three runs meets it. "
+        f"SymPy's lambdify needed the recursion limit raised to {peers.RECURSION_LIMIT}. "
+        "JAX and PyTorch rows are absent because neither is installed here.",
+        "",
+        "| workload | hand µs | symdiff | target | met | value | sympy | notes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for i, row in enumerate(first):
+        ratios = {s: [run[i]["ratio"].get(s) for run in runs] for s in systems}
+        median = {s: statistics.median(v) if None not in v else None for s, v in ratios.items()}
+        target = TARGETS.get(row["id"])
+        met = "" if target is None or median["symdiff"] is None else ("yes" if median["symdiff"] <= target else "no")
+        hand = statistics.median(run[i]["hand_us"] for run in runs)
+        lines.append(f"| {row['id']} | {hand:.1f} | {fmt(median['symdiff'])} | "
+                     f"{'' if target is None else f'≤ {target}x'} | {met} | {fmt(median['value'])} | "
+                     f"{fmt(median['sympy'])} | {'; '.join(row['notes'])} |")
+    lines += ["", "## Compile time", "", "| workload | symdiff s | sympy s | generated ops |", "|---|---|---|---|"]
+    for row in first:
+        sympy_s = row["compile"].get("sympy")
+        lines.append(f"| {row['id']} | {row['compile']['symdiff']:.3f} | "
+                     f"{'–' if sympy_s is None else f'{sympy_s:.2f}'} | {row['ops']} |")
+    lines += ["", "## Compile scaling", "", "| graph | generated ops | symdiff compile s |", "|---|---|---|"]
+    lines += [f"| {name} | {ops} | {seconds:.3f} |" for name, ops, seconds in scaling]
+    return "\n".join(lines) + "\n"
+
+
+def _sympy_version() -> str:
+    try:
+        import sympy
+    except ImportError:
+        return ""
+    return f", SymPy {sympy.__version__}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1e5-element arrays instead of 1e6, 5 repeats")
+    parser.add_argument("--runs", type=int, default=1, help="independent runs; the table shows the median ratio")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--sympy-limit", type=float, default=300.0, help="seconds allowed for each SymPy compile")
+    parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
+    args = parser.parse_args()
+    repeats = 5 if args.quick else max(7, args.repeats)
+    runs = []
+    for r in range(args.runs):
+        rows = []
+        for w in workloads.all_workloads(quick=args.quick):
+            row = run_workload(w, repeats, args.sympy_limit)
+            ratios = ", ".join(f"{k} {v:.2f}x" for k, v in row["ratio"].items())
+            print(f"run {r + 1}: {row['id']:<20} hand {row['hand_us']:10.1f} us  {ratios}  {'; '.join(row['notes'])}",
+                  flush=True)
+            rows.append(row)
+        runs.append(rows)
+    scaling = compile_scaling()
+    command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
+    Path(args.output).write_text(report(runs, scaling, command.strip()), encoding="utf-8")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
