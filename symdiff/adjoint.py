@@ -35,7 +35,7 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
         parts = pending.pop(node, None)
         if parts is not None:
             adjoint[node] = _total(parts)
-            _attribute([adjoint[node]], node, known, origin)
+            _attribute([adjoint[node]], None, known, origin)  # a sum of parts: no single VJP made it
         if node.op == "item":
             _collect_item(slots, node, adjoint.get(node))
             continue
@@ -76,7 +76,7 @@ def _total(parts: list[Node]) -> Node:
     return total
 
 
-def _attribute(roots: Iterable[Node], source: Node, known: set[Node], origin: dict[Node, Node]) -> None:
+def _attribute(roots: Iterable[Node], source: Node | None, known: set[Node], origin: dict[Node, Node]) -> None:
     """Record ``source`` as the origin of every node its VJP just built (for provenance comments)."""
     stack = [r for r in roots if r not in known]
     while stack:
@@ -84,7 +84,8 @@ def _attribute(roots: Iterable[Node], source: Node, known: set[Node], origin: di
         if node in known:
             continue
         known.add(node)
-        origin[node] = source
+        if source is not None:
+            origin[node] = source
         stack.extend(child for child in node.inputs if child not in known)
 
 

@@ -262,6 +262,12 @@ def tie_mask(a: Node, b: Node, wins: Callable[[Node, Node], Node]) -> Node:
 
 
 def matmul_vjp(g: Node, out: Node, a: Node, b: Node) -> tuple[Node, Node]:
+    if a.ndim == 1 and b.ndim == 1:  # a dot product: g is a scalar
+        return g * b, g * a
+    if a.ndim == 2 and b.ndim == 1:  # matrix @ vector: no reshapes, an outer product by broadcasting
+        return sd.reshape(g, (a.shape[0], 1)) * b, g @ a
+    if a.ndim == 1 and b.ndim == 2:  # vector @ matrix
+        return b @ g, sd.reshape(a, (a.shape[0], 1)) * g
     a2 = sd.reshape(a, (1, *a.shape)) if a.ndim == 1 else a
     b2 = sd.reshape(b, (*b.shape, 1)) if b.ndim == 1 else b
     g2 = sd.reshape(g, matmul_shape([a2.shape, b2.shape], ()))
