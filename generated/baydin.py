@@ -79,17 +79,28 @@ def baydin(x1=MISSING, x2=MISSING, *_extra, **_unknown):
         where-branches are guarded: the untaken branch adds no NaN and no warning;
         scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
         Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+        All scalars: math and float arithmetic first; the NumPy sweeps where math raises or a
+        result is not finite, so IEEE results and NumPy's warnings are as on the NumPy path.
     """
     if _extra or _unknown or x1 is MISSING or x2 is MISSING:
         raise _call_error('baydin', ('x1', 'x2'), (x1, x2,), _extra, _unknown)
-    if type(x1) is float:
-        x1 = np.float64(x1)
-    elif type(x1) is not np.float64:
+    if type(x1) is not float:
         x1 = _scalar_arg(x1, 'x1')
-    if type(x2) is float:
-        x2 = np.float64(x2)
-    elif type(x2) is not np.float64:
+    if type(x2) is not float:
         x2 = _scalar_arg(x2, 'x2')
+    try:
+        # forward sweep
+        value = math.log(x1) + x1 * x2 - math.sin(x2)
+        # reverse sweep
+        bar_x1 = x2 + 1.0 / x1
+        bar_x2 = x1 - math.cos(x2)
+        if math.isfinite(value) and math.isfinite(bar_x1) and math.isfinite(bar_x2):
+            return value, (bar_x1, bar_x2)
+    except (ArithmeticError, ValueError):
+        pass  # math raised where NumPy returns inf or nan with a warning
+    # a non-finite result, or math refused: the NumPy sweeps give IEEE's answer and NumPy's warnings
+    x1 = np.float64(x1)
+    x2 = np.float64(x2)
     # forward sweep
     value = np.log(x1) + x1 * x2 - np.sin(x2)
     # reverse sweep

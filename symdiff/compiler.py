@@ -43,8 +43,12 @@ def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None
 
 
 def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
-                    name: str = "value_and_grad") -> Program:
-    """The generated program for ``compile``, before it is loaded."""
+                    name: str = "value_and_grad", fast_path: bool = True) -> Program:
+    """The generated program for ``compile``, before it is loaded.
+
+    ``fast_path=False`` leaves out the plain-float body of all-scalar graphs (for tests and
+    benchmarks that compare it with the NumPy body).
+    """
     root = tofloat(as_node(expr, "expr"))  # a boolean expression counts as 0/1, like in arithmetic
     if root.shape != ():
         raise ShapeError(
@@ -71,6 +75,7 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         summary="Value and gradient in one forward and one reverse sweep; the gradients come in\n"
         "    wrt order, each of its variable's shape.",
         describe_inputs=lambda node: "  [wrt]" if node in in_wrt else "  [data]",
+        fast_path=fast_path,
         adjoint_of=adjoint_of,
         origin=reverse.origin,
         forward=forward,

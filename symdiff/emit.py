@@ -10,6 +10,7 @@ parser far from its recursion limit.
 from __future__ import annotations
 
 import builtins
+import copy
 import inspect
 import keyword
 import math
@@ -23,7 +24,7 @@ import numpy as np
 from symdiff import runtime
 from symdiff.errors import EmitError
 from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
-from symdiff.ops import ATOM, OPS
+from symdiff.ops import ATOM, OPS, Op, Printer
 
 INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
 INLINE_CHARS = 88  # longer expressions get their own statement
@@ -137,8 +138,9 @@ class Emitter:
     """Prints one function. ``preferred`` names outputs (``value``, ``bar_x``)."""
 
     def __init__(self, namer: Namer, preferred: dict[Node, str], adjoint_of: dict[Node, Node],
-                 origin: dict[Node, Node]) -> None:
+                 origin: dict[Node, Node], scalar: bool = False) -> None:
         self.namer = namer
+        self.scalar = scalar
         self.preferred = preferred
         self.adjoint_of = adjoint_of
         self.origin = origin
@@ -166,12 +168,18 @@ class Emitter:
             self.constant_lines.append(f"# {name}: a {value.dtype} array of shape {tuple(value.shape)}")
         return name, ATOM
 
+    def form(self, op: Op) -> tuple[Printer, int, tuple[int, ...]]:
+        """The printer, its precedence and its arguments' precedences: plain-float or NumPy."""
+        if self.scalar and op.scalar is not None:
+            return op.scalar
+        return op.numpy, op.prec, op.arg_prec
+
     def args(self, node: Node) -> list[str]:
-        op = OPS[node.op]
+        arg_prec = self.form(OPS[node.op])[2]
         out = []
         for position, child in enumerate(node.inputs):
             text, prec = self.text[child]
-            out.append(f"({text})" if prec < op.min_prec(position) else text)
+            out.append(f"({text})" if prec < arg_prec[min(position, len(arg_prec) - 1)] else text)
         return out
 
     def run(self, order: Sequence[Node], uses: dict[Node, int], outputs: set[Node]) -> None:
@@ -191,7 +199,8 @@ class Emitter:
                 self.lines.extend("    " + line for line in op.statement(name, args, node))
                 self.bind(node, name)
                 continue
-            text = op.numpy(args, node)
+            printer, precedence, _ = self.form(op)
+            text = printer(args, node)
             depth = 1 + max((self.depth[c] for c in node.inputs), default=0)
             needs_name = (
                 uses.get(node, 0) != 1 or node in outputs or node.dtype == TUPLE
@@ -203,7 +212,7 @@ class Emitter:
                 self.lines.append(f"    {name} = {text}" + (f"  # {note}" if note else ""))
                 self.bind(node, name)
             else:
-                self.text[node], self.depth[node] = (text, op.prec), depth
+                self.text[node], self.depth[node] = (text, precedence), depth
 
     def name_for(self, node: Node) -> str:
         base = self.preferred.get(node)
@@ -248,6 +257,7 @@ class FunctionSpec:
     output_names: Sequence[str | Node]  # per output: a base name, or a variable for "bar_<its name>"
     summary: str
     describe_inputs: Callable[[Node], str]
+    fast_path: bool = True  # all-scalar graphs get a math body first (False: the NumPy body only)
     adjoint_of: dict[Node, Node] = field(default_factory=dict)  # adjoint node -> forward node
     origin: dict[Node, Node] = field(default_factory=dict)  # reverse-sweep node -> forward node of its VJP
     forward: frozenset[Node] = frozenset()
@@ -267,13 +277,46 @@ def emit_function(spec: FunctionSpec) -> Program:
     for node, base in zip(spec.outputs, spec.output_names, strict=True):
         if node not in preferred and node not in param_of:
             preferred[node] = base if isinstance(base, str) else "bar_" + param_of[base]
-    emitter = Emitter(namer, preferred, spec.adjoint_of, spec.origin)
-    for p in params:
-        emitter.bind(p.node, p.name)
     uses = use_counts(order)
     for node in spec.outputs:
         uses[node] = uses.get(node, 0) + 1
+    scalar = spec.fast_path and all_scalar(order) and all(p.node.shape == () for p in params)
+    # the same names in both bodies: each emission starts from a copy of the namer
+    numpy_body = _body(spec, copy.deepcopy(namer), params, preferred, order, uses, scalar=False)
+    math_body = _body(spec, copy.deepcopy(namer), params, preferred, order, uses, scalar=True) if scalar else None
+    forward = spec.forward or frozenset(order)
+    ops = ", ".join(sorted({n.op for n in forward} - {"var", "const"})) or "none"
+    backward = len(order) - len(forward)
+    numpy_body.expression.insert(0, f"# {len(forward)} forward nodes (ops: {ops}), {backward} reverse-sweep nodes")
+    return _assemble(spec, params, numpy_body, math_body, imports)
 
+
+def all_scalar(order: Sequence[Node]) -> bool:
+    """Whether every node is a scalar with a plain-float form, so the math fast path applies."""
+    for node in order:
+        if node.shape != () or node.dtype == TUPLE:
+            return False
+        if node.op not in ("var", "const") and (node.op not in OPS or OPS[node.op].scalar is None):
+            return False
+    return True
+
+
+@dataclass
+class Body:
+    """One printed function body: statements, the return expression, and the header's sketch."""
+
+    emitter: Emitter
+    lines: list[str]
+    results: list[str]
+    returned: str
+    expression: list[str]
+
+
+def _body(spec: FunctionSpec, namer: Namer, params: list[Param], preferred: dict[Node, str],
+          order: list[Node], uses: dict[Node, int], scalar: bool) -> Body:
+    emitter = Emitter(namer, preferred, spec.adjoint_of, spec.origin, scalar=scalar)
+    for p in params:
+        emitter.bind(p.node, p.name)
     forward_order = [n for n in order if n in spec.forward] if spec.forward else order
     emitter.run(forward_order, uses, set(spec.outputs))
     split_at = len(emitter.lines)
@@ -287,11 +330,7 @@ def emit_function(spec: FunctionSpec) -> Program:
     results = [output_text(emitter, node, seen) for node in spec.outputs]
     if spec.outputs[0] not in emitter.names:
         expression.append(f"{spec.output_names[0]} = {emitter.text[spec.outputs[0]][0]}")
-    forward = spec.forward or frozenset(order)
-    ops = ", ".join(sorted({n.op for n in forward} - {"var", "const"})) or "none"
-    backward = len(order) - len(forward)
-    expression.insert(0, f"# {len(forward)} forward nodes (ops: {ops}), {backward} reverse-sweep nodes")
-    return _assemble(spec, params, emitter, results, expression, imports)
+    return Body(emitter, emitter.lines, results, spec.layout(results), expression)
 
 
 def _bounded(lines: list[str]) -> list[str]:
@@ -301,20 +340,26 @@ def _bounded(lines: list[str]) -> list[str]:
     return [*lines[: SKETCH_LINES // 2], f"... ({hidden} more statements)", *lines[-(SKETCH_LINES // 2 - 1) :]]
 
 
-def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results: list[str],
-              expression: list[str], imports: tuple[str, ...]) -> Program:
+def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_body: Body | None,
+              imports: tuple[str, ...]) -> Program:
     signature = ", ".join(f"{p.name}=MISSING" for p in params)
     names = tuple(p.name for p in params)
     present = " or ".join(f"{p.name} is MISSING" for p in params)
     given = "".join(n + ", " for n in names).rstrip()
     check = ["    if _extra or _unknown" + (f" or {present}" if present else "") + ":",
              f"        raise _call_error({spec.name!r}, {names!r}, ({given}), _extra, _unknown)"]
-    for p in params:
-        check += scalar_check(p) if p.node.shape == () else array_check(p)
+    if math_body is None:
+        for p in params:
+            check += scalar_check(p) if p.node.shape == () else array_check(p)
+        sweeps = [*numpy_body.lines, f"    return {numpy_body.returned}"]
+    else:
+        sweeps = _with_fallback(params, numpy_body, math_body)
+        for p in params:
+            check += [f"    if type({p.name}) is not float:", f"        {p.name} = _scalar_arg({p.name}, {p.name!r})"]
     star = ", " if params else ""
-    doc = _docstring(spec, params, spec.layout(results), expression)
-    body = [f"def {spec.name}({signature}{star}*_extra, **_unknown):", *doc, *check, *emitter.lines,
-            f"    return {spec.layout(results)}"]
+    doc = _docstring(spec, params, numpy_body.returned, numpy_body.expression, math_body is not None)
+    body = [f"def {spec.name}({signature}{star}*_extra, **_unknown):", *doc, *check, *sweeps]
+    emitter = numpy_body.emitter
     literals = [f"{name} = {array_literal(value)}" for name, value in emitter.constants.items()]
 
     def text(constants: list[str]) -> str:
@@ -323,7 +368,22 @@ def _assemble(spec: FunctionSpec, params: list[Param], emitter: Emitter, results
     return Program(text(emitter.constant_lines), spec.name, dict(emitter.constants), text(literals), imports)
 
 
-def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str]) -> list[str]:
+def _with_fallback(params: list[Param], numpy_body: Body, math_body: Body) -> list[str]:
+    """The math body first; where math raises (log(-1), 1/0, overflow), the NumPy body gives inf or nan."""
+    finite = " and ".join(f"math.isfinite({text})" for text in math_body.results)
+    lines = ["    try:"]
+    lines += ["    " + line for line in math_body.lines]
+    lines += [f"        if {finite}:",
+              f"            return {math_body.returned}",
+              "    except (ArithmeticError, ValueError):",
+              "        pass  # math raised where NumPy returns inf or nan with a warning"]
+    lines += ["    # a non-finite result, or math refused: the NumPy sweeps give IEEE's answer and NumPy's warnings"]
+    lines += [f"    {p.name} = np.float64({p.name})" for p in params]
+    return [*lines, *numpy_body.lines, f"    return {numpy_body.returned}"]
+
+
+def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str],
+               fast_path: bool) -> list[str]:
     lines = ['    """' + spec.summary, "", *("        " + line for line in expression), ""]
     lines += [f"    Returns {returned}.", ""]
     lines.append("    Inputs (label -> parameter, shape):")
@@ -333,6 +393,9 @@ def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expressio
     lines.append("")
     lines.append("    Conventions:")
     lines.extend("        " + line for line in CONVENTIONS.splitlines())
+    if fast_path:
+        lines.append("        All scalars: math and float arithmetic first; the NumPy sweeps where math raises or a")
+        lines.append("        result is not finite, so IEEE results and NumPy's warnings are as on the NumPy path.")
     lines.append('    """')
     return lines
 

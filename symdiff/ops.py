@@ -47,6 +47,9 @@ class Op:
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
     statement: Callable[[str, Sequence[str], Node], list[str]] | None = None
+    # the plain-float form (printer, precedence, argument precedences) for all-scalar graphs;
+    # None keeps a graph with this op on the NumPy path
+    scalar: tuple[Printer, int, tuple[int, ...]] | None = None
 
     def min_prec(self, position: int) -> int:
         return self.arg_prec[min(position, len(self.arg_prec) - 1)]
@@ -58,6 +61,8 @@ OPS: dict[str, Op] = {}
 def register(op: Op) -> Op:
     if op.arity is None and op.vjp is not None:
         op = dataclasses.replace(op, arity=vjp_arity(op.vjp))
+    if op.name in SCALAR_FORMS:
+        op = dataclasses.replace(op, scalar=SCALAR_FORMS[op.name] or (op.numpy, op.prec, op.arg_prec))
     OPS[op.name] = op
     return op
 
@@ -299,6 +304,44 @@ def concatenate_vjp(g: Node, out: Node, *xs: Node) -> list[Node]:
     axis = out.attrs[0]
     cuts = list(np.cumsum([x.shape[axis] for x in xs])[:-1])
     return list(sd.split(g, [int(c) for c in cuts], axis=axis)) if len(xs) > 1 else [g]
+
+
+# ---- plain-float forms ---------------------------------------------------------------------
+# math.* and Python operators: about twice as fast as NumPy ufuncs on single floats. Where
+# math raises (log(-1), 1/0, overflow) the generated function falls back to its NumPy body.
+# maximum, minimum, relu and sign are left out: Python's max/min and comparisons treat NaN
+# differently from NumPy.
+
+
+def scalar_square(a: Sequence[str], node: Node) -> str:
+    """x * x, as np.square computes it (x ** 2 is libm's pow, which can differ in the last bit)."""
+    return f"{a[0]} * {a[0]}" if a[0].isidentifier() else f"np.square({a[0]})"
+
+
+def scalar_power(a: Sequence[str], node: Node) -> str:
+    exponent = node.inputs[1]
+    if exponent.op == "const" and exponent.value is not None and float(exponent.value).is_integer():
+        return f"{a[0]} ** {int(exponent.value)}"
+    return f"math.pow({a[0]}, {a[1]})"  # raises where ** would silently return a complex number
+
+
+_MATH = {"exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "sin": "sin", "cos": "cos",
+         "tan": "tan", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh"}
+SCALAR_FORMS: dict[str, tuple[Printer, int, tuple[int, ...]] | None] = {
+    **{name: (call(f"math.{fn}({{0}})"), ATOM, (0,)) for name, fn in _MATH.items()},
+    "abs": (call("abs({0})"), ATOM, (0,)),
+    "tanh": (call("np.tanh({0})"), ATOM, (0,)),  # NumPy's tanh and math.tanh differ in the last bit
+    "square": (scalar_square, 14, (0,)),
+    "power": (scalar_power, 16, (17, 15)),
+    "where": (call("{1} if {0} else {2}"), 1, (2, 2, 1)),
+    "logical_and": (call("{0} and {1}"), 4, (4, 5)),
+    "logical_or": (call("{0} or {1}"), 3, (3, 4)),
+    "logical_not": (call("not {0}"), 5, (5,)),
+    "tofloat": (call("float({0})"), ATOM, (0,)),
+    # None: the same text as the NumPy form
+    **dict.fromkeys(["neg", "add", "sub", "mul", "div", "greater", "greater_equal", "less", "less_equal",
+                     "equal", "not_equal"]),
+}
 
 
 # ---- the table --------------------------------------------------------------------------
