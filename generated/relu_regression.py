@@ -64,7 +64,7 @@ def relu_regression(w1=MISSING, b1=MISSING, w2=MISSING, b2=MISSING, x=MISSING, t
     """Value and gradient in one forward and one reverse sweep; the gradients come in
     wrt order, each of its variable's shape.
 
-        # 15 forward nodes (ops: add, mean, mul, power, relu, sub), 14 reverse-sweep nodes
+        # 15 forward nodes (ops: add, mean, mul, power, relu, sub), 13 reverse-sweep nodes
         t0 = w1 * x + b1
         t1 = np.maximum(t0, 0.0)
         t2 = t - (w2 * t1 + b2)
@@ -115,7 +115,7 @@ def relu_regression(w1=MISSING, b1=MISSING, w2=MISSING, b2=MISSING, x=MISSING, t
     t2 = t - (w2 * t1 + b2)
     value = np.mean(t2 ** 2)
     # reverse sweep
-    t3 = -(0.014285714285714285 * (2.0 * t2))  # VJP of sub at t2
+    t3 = -0.014285714285714285 * (2.0 * t2)  # VJP of sub at t2
     bar_t0 = t3 * w2 * (t0 > 0.0)
     bar_w1 = np.sum(bar_t0 * x)
     bar_b1 = np.sum(bar_t0)

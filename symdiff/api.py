@@ -228,6 +228,8 @@ def negative(x: ArrayLike) -> Node:
     node = _float(as_node(x, "negative argument"))
     if node.op == "neg":
         return node.inputs[0]
+    if node.op == "mul" and node.inputs[0].op == "const":
+        return multiply(negative(node.inputs[0]), node.inputs[1])  # -(c*x) is (-c)*x exactly: one op fewer
     return apply("neg", [node])
 
 

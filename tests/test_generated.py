@@ -119,10 +119,9 @@ SOFTMAX_BODY = """\
     t4 = np.sum(t3, axis=1, keepdims=True)
     value = -np.mean(np.sum(Y * (t2 - np.log(t4)), axis=1))
     # reverse sweep
-    t5 = -0.05 * Y  # VJP of mul
-    bar_t2 = t5 + np.sum(-t5, axis=1, keepdims=True) / t4 * t3
-    t6 = np.float64(t0 == t1)  # VJP of max at t1
-    bar_t0 = bar_t2 + np.sum(-bar_t2, axis=1, keepdims=True) * (t6 / np.sum(t6, axis=1, keepdims=True))
+    bar_t2 = -0.05 * Y + np.sum(0.05 * Y, axis=1, keepdims=True) / t4 * t3
+    t5 = np.float64(t0 == t1)  # VJP of max at t1
+    bar_t0 = bar_t2 + np.sum(-bar_t2, axis=1, keepdims=True) * (t5 / np.sum(t5, axis=1, keepdims=True))
     bar_W = np.transpose(X) @ bar_t0
     return value, (bar_W,)
 """
