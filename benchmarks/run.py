@@ -76,7 +76,8 @@ def generated_ops(w: workloads.Workload) -> int:
     return sum(1 for n in toposort([root, *grads]) if n.inputs)
 
 
-def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float) -> dict[str, Any]:
+def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float, runs: int) -> dict[str, Any]:
+    """Compile every system once, check it, then time ``runs`` independent round-robin sessions."""
     row: dict[str, Any] = {"id": w.id, "what": w.what, "compile": {}, "notes": [], "ratio": {}}
     start = time.perf_counter()
     fn = sd.compile(w.expr, w.wrt, w.inputs)
@@ -94,9 +95,10 @@ def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float) -> dic
         if not agrees(systems[name](*w.args), reference):
             row["notes"].append(f"{name}: results differ from the hand-written ones; not timed")
             del systems[name]
-    seconds = time_round_robin(systems, w.args, repeats)
-    row["hand_us"] = seconds["hand"] * 1e6
-    row["ratio"] = {name: t / seconds["hand"] for name, t in seconds.items() if name != "hand"}
+    sessions = [time_round_robin(systems, w.args, repeats) for _ in range(runs)]
+    row["hand_us"] = statistics.median(s["hand"] for s in sessions) * 1e6
+    row["runs"] = [{name: t / s["hand"] for name, t in s.items() if name != "hand"} for s in sessions]
+    row["ratio"] = {name: statistics.median(r[name] for r in row["runs"]) for name in row["runs"][0]}
     return row
 
 
@@ -122,20 +124,19 @@ def fmt(ratio: float | None) -> str:
     return "–" if ratio is None else f"{ratio:.2f}x"
 
 
-def report(runs: list[list[dict[str, Any]]], scaling: list[tuple[str, int, float]], command: str) -> str:
-    first = runs[0]
+def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, float]], command: str) -> str:
     systems = ["symdiff", "value", "sympy"]
     lines = [
         "# Benchmark results",
         "",
-        f"Command: `{command}`, {len(runs)} run(s), {datetime.date.today().isoformat()}.",
+        f"Command: `{command}`, {runs} timing session(s) per workload, {datetime.date.today().isoformat()}.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
         f"Python {platform.python_version()}, NumPy {np.__version__}, symdiff {sd.__version__}"
         + _sympy_version() + ".",
         "",
         "Each cell is the median time per value-and-gradient call as a ratio to the hand-written NumPy "
-        "forward + reverse sweep of the same run (lower is better); with several runs, the median of the "
-        "runs' ratios. `value` is the hand-written forward pass alone. Run-to-run noise on this shared "
+        "forward + reverse sweep of the same session (lower is better); with several sessions, the median of "
+        "their ratios. `value` is the hand-written forward pass alone. Run-to-run noise on this shared "
         "2-core machine is 15-25%, so a target counts as met when the median over three runs meets it. "
         f"SymPy's lambdify needed the recursion limit raised to {peers.RECURSION_LIMIT}. "
         "JAX and PyTorch rows are absent because neither is installed here.",
@@ -143,17 +144,16 @@ def report(runs: list[list[dict[str, Any]]], scaling: list[tuple[str, int, float
         "| workload | hand µs | symdiff | target | met | value | sympy | notes |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for i, row in enumerate(first):
-        ratios = {s: [run[i]["ratio"].get(s) for run in runs] for s in systems}
-        median = {s: statistics.median(v) if None not in v else None for s, v in ratios.items()}
+    for row in rows:
+        median = {s: row["ratio"].get(s) for s in systems}
         target = TARGETS.get(row["id"])
         met = "" if target is None or median["symdiff"] is None else ("yes" if median["symdiff"] <= target else "no")
-        hand = statistics.median(run[i]["hand_us"] for run in runs)
+        hand = row["hand_us"]
         lines.append(f"| {row['id']} | {hand:.1f} | {fmt(median['symdiff'])} | "
                      f"{'' if target is None else f'≤ {target}x'} | {met} | {fmt(median['value'])} | "
                      f"{fmt(median['sympy'])} | {'; '.join(row['notes'])} |")
     lines += ["", "## Compile time", "", "| workload | symdiff s | sympy s | generated ops |", "|---|---|---|---|"]
-    for row in first:
+    for row in rows:
         sympy_s = row["compile"].get("sympy")
         lines.append(f"| {row['id']} | {row['compile']['symdiff']:.3f} | "
                      f"{'–' if sympy_s is None else f'{sympy_s:.2f}'} | {row['ops']} |")
@@ -173,25 +173,21 @@ def _sympy_version() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1e5-element arrays instead of 1e6, 5 repeats")
-    parser.add_argument("--runs", type=int, default=1, help="independent runs; the table shows the median ratio")
+    parser.add_argument("--runs", type=int, default=3, help="timing sessions per workload; the table shows the median")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--sympy-limit", type=float, default=300.0, help="seconds allowed for each SymPy compile")
     parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
     args = parser.parse_args()
     repeats = 5 if args.quick else max(7, args.repeats)
-    runs = []
-    for r in range(args.runs):
-        rows = []
-        for w in workloads.all_workloads(quick=args.quick):
-            row = run_workload(w, repeats, args.sympy_limit)
-            ratios = ", ".join(f"{k} {v:.2f}x" for k, v in row["ratio"].items())
-            print(f"run {r + 1}: {row['id']:<20} hand {row['hand_us']:10.1f} us  {ratios}  {'; '.join(row['notes'])}",
-                  flush=True)
-            rows.append(row)
-        runs.append(rows)
+    rows = []
+    for w in workloads.all_workloads(quick=args.quick):
+        row = run_workload(w, repeats, args.sympy_limit, args.runs)
+        ratios = ", ".join(f"{k} {v:.2f}x" for k, v in row["ratio"].items())
+        print(f"{row['id']:<20} hand {row['hand_us']:10.1f} us  {ratios}  {'; '.join(row['notes'])}", flush=True)
+        rows.append(row)
     scaling = compile_scaling()
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
-    Path(args.output).write_text(report(runs, scaling, command.strip()), encoding="utf-8")
+    Path(args.output).write_text(report(rows, args.runs, scaling, command.strip()), encoding="utf-8")
     print(f"wrote {args.output}")
 
 
