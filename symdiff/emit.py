@@ -30,7 +30,10 @@ INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
 INLINE_CHARS = 88  # longer expressions get their own statement
 SMALL_ARRAY = 32  # array constants up to this size are printed as literals
 UNARY = 15
-SKETCH_LINES = 12  # forward statements quoted in the header; a tree could be exponentially long
+SKETCH_LINES = 12
+# The math body doubles the source; beyond this many nodes, compile time and memory matter more
+# than per-call overhead, and only the NumPy body is written.
+FAST_PATH_NODES = 5000  # forward statements quoted in the header; a tree could be exponentially long
 MAX_NAME = 24  # sanitised labels are cut to this many characters before the suffix
 
 GENERATED = re.compile(r"t\d+|C\d+|bar_.*|value|np|math|MISSING|float64")
@@ -280,7 +283,8 @@ def emit_function(spec: FunctionSpec) -> Program:
     uses = use_counts(order)
     for node in spec.outputs:
         uses[node] = uses.get(node, 0) + 1
-    scalar = spec.fast_path and all_scalar(order) and all(p.node.shape == () for p in params)
+    scalar = (spec.fast_path and len(order) <= FAST_PATH_NODES and all_scalar(order)
+              and all(p.node.shape == () for p in params))
     # the same names in both bodies: each emission starts from a copy of the namer
     numpy_body = _body(spec, copy.deepcopy(namer), params, preferred, order, uses, scalar=False)
     math_body = _body(spec, copy.deepcopy(namer), params, preferred, order, uses, scalar=True) if scalar else None
