@@ -8,6 +8,7 @@ symbols (x.A.x as an n*n-term sum).
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from collections.abc import Callable
@@ -27,12 +28,16 @@ def _with_time_limit(seconds: float, build: Callable[[], Any]) -> Any:
         raise Skip(f"compile exceeded the {seconds:.0f} s limit")
 
     previous = signal.signal(signal.SIGALRM, expire)
+    collecting = gc.isenabled()
+    gc.disable()  # an alarm raised inside a GC callback (JAX registers one) would be swallowed
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         return build()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if collecting:
+            gc.enable()
 
 
 def sympy_peer(workload: Any, time_limit: float) -> Callable[..., Any]:

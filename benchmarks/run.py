@@ -25,6 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import frameworks
 import peers
 import workloads
 
@@ -90,9 +91,18 @@ def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float, runs: 
         row["compile"]["sympy"] = time.perf_counter() - start
     except peers.Skip as reason:
         row["notes"].append(f"sympy: {reason}")
+    for name, make in (("jax", frameworks.jax_peer), ("torch", frameworks.torch_peer)):
+        try:
+            start = time.perf_counter()
+            systems[name] = make(w)
+            systems[name](*w.args)  # JAX traces and compiles on the first call
+            row["compile"][name] = time.perf_counter() - start
+        except peers.Skip as reason:
+            row["notes"].append(f"{name}: {reason}")
     reference = w.hand(*w.args)
     for name in [n for n in systems if n not in ("hand", "value")]:
-        if not agrees(systems[name](*w.args), reference):
+        check = getattr(systems[name], "as_numpy", systems[name])
+        if not agrees(check(*w.args), reference):
             row["notes"].append(f"{name}: results differ from the hand-written ones; not timed")
             del systems[name]
     sessions = [time_round_robin(systems, w.args, repeats) for _ in range(runs)]
@@ -125,7 +135,7 @@ def fmt(ratio: float | None) -> str:
 
 
 def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, float]], command: str) -> str:
-    systems = ["symdiff", "value", "sympy"]
+    systems = ["symdiff", "value", "sympy", "jax", "torch"]
     lines = [
         "# Benchmark results",
         "",
@@ -139,10 +149,12 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
         "their ratios. `value` is the hand-written forward pass alone. Run-to-run noise on this shared "
         "2-core machine is 15-25%, so a target counts as met when the median over three runs meets it. "
         f"SymPy's lambdify needed the recursion limit raised to {peers.RECURSION_LIMIT}. "
-        "JAX and PyTorch rows are absent because neither is installed here.",
+        f"JAX: {_version('jax')}, `jax.jit(jax.value_and_grad(...))` in float64 with `block_until_ready`; "
+        f"PyTorch: {_version('torch')}, eager float64 with `torch.autograd.grad`. A dash means the system "
+        "did not run (see notes).",
         "",
-        "| workload | hand µs | symdiff | target | met | value | sympy | notes |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workload | hand µs | symdiff | target | met | value | sympy | jax | torch | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         median = {s: row["ratio"].get(s) for s in systems}
@@ -151,15 +163,24 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
         hand = row["hand_us"]
         lines.append(f"| {row['id']} | {hand:.1f} | {fmt(median['symdiff'])} | "
                      f"{'' if target is None else f'≤ {target}x'} | {met} | {fmt(median['value'])} | "
-                     f"{fmt(median['sympy'])} | {'; '.join(row['notes'])} |")
-    lines += ["", "## Compile time", "", "| workload | symdiff s | sympy s | generated ops |", "|---|---|---|---|"]
+                     f"{fmt(median['sympy'])} | {fmt(median['jax'])} | {fmt(median['torch'])} | "
+                     f"{'; '.join(row['notes'])} |")
+    lines += ["", "## Compile time (s)", "",
+              "| workload | symdiff | sympy | jax (trace + first call) | generated ops |", "|---|---|---|---|---|"]
     for row in rows:
-        sympy_s = row["compile"].get("sympy")
-        lines.append(f"| {row['id']} | {row['compile']['symdiff']:.3f} | "
-                     f"{'–' if sympy_s is None else f'{sympy_s:.2f}'} | {row['ops']} |")
+        took = {k: "–" if row["compile"].get(k) is None else f"{row['compile'][k]:.3f}" for k in ("sympy", "jax")}
+        lines.append(f"| {row['id']} | {row['compile']['symdiff']:.3f} | {took['sympy']} | {took['jax']} | "
+                     f"{row['ops']} |")
     lines += ["", "## Compile scaling", "", "| graph | generated ops | symdiff compile s |", "|---|---|---|"]
     lines += [f"| {name} | {ops} | {seconds:.3f} |" for name, ops, seconds in scaling]
     return "\n".join(lines) + "\n"
+
+
+def _version(module: str) -> str:
+    try:
+        return str(__import__(module).__version__)
+    except ImportError:
+        return "not installed"
 
 
 def _sympy_version() -> str:
