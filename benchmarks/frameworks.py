@@ -90,7 +90,7 @@ def torch_peer(workload: Any) -> Callable[..., Any]:
         value = loss(*args)
         return value, torch.autograd.grad(value, leaves)
 
-    return _checked(run, lambda out: (float(out[0]), tuple(g.numpy() for g in out[1])))
+    return _checked(run, lambda out: (float(out[0].detach()), tuple(g.numpy() for g in out[1])))
 
 
 def _checked(run: Callable[..., Any], to_numpy: Callable[[Any], Any]) -> Callable[..., Any]:
