@@ -63,8 +63,9 @@ def _call_error(function: str, params: tuple[str, ...], given: tuple[Any, ...], 
 def relu_regression(w1=MISSING, b1=MISSING, w2=MISSING, b2=MISSING, x=MISSING, t=MISSING, *_extra, **_unknown):
     """Value and gradient in one forward and one reverse sweep; the gradients come in
     wrt order, each of its variable's shape.
+    Rewrites: 2 sum(a*b) of vectors as a @ b.
 
-        # 15 forward nodes (ops: add, mean, mul, power, relu, sub), 13 reverse-sweep nodes
+        # 15 forward nodes (ops: add, mean, mul, power, relu, sub), 11 reverse-sweep nodes
         t0 = w1 * x + b1
         t1 = np.maximum(t0, 0.0)
         t2 = t - (w2 * t1 + b2)
@@ -117,8 +118,8 @@ def relu_regression(w1=MISSING, b1=MISSING, w2=MISSING, b2=MISSING, x=MISSING, t
     # reverse sweep
     t3 = -0.014285714285714285 * (2.0 * t2)  # VJP of sub at t2
     bar_t0 = t3 * w2 * (t0 > 0.0)
-    bar_w1 = np.sum(bar_t0 * x)
+    bar_w1 = bar_t0 @ x
     bar_b1 = np.sum(bar_t0)
-    bar_w2 = np.sum(t3 * t1)
+    bar_w2 = t3 @ t1
     bar_b2 = np.sum(t3)
     return value, (bar_w1, bar_b1, bar_w2, bar_b2)

@@ -19,6 +19,7 @@ from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import Node, free_variables, short_text, toposort
 from symdiff.guard import guard_where
+from symdiff.rewrite import dot_products
 
 _files = itertools.count()
 
@@ -32,22 +33,24 @@ class CompiledFunction(Protocol):
 
 
 def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
-            name: str = "value_and_grad") -> CompiledFunction:
+            name: str = "value_and_grad", rewrites: bool = True) -> CompiledFunction:
     """Compile a scalar expression into one NumPy function returning ``(value, grads)``.
 
     ``wrt`` lists the variables to differentiate by; ``inputs`` (default: ``wrt``) sets the
     generated function's parameters, so data can be passed without being differentiated.
-    The result has ``.source``; ``grads`` is a tuple in ``wrt`` order.
+    The result has ``.source``; ``grads`` is a tuple in ``wrt`` order. ``rewrites=False``
+    turns off the compile-time speed rewrites, which reorder floating-point sums
+    (``sum(a*b)`` of vectors as ``a @ b``); the construction-time rewrites are exact and stay.
     """
-    return load(compile_program(expr, wrt, inputs, name=name))
+    return load(compile_program(expr, wrt, inputs, name=name, rewrites=rewrites))
 
 
 def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
-                    name: str = "value_and_grad", fast_path: bool = True) -> Program:
+                    name: str = "value_and_grad", fast_path: bool = True, rewrites: bool = True) -> Program:
     """The generated program for ``compile``, before it is loaded.
 
     ``fast_path=False`` leaves out the plain-float body of all-scalar graphs (for tests and
-    benchmarks that compare it with the NumPy body).
+    benchmarks that compare it with the NumPy body). ``rewrites`` as in ``compile``.
     """
     root = tofloat(as_node(expr, "expr"))  # a boolean expression counts as 0/1, like in arithmetic
     if root.shape != ():
@@ -60,11 +63,19 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     order = toposort([root])
     _check_covered(order, wrt_list, input_list)
     guarded, grads, reverse = differentiate(root, wrt_list, order)
-    forward = frozenset(order) if guarded is root else frozenset(toposort([guarded]))
     adjoint_of: dict[Node, Node] = {}
     for node, cotangent in reverse.cotangents.items():
-        if cotangent not in forward:
-            adjoint_of.setdefault(cotangent, node)
+        adjoint_of.setdefault(cotangent, node)
+    origin = reverse.origin
+    summary = ""
+    if rewrites:
+        new, made = dot_products([guarded, *grads])
+        guarded, grads = new[guarded], [new[g] for g in grads]
+        adjoint_of = {new.get(c, c): new.get(n, n) for c, n in adjoint_of.items()}
+        origin = {new.get(c, c): new.get(n, n) for c, n in origin.items()}
+        summary = f"\n    Rewrites: {made} sum(a*b) of vectors as a @ b." if made else ""
+    forward = frozenset(toposort([guarded]))
+    adjoint_of = {c: n for c, n in adjoint_of.items() if c not in forward}
     in_wrt = set(wrt_list)
     spec = FunctionSpec(
         name=name,
@@ -73,11 +84,11 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         layout=lambda texts: f"{texts[0]}, ({', '.join(texts[1:])}{',' if len(texts) == 2 else ''})",
         output_names=["value", *wrt_list],
         summary="Value and gradient in one forward and one reverse sweep; the gradients come in\n"
-        "    wrt order, each of its variable's shape.",
+        "    wrt order, each of its variable's shape." + summary,
         describe_inputs=lambda node: "  [wrt]" if node in in_wrt else "  [data]",
         fast_path=fast_path,
         adjoint_of=adjoint_of,
-        origin=reverse.origin,
+        origin=origin,
         forward=forward,
     )
     return emit_function(spec)
