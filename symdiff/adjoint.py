@@ -27,7 +27,7 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
     order = toposort([output]) if order is None else order
     known = set(order)
     origin: dict[Node, Node] = {}
-    active = _depends_on(order, set(wrt))
+    active = depends_on(order, set(wrt))
     adjoint: dict[Node, Node] = {}
     pending: dict[Node, list[Node]] = {output: [seed]} if output in active else {}
     slots: dict[Node, list[Node | None]] = {}  # per-output cotangents of split nodes
@@ -113,7 +113,7 @@ def _fit(part: Node, child: Node, node: Node, position: int) -> Node:
     return fitted
 
 
-def _depends_on(order: Sequence[Node], sources: set[Node]) -> set[Node]:
+def depends_on(order: Sequence[Node], sources: set[Node]) -> set[Node]:
     """Nodes with a path from any of ``sources`` (``order`` is topological)."""
     active = set()
     for node in order:

@@ -104,6 +104,13 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
     return make(name, inputs, attrs, shape, op.dtype)
 
 
+def rebuild(node: Node, inputs: Sequence[Node]) -> Node:
+    """``node`` itself when its inputs are unchanged, else the same op on the new inputs."""
+    if builtins.all(a is b for a, b in zip(inputs, node.inputs, strict=True)):
+        return node
+    return apply(node.op, inputs, node.attrs)
+
+
 def _lazy_broadcast(name: str, inputs: Sequence[Node], shape: Shape) -> Node:
     """Elementwise ops commute with broadcasting: compute on the small operands, broadcast once.
 

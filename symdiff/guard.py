@@ -30,7 +30,7 @@ def guard_where(roots: Sequence[Node], order: list[Node] | None = None) -> list[
         if node.op == "where":
             cond, taken, other = inputs
             inputs = [cond, _guard_branch(taken, cond), _guard_branch(other, sd.logical_not(cond))]
-        new[node] = _rebuild(node, inputs)
+        new[node] = sd.rebuild(node, inputs)
     return [new[r] for r in roots]
 
 
@@ -45,7 +45,7 @@ def _guard_branch(branch: Node, cond: Node) -> Node:
                 x = inputs[position]
                 if x.dtype == FLOAT and x.op != "const" and _covers(x.shape, cond.shape):
                     inputs[position] = sd.where(cond, x, safe)
-        rebuilt[node] = _rebuild(node, inputs)
+        rebuilt[node] = sd.rebuild(node, inputs)
     return rebuilt[branch]
 
 
@@ -64,8 +64,3 @@ def _covers(shape: tuple[int, ...], cond_shape: tuple[int, ...]) -> bool:
     except ShapeError:
         return False
 
-
-def _rebuild(node: Node, inputs: list[Node]) -> Node:
-    if all(a is b for a, b in zip(inputs, node.inputs, strict=True)):
-        return node
-    return sd.apply(node.op, inputs, node.attrs)

@@ -26,10 +26,8 @@ def dot_products(roots: Sequence[Node]) -> tuple[dict[Node, Node], int]:
         if pair is not None:
             new[node] = sd.matmul(*pair)
             made += 1
-        elif all(a is b for a, b in zip(inputs, node.inputs, strict=True)):
-            new[node] = node
         else:
-            new[node] = sd.apply(node.op, inputs, node.attrs)
+            new[node] = sd.rebuild(node, inputs)
     return new, made
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
+from symdiff.adjoint import depends_on
 from symdiff.api import as_node
 from symdiff.compiler import _variables, compile, load, value_function  # noqa: A004
 from symdiff.emit import FunctionSpec, emit_function
@@ -86,11 +87,7 @@ def _blame(expr: Any, wrt: list[Node], inputs: list[Node], point: list[np.ndarra
     """The first node, in topological order, whose local VJP fails a finite-difference check."""
     (root,) = guard_where([as_node(expr, "expr")])
     order = toposort([root])
-    sources = set(wrt)
-    active: set[Node] = set()
-    for node in order:
-        if node in sources or any(c in active for c in node.inputs):
-            active.add(node)
+    active = depends_on(order, set(wrt))
     suspects = [n for n in order if n in active and n.inputs and n.op != "item" and n.dtype != BOOL]
     values = intermediate_values(suspects, inputs, point)
     rng = np.random.default_rng(seed)
