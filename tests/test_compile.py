@@ -304,3 +304,17 @@ def test_evaluate_names_missing_variables() -> None:
     x, y = sd.var("x"), sd.var("y")
     with pytest.raises(sd.GraphError, match="'y'"):
         sd.evaluate(x * y, {x: 1.0})
+
+
+@pytest.mark.parametrize("name", ["not an identifier", "lambda", ""], ids=["spaces", "a keyword", "empty"])
+def test_a_bad_function_name_is_an_emit_error(name: str) -> None:
+    x = sd.var("x")
+    with pytest.raises(sd.EmitError, match="identifier"):
+        sd.compile(x * x, [x], name=name)
+
+
+def test_the_function_name_never_shadows_a_parameter() -> None:
+    x = sd.var("f")
+    fn = sd.compile(x * x, [x], name="f")
+    assert fn(3.0) == (9.0, (6.0,))
+    assert next(iter(inspect.signature(fn).parameters)) == "f_1"
