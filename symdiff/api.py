@@ -61,13 +61,21 @@ def as_node(value: ArrayLike, what: str = "argument") -> Node:
     return make_const(array.astype(np.float64))
 
 
-def _shape_arg(shape: int | Sequence[int], what: str) -> Shape:
+def _dims(shape: int | Sequence[int], what: str) -> tuple[int, ...]:
+    """An int or a sequence of ints as a tuple of ints (no sign check)."""
     dims = (shape,) if isinstance(shape, numbers.Integral) else shape
     try:
         result = tuple(int(d) for d in dims)  # type: ignore[union-attr]
     except TypeError:
         raise ShapeError(f"{what}: a shape must be a tuple of ints, got {shape!r}") from None
-    if builtins.any(d < 0 for d in result) or builtins.any(not isinstance(d, numbers.Integral) for d in dims):  # type: ignore[union-attr]
+    if builtins.any(not isinstance(d, numbers.Integral) for d in dims):  # type: ignore[union-attr]
+        raise ShapeError(f"{what}: a shape must be a tuple of non-negative ints, got {shape!r}")
+    return result
+
+
+def _shape_arg(shape: int | Sequence[int], what: str) -> Shape:
+    result = _dims(shape, what)
+    if builtins.any(d < 0 for d in result):
         raise ShapeError(f"{what}: a shape must be a tuple of non-negative ints, got {shape!r}")
     return result
 
@@ -421,7 +429,7 @@ def max(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
 
 def reshape(x: ArrayLike, shape: int | Sequence[int]) -> Node:
     node = as_node(x, "reshape argument")
-    dims = list(_shape_arg_allowing_minus_one(shape))
+    dims = list(_dims(shape, "reshape"))
     if dims.count(-1) > 1:
         raise ShapeError(f"reshape {node.shape} -> {tuple(dims)}: only one -1 is allowed")
     if -1 in dims:
@@ -446,14 +454,6 @@ def reshape(x: ArrayLike, shape: int | Sequence[int]) -> Node:
         if target == node.shape:
             return node
     return apply("reshape", [node], (target,))
-
-
-def _shape_arg_allowing_minus_one(shape: int | Sequence[int]) -> tuple[int, ...]:
-    dims = (shape,) if isinstance(shape, numbers.Integral) else shape
-    try:
-        return tuple(int(d) for d in dims)  # type: ignore[union-attr]
-    except TypeError:
-        raise ShapeError(f"reshape: a shape must be an int or a tuple of ints, got {shape!r}") from None
 
 
 def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Node:

@@ -30,10 +30,10 @@ INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
 INLINE_CHARS = 88  # longer expressions get their own statement
 SMALL_ARRAY = 32  # array constants up to this size are printed as literals
 UNARY = 15
-SKETCH_LINES = 12
+SKETCH_LINES = 12  # forward statements quoted in the header; a tree could be exponentially long
 # The math body doubles the source; beyond this many nodes, compile time and memory matter more
 # than per-call overhead, and only the NumPy body is written.
-FAST_PATH_NODES = 5000  # forward statements quoted in the header; a tree could be exponentially long
+FAST_PATH_NODES = 5000
 MAX_NAME = 24  # sanitised labels are cut to this many characters before the suffix
 
 GENERATED = re.compile(r"t\d+|C\d+|bar_.*|value|np|math|MISSING|float64")
@@ -309,8 +309,7 @@ def all_scalar(order: Sequence[Node]) -> bool:
 class Body:
     """One printed function body: statements, the return expression, and the header's sketch."""
 
-    emitter: Emitter
-    lines: list[str]
+    emitter: Emitter  # its ``lines`` are the body's statements
     results: list[str]
     returned: str
     expression: list[str]
@@ -334,7 +333,7 @@ def _body(spec: FunctionSpec, namer: Namer, params: list[Param], preferred: dict
     results = [output_text(emitter, node, seen) for node in spec.outputs]
     if spec.outputs[0] not in emitter.names:
         expression.append(f"{spec.output_names[0]} = {emitter.text[spec.outputs[0]][0]}")
-    return Body(emitter, emitter.lines, results, spec.layout(results), expression)
+    return Body(emitter, results, spec.layout(results), expression)
 
 
 def _bounded(lines: list[str]) -> list[str]:
@@ -355,7 +354,7 @@ def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_bo
     if math_body is None:
         for p in params:
             check += scalar_check(p) if p.node.shape == () else array_check(p)
-        sweeps = [*numpy_body.lines, f"    return {numpy_body.returned}"]
+        sweeps = [*numpy_body.emitter.lines, f"    return {numpy_body.returned}"]
     else:
         sweeps = _with_fallback(params, numpy_body, math_body)
         for p in params:
@@ -376,14 +375,14 @@ def _with_fallback(params: list[Param], numpy_body: Body, math_body: Body) -> li
     """The math body first; where math raises (log(-1), 1/0, overflow), the NumPy body gives inf or nan."""
     finite = " and ".join(f"math.isfinite({text})" for text in math_body.results)
     lines = ["    try:"]
-    lines += ["    " + line for line in math_body.lines]
+    lines += ["    " + line for line in math_body.emitter.lines]
     lines += [f"        if {finite}:",
               f"            return {math_body.returned}",
               "    except (ArithmeticError, ValueError):",
               "        pass  # math raised where NumPy returns inf or nan with a warning"]
     lines += ["    # a non-finite result, or math refused: the NumPy sweeps give IEEE's answer and NumPy's warnings"]
     lines += [f"    {p.name} = np.float64({p.name})" for p in params]
-    return [*lines, *numpy_body.lines, f"    return {numpy_body.returned}"]
+    return [*lines, *numpy_body.emitter.lines, f"    return {numpy_body.returned}"]
 
 
 def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str],

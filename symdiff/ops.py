@@ -51,9 +51,6 @@ class Op:
     # None keeps a graph with this op on the NumPy path
     scalar: tuple[Printer, int, tuple[int, ...]] | None = None
 
-    def min_prec(self, position: int) -> int:
-        return self.arg_prec[min(position, len(self.arg_prec) - 1)]
-
 
 OPS: dict[str, Op] = {}
 
