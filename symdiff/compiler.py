@@ -19,7 +19,7 @@ from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import Node, free_variables, short_text, toposort
 from symdiff.guard import guard_where
-from symdiff.rewrite import dot_products
+from symdiff.rewrite import Rewriter
 
 _files = itertools.count()
 
@@ -39,8 +39,9 @@ def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None
     ``wrt`` lists the variables to differentiate by; ``inputs`` (default: ``wrt``) sets the
     generated function's parameters, so data can be passed without being differentiated.
     The result has ``.source``; ``grads`` is a tuple in ``wrt`` order. ``rewrites=False``
-    turns off the compile-time speed rewrites, which reorder floating-point sums
-    (``sum(a*b)`` of vectors as ``a @ b``); the construction-time rewrites are exact and stay.
+    turns off the compile-time speed rewrites (see ``symdiff.rewrite``), which reorder
+    floating-point work, such as ``sum(a*b)`` of vectors as ``a @ b``; the construction-time
+    rewrites are exact and stay.
     """
     return load(compile_program(expr, wrt, inputs, name=name, rewrites=rewrites))
 
@@ -69,11 +70,13 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     origin = reverse.origin
     summary = ""
     if rewrites:
-        new, made = dot_products([guarded, *grads])
+        rewriter = Rewriter()
+        new = rewriter.run([guarded, *grads])
         guarded, grads = new[guarded], [new[g] for g in grads]
         adjoint_of = {new.get(c, c): new.get(n, n) for c, n in adjoint_of.items()}
         origin = {new.get(c, c): new.get(n, n) for c, n in origin.items()}
-        summary = f"\n    Rewrites: {made} sum(a*b) of vectors as a @ b." if made else ""
+        summary = "".join(f"\n        {line}" for line in rewriter.summary())
+        summary = f"\n    Compile-time rewrites (rewrites=False turns them off):{summary}" if summary else ""
     forward = frozenset(toposort([guarded]))
     adjoint_of = {c: n for c, n in adjoint_of.items() if c not in forward}
     in_wrt = set(wrt_list)
@@ -144,7 +147,7 @@ def load(program: Program) -> CompiledFunction:
     """Execute generated source under a unique filename registered with ``linecache``."""
     filename = f"<symdiff:{program.name}:{next(_files)}>"
     namespace: dict[str, Any] = {
-        "np": np, "math": math, "MISSING": runtime.MISSING,
+        "np": np, "math": math,
         **{fn.__name__: fn for fn in runtime.HELPERS}, **program.constants,
     }
     for module in program.imports:

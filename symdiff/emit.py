@@ -36,8 +36,8 @@ SKETCH_LINES = 12  # forward statements quoted in the header; a tree could be ex
 FAST_PATH_NODES = 5000
 MAX_NAME = 24  # sanitised labels are cut to this many characters before the suffix
 
-GENERATED = re.compile(r"t\d+|C\d+|bar_.*|value|np|math|MISSING|float64")
-RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math", "MISSING"}
+GENERATED = re.compile(r"t\d+|C\d+|bar_.*|value|np|math|float64")
+RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math"}
 
 CONVENTIONS = (
     "maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;\n"
@@ -120,13 +120,33 @@ class Param:
     name: str
 
 
-def scalar_check(p: Param) -> list[str]:
+def scalar_check(p: Param, boxed: bool) -> list[str]:
+    """Accept a float as it is where it only meets arrays; box it as np.float64 where scalar
+    arithmetic needs IEEE semantics (1/0 is inf, not ZeroDivisionError)."""
+    if not boxed:
+        return [f"    if type({p.name}) is not float and type({p.name}) is not np.float64:",
+                f"        {p.name} = _scalar_arg({p.name}, {p.name!r})"]
     return [
         f"    if type({p.name}) is float:",
         f"        {p.name} = np.float64({p.name})",
         f"    elif type({p.name}) is not np.float64:",
         f"        {p.name} = _scalar_arg({p.name}, {p.name!r})",
     ]
+
+
+# ops that treat a Python float exactly like np.float64 when their other operand is an array
+ARRAY_PARTNERS = frozenset({"add", "sub", "mul", "div", "power", "maximum", "minimum", "where", "broadcast_to",
+                            "greater", "greater_equal", "less", "less_equal", "equal", "not_equal"})
+
+
+def boxed_scalars(order: Sequence[Node], params: list[Param], outputs: Sequence[Node]) -> set[Node]:
+    """Scalar inputs that must become np.float64: used by a scalar op or another op, or returned."""
+    scalars = {p.node for p in params if p.node.shape == ()}
+    boxed = scalars & set(outputs)
+    for node in order:
+        if node.shape == () or node.op not in ARRAY_PARTNERS:
+            boxed.update(i for i in node.inputs if i in scalars)
+    return boxed
 
 
 def array_check(p: Param) -> list[str]:
@@ -292,7 +312,7 @@ def emit_function(spec: FunctionSpec) -> Program:
     ops = ", ".join(sorted({n.op for n in forward} - {"var", "const"})) or "none"
     backward = len(order) - len(forward)
     numpy_body.expression.insert(0, f"# {len(forward)} forward nodes (ops: {ops}), {backward} reverse-sweep nodes")
-    return _assemble(spec, params, numpy_body, math_body, imports)
+    return _assemble(spec, params, numpy_body, math_body, imports, boxed_scalars(order, params, spec.outputs))
 
 
 def all_scalar(order: Sequence[Node]) -> bool:
@@ -344,24 +364,21 @@ def _bounded(lines: list[str]) -> list[str]:
 
 
 def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_body: Body | None,
-              imports: tuple[str, ...]) -> Program:
-    signature = ", ".join(f"{p.name}=MISSING" for p in params)
-    names = tuple(p.name for p in params)
-    present = " or ".join(f"{p.name} is MISSING" for p in params)
-    given = "".join(n + ", " for n in names).rstrip()
-    check = ["    if _extra or _unknown" + (f" or {present}" if present else "") + ":",
-             f"        raise _call_error({spec.name!r}, {names!r}, ({given}), _extra, _unknown)"]
+              imports: tuple[str, ...], boxed: set[Node]) -> Program:
+    # A plain signature: Python's own TypeError names a missing or surplus argument, and
+    # defaults or *args would cost a tenth of a small scalar function's call.
+    check: list[str] = []
     if math_body is None:
         for p in params:
-            check += scalar_check(p) if p.node.shape == () else array_check(p)
+            check += scalar_check(p, p.node in boxed) if p.node.shape == () else array_check(p)
         sweeps = [*numpy_body.emitter.lines, f"    return {numpy_body.returned}"]
     else:
         sweeps = _with_fallback(params, numpy_body, math_body)
         for p in params:
             check += [f"    if type({p.name}) is not float:", f"        {p.name} = _scalar_arg({p.name}, {p.name!r})"]
-    star = ", " if params else ""
     doc = _docstring(spec, params, numpy_body.returned, numpy_body.expression, math_body is not None)
-    body = [f"def {spec.name}({signature}{star}*_extra, **_unknown):", *doc, *check, *sweeps]
+    signature = ", ".join(p.name for p in params)
+    body = [f"def {spec.name}({signature}):", *doc, *check, *sweeps]
     emitter = numpy_body.emitter
     literals = [f"{name} = {array_literal(value)}" for name, value in emitter.constants.items()]
 
@@ -373,7 +390,10 @@ def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_bo
 
 def _with_fallback(params: list[Param], numpy_body: Body, math_body: Body) -> list[str]:
     """The math body first; where math raises (log(-1), 1/0, overflow), the NumPy body gives inf or nan."""
-    finite = " and ".join(f"math.isfinite({text})" for text in math_body.results)
+    # one test for all: inf or nan anywhere makes the sum non-finite, and a sum that merely
+    # overflows sends a finite result down the NumPy path, which returns the same numbers
+    total = " + ".join(t if t.isidentifier() else f"({t})" for t in math_body.results)
+    finite = f"math.isfinite({total})"
     lines = ["    try:"]
     lines += ["    " + line for line in math_body.emitter.lines]
     lines += [f"        if {finite}:",
@@ -424,9 +444,6 @@ def module_text(program: Program, title: str) -> str:
         "",
         "class ArgumentError(TypeError, ValueError):",
         '    """A wrong number, type or shape of arguments."""',
-        "",
-        "",
-        "MISSING = object()",
         "",
         "",
         helpers,

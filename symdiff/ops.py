@@ -203,14 +203,33 @@ def call(template: str) -> Printer:
 
 
 def reduction_printer(fn: str) -> Printer:
+    """``x.sum()``: the array method skips ``np.sum``'s dispatch layer (about 1.5 µs a call)."""
+
     def render(a: Sequence[str], node: Node) -> str:
         axes, keepdims = node.attrs
-        if len(axes) == node.inputs[0].ndim and not keepdims:
+        source = node.inputs[0]
+        whole = len(axes) == source.ndim and not keepdims
+        if source.ndim == 0:  # a scalar may be a plain float, which has no methods
             return f"np.{fn}({a[0]})"
-        axis = str(axes[0]) if len(axes) == 1 else str(axes)
-        return f"np.{fn}({a[0]}, axis={axis}" + (", keepdims=True)" if keepdims else ")")
+        axis = "" if whole else "axis=" + (str(axes[0]) if len(axes) == 1 else str(axes))
+        text = f"{a[0]}.{fn}({axis}" + (", keepdims=True)" if keepdims else ")")
+        if fn == "mean":  # what np.mean computes, without its Python wrapper
+            text = text.replace(".mean(", ".sum(", 1) + f" / {int(reduction_count(source, axes))}"
+        return text
 
     return render
+
+
+def matmul_printer(a: Sequence[str], node: Node) -> str:
+    if max(node.inputs[0].ndim, node.inputs[1].ndim) <= 2:
+        return f"{a[0]}.dot({a[1]})"  # the method is about 0.5 µs faster than ``@`` on small operands
+    return f"np.matmul({a[0]}, {a[1]})"
+
+
+def reshape_printer(a: Sequence[str], node: Node) -> str:
+    if node.inputs[0].ndim == 0:  # a scalar may be a plain float, which has no methods
+        return f"np.reshape({a[0]}, {shape_text(node.attrs[0])})"
+    return f"{a[0]}.reshape({shape_text(node.attrs[0])})"
 
 
 def shape_text(shape: Shape) -> str:
@@ -231,8 +250,8 @@ def power_printer(a: Sequence[str], node: Node) -> str:
 def transpose_printer(a: Sequence[str], node: Node) -> str:
     axes = node.attrs[0]
     if axes == tuple(reversed(range(len(axes)))):
-        return f"np.transpose({a[0]})"
-    return f"np.transpose({a[0]}, {axes})"
+        return f"{a[0]}.T"
+    return f"{a[0]}.transpose({axes})"
 
 
 def scatter_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
@@ -410,7 +429,7 @@ register(
        sympy=lambda a, b: _sympy().Min(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)))
 )
 register(
-    Op("matmul", matmul_shape, call("{0} @ {1}"), matmul_vjp, prec=14, arg_prec=(14, 15), domain=UNARY_DOMAIN * 2)
+    Op("matmul", matmul_shape, matmul_printer, matmul_vjp, arg_prec=(ATOM, 0), domain=UNARY_DOMAIN * 2)
 )
 register(
     Op("where", broadcast, call("np.where({0}, {1}, {2})"),
@@ -437,11 +456,12 @@ register(Op("tofloat", same_shape, call("np.float64({0})"), lambda g, y, a: (Non
 
 register(
     Op("sum", reduced, reduction_printer("sum"),
-       lambda g, y, x: (expand_reduced(g, x, y.attrs[0]),), sympy=lambda a: a)
+       lambda g, y, x: (expand_reduced(g, x, y.attrs[0]),), arg_prec=(ATOM,), sympy=lambda a: a)
 )
 register(
     Op("mean", reduced, reduction_printer("mean"),
-       lambda g, y, x: (expand_reduced(g / reduction_count(x, y.attrs[0]), x, y.attrs[0]),), sympy=lambda a: a)
+       lambda g, y, x: (expand_reduced(g / reduction_count(x, y.attrs[0]), x, y.attrs[0]),), prec=14,
+       arg_prec=(ATOM,), sympy=lambda a: a)
 )
 
 
@@ -453,16 +473,16 @@ def _max_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
     return (expand_reduced(g, x, axes) * (hits / sd.sum(hits, axis=axes, keepdims=True)),)
 
 
-register(Op("max", reduced, reduction_printer("max"), _max_vjp, sympy=lambda a: a))
+register(Op("max", reduced, reduction_printer("max"), _max_vjp, arg_prec=(ATOM,), sympy=lambda a: a))
 
 register(
-    Op("reshape", attr_shape, lambda a, n: f"np.reshape({a[0]}, {shape_text(n.attrs[0])})",
-       lambda g, y, x: (sd.reshape(g, x.shape),), view=True, zero_d=True, sympy=lambda a: a)
+    Op("reshape", attr_shape, reshape_printer,
+       lambda g, y, x: (sd.reshape(g, x.shape),), arg_prec=(ATOM,), view=True, zero_d=True, sympy=lambda a: a)
 )
 register(
     Op("transpose", transposed, transpose_printer,
-       lambda g, y, x: (sd.transpose(g, tuple(int(i) for i in np.argsort(y.attrs[0]))),), view=True, zero_d=True,
-       sympy=lambda a: a)
+       lambda g, y, x: (sd.transpose(g, tuple(int(i) for i in np.argsort(y.attrs[0]))),), arg_prec=(ATOM,),
+       view=True, zero_d=True, sympy=lambda a: a)
 )
 register(
     Op("broadcast_to", attr_shape, lambda a, n: f"np.broadcast_to({a[0]}, {shape_text(n.attrs[0])})",

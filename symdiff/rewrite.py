@@ -1,52 +1,230 @@
 """Compile-time rewrites for speed: equal mathematically, not bit for bit.
 
-Unlike the exact construction-time rewrites, these change the order of floating-point
-operations, so they run only when ``compile(..., rewrites=True)`` (the default) and the
-generated header says which ones applied.
+Unlike the exact construction-time rewrites, most of these change the order of
+floating-point operations, so they run only when ``compile(..., rewrites=True)`` (the
+default), and the generated header counts the ones that applied. Each trades array work
+for scalar work or for one BLAS call:
 
-- ``sum(a * b)`` over the whole of two vectors of one shape becomes ``a @ b``: one BLAS dot
-  instead of a temporary array and a reduction. ``sum(a ** 2)`` becomes ``a @ a``.
+- ``dot``: ``sum(a * b)`` over two whole vectors of one shape is ``a @ b``, and
+  ``sum(a ** 2)`` is ``a @ a``: no temporary array, no separate reduction.
+- ``sum-scale``: a scalar factor, divisor or sign leaves a sum: ``sum(s * v)`` is ``s * sum(v)``.
+- ``matmul-scale``: the same for a matrix product, when the product is no larger than the
+  scaled operand: ``(s * v) @ M`` is ``s * (v @ M)``.
+- ``symmetric``: ``C @ v`` is ``v @ C`` for a symmetric constant matrix, so the adjoint of
+  ``x @ A @ x`` reuses the forward product instead of computing a second one.
+- ``double``: ``a + a`` is ``2.0 * a`` (exact).
+- ``scalars-first``: ``s1 * (s2 * v)`` is ``(s1 * s2) * v``; ``-(s * v)`` is ``(-s) * v``.
+- ``factor``: ``s1 * v + s2 * v`` is ``(s1 + s2) * v``.
+
+The pass rebuilds the graph once in topological order. A rule may build a few new nodes,
+which are simplified in turn to a bounded depth, so no recursion follows the graph.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
 
 import symdiff.api as sd
-from symdiff.graph import FLOAT, Node, toposort
+from symdiff.graph import FLOAT, Node, toposort, use_counts
+
+MAX_DEPTH = 4  # nesting of rules inside rules; each level works on a strictly smaller pattern
+MAX_STEPS = 16  # rules applied to one node before it is left as it is
+
+DESCRIPTIONS = {
+    "dot": "sum(a*b) of vectors as a dot product",
+    "sum-scale": "scalar factor moved out of a sum",
+    "matmul-scale": "scalar factor moved out of a matrix product",
+    "symmetric": "symmetric constant matrix product turned to reuse a forward product",
+    "double": "a + a as 2.0 * a",
+    "scalars-first": "scalar factors multiplied before the array",
+    "factor": "common array factored out of a sum of scaled terms",
+}
+
+Rule = Callable[[Node, "Rewriter", int], "Node | None"]
 
 
-def dot_products(roots: Sequence[Node]) -> tuple[dict[Node, Node], int]:
-    """Old node -> rebuilt node, with whole-vector sums of products as dot products; and how many."""
-    new: dict[Node, Node] = {}
-    made = 0
-    for node in toposort(roots):
-        inputs = [new[i] for i in node.inputs]
-        pair = _vector_pair(node, inputs)
-        if pair is not None:
-            new[node] = sd.matmul(*pair)
-            made += 1
-        else:
-            new[node] = sd.rebuild(node, inputs)
-    return new, made
+class Rewriter:
+    """One bottom-up pass; ``counts`` says how often each rule applied."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        # rebuilt nodes whose original had several users: computed anyway, so a rule that
+        # would compute a scaled copy beside them costs an array operation instead of saving one
+        self.shared: set[Node] = set()
+
+    def run(self, roots: Sequence[Node]) -> dict[Node, Node]:
+        new: dict[Node, Node] = {}
+        order = toposort(roots)
+        uses = use_counts(order)
+        for node in order:
+            new[node] = self.simplify(sd.rebuild(node, [new[i] for i in node.inputs]))
+            if uses.get(node, 0) > 1:
+                self.shared.add(new[node])
+        return new
+
+    def simplify(self, node: Node, depth: int = 0) -> Node:
+        if depth > MAX_DEPTH or node.dtype != FLOAT:
+            return node
+        for _ in range(MAX_STEPS):
+            for name, rule in RULES:
+                changed = rule(node, self, depth)
+                if changed is not None:
+                    self.counts[name] += 1
+                    node = changed
+                    break
+            else:
+                return node
+        return node
+
+    def summary(self) -> list[str]:
+        """One line per rule that applied, in the order of ``RULES``."""
+        return [f"{self.counts[name]} x {DESCRIPTIONS[name]}" for name, _ in RULES if self.counts[name]]
 
 
-def _vector_pair(node: Node, inputs: list[Node]) -> tuple[Node, Node] | None:
-    """The two vectors whose dot product ``node`` is, if it is ``sum(a * b)`` or ``sum(a ** 2)``."""
+def _scalar(node: Node) -> bool:
+    return node.shape == () and node.dtype == FLOAT
+
+
+def _peel(node: Node) -> tuple[str, Node | None, Node] | None:
+    """``node`` as (kind, scalar, array) when it is ``s * v``, ``v * s``, ``v / s`` or ``-v``."""
+    if node.shape == ():
+        return None
+    if node.op == "neg":
+        return "neg", None, node.inputs[0]
+    if node.op == "mul":
+        a, b = node.inputs
+        if _scalar(a) and b.shape == node.shape:
+            return "mul", a, b
+        if _scalar(b) and a.shape == node.shape:
+            return "mul", b, a
+    if node.op == "div":
+        a, b = node.inputs
+        if _scalar(b) and a.shape == node.shape:
+            return "div", b, a
+    return None
+
+
+def _reapply(kind: str, scalar: Node | None, inner: Node) -> Node:
+    if kind == "neg" or scalar is None:
+        return -inner
+    return scalar * inner if kind == "mul" else inner / scalar
+
+
+def _dot(node: Node, rw: Rewriter, depth: int) -> Node | None:
     if node.op != "sum" or node.shape != () or node.attrs[1]:
         return None
-    (term,) = inputs
+    (term,) = node.inputs
     if term.ndim != 1 or term.dtype != FLOAT:
         return None
     if term.op == "mul":
         a, b = term.inputs
         if a.shape == b.shape == term.shape and a.dtype == b.dtype == FLOAT:
-            return a, b
+            return sd.matmul(a, b)
     if term.op == "power":
         base, exponent = term.inputs
         if exponent.op == "const" and exponent.value is not None and exponent.value.shape == () \
                 and float(exponent.value) == 2.0 and base.shape == term.shape:
-            return base, base
+            return sd.matmul(base, base)
     if term.op == "square" and term.inputs[0].shape == term.shape:
-        return term.inputs[0], term.inputs[0]
+        return sd.matmul(term.inputs[0], term.inputs[0])
     return None
+
+
+def _sum_scale(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    if node.op != "sum":
+        return None
+    (term,) = node.inputs
+    if term in rw.shared:
+        return None
+    axes, keepdims = node.attrs
+    peeled = _peel(term)
+    rest: Node | None = None
+    if peeled is not None:
+        rest = peeled[2]
+    elif term.op == "mul" and term.inputs[0].shape == term.inputs[1].shape == term.shape:
+        a, b = term.inputs
+        for mine, other in ((a, b), (b, a)):
+            peeled = _peel(mine)
+            if peeled is not None:
+                rest = peeled[2] * other
+                break
+    if peeled is None or rest is None or rest.shape != term.shape:
+        return None
+    inner = rw.simplify(sd.sum(rest, axis=axes, keepdims=keepdims), depth + 1)
+    return _reapply(peeled[0], peeled[1], inner)
+
+
+def _matmul_scale(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    if node.op != "matmul":
+        return None
+    a, b = node.inputs
+    for position, operand in enumerate((a, b)):
+        peeled = _peel(operand)
+        if peeled is not None and node.size <= operand.size and operand not in rw.shared:
+            kind, scalar, array = peeled
+            product = sd.matmul(array, b) if position == 0 else sd.matmul(a, array)
+            return _reapply(kind, scalar, rw.simplify(product, depth + 1))
+    return None
+
+
+def _symmetric(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    if node.op != "matmul":
+        return None
+    matrix, vector = node.inputs
+    if matrix.op != "const" or matrix.ndim != 2 or vector.ndim != 1 or matrix.value is None:
+        return None
+    value = matrix.value
+    if value.shape[0] != value.shape[1] or not np.array_equal(value, value.T):
+        return None
+    return rw.simplify(sd.matmul(vector, matrix), depth + 1)
+
+
+def _double(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    if node.op == "add" and node.inputs[0] is node.inputs[1]:
+        return 2.0 * node.inputs[0]
+    return None
+
+
+def _scalars_first(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    if node.op == "neg":
+        peeled = _peel(node.inputs[0])
+        if peeled is not None and peeled[0] != "neg":
+            kind, scalar, array = peeled
+            return (-scalar) * array if kind == "mul" else array / (-scalar)  # type: ignore[operator]
+        return None
+    if node.op != "mul":
+        return None
+    a, b = node.inputs
+    for outer, operand in ((a, b), (b, a)):
+        if not _scalar(outer):
+            continue
+        peeled = _peel(operand)
+        if peeled is not None and peeled[0] != "neg":
+            kind, scalar, array = peeled
+            return (outer * scalar if kind == "mul" else outer / scalar) * array  # type: ignore[operator]
+    return None
+
+
+def _factor(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    if node.op not in ("add", "sub"):
+        return None
+    left, right = (_peel(i) for i in node.inputs)
+    if left is None or right is None or left[0] != "mul" or right[0] != "mul" or left[2] is not right[2]:
+        return None
+    s1, s2 = left[1], right[1]
+    combined = s1 + s2 if node.op == "add" else s1 - s2  # type: ignore[operator]
+    return combined * left[2]
+
+
+RULES: list[tuple[str, Rule]] = [
+    ("dot", _dot),
+    ("sum-scale", _sum_scale),
+    ("symmetric", _symmetric),
+    ("matmul-scale", _matmul_scale),
+    ("double", _double),
+    ("scalars-first", _scalars_first),
+    ("factor", _factor),
+]

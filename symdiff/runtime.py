@@ -14,8 +14,6 @@ import numpy as np
 
 from symdiff.errors import ArgumentError
 
-MISSING = object()  # default of every parameter, so a missing one is reported as ArgumentError
-
 
 def _scalar_arg(value: Any, name: str) -> Any:
     """Convert a real scalar to np.float64 (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
@@ -46,18 +44,4 @@ def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
-def _call_error(function: str, params: tuple[str, ...], given: tuple[Any, ...], extra: tuple[Any, ...],
-                unknown: dict[str, Any]) -> ArgumentError:
-    """Describe a call with missing, surplus or unknown arguments."""
-    missing = [p for p, v in zip(params, given, strict=True) if v is MISSING]
-    problems = []
-    if missing:
-        problems.append("missing " + ", ".join(missing))
-    if extra:
-        problems.append(f"{len(extra)} extra positional argument(s)")
-    if unknown:
-        problems.append("unknown keyword(s) " + ", ".join(sorted(unknown)))
-    return ArgumentError(f"{function}() takes {len(params)} argument(s) ({', '.join(params)}): " + "; ".join(problems))
-
-
-HELPERS = (_scalar_arg, _array_arg, _call_error)
+HELPERS = (_scalar_arg, _array_arg)

@@ -93,12 +93,14 @@ def test_unused_wrt_variable_gets_zero_gradient_of_its_shape() -> None:
 
 @pytest.mark.parametrize(
     ("args", "kwargs", "message"),
-    [((2.0,), {}, "missing x2"), ((2.0, 5.0, 1.0), {}, "extra"), ((2.0,), {"z": 1.0}, "unknown keyword")],
+    [((2.0,), {}, "missing 1 required positional argument: 'x2'"), ((2.0, 5.0, 1.0), {}, "3 were given"),
+     ((2.0,), {"z": 1.0}, "unexpected keyword argument 'z'")],
     ids=["too few", "too many", "unknown keyword"],
 )
-def test_wrong_argument_count_raises_argument_error(baydin, args, kwargs, message) -> None:
+def test_wrong_argument_count_raises_pythons_type_error(baydin, args, kwargs, message) -> None:
+    # a plain signature: the interpreter names the argument, at no per-call cost
     f, x1, x2 = baydin
-    with pytest.raises(sd.ArgumentError, match=message):
+    with pytest.raises(TypeError, match=message):
         sd.compile(f, [x1, x2])(*args, **kwargs)
 
 
