@@ -86,7 +86,9 @@ def _attribute(roots: Iterable[Node], source: Node | None, known: set[Node], ori
         known.add(node)
         if source is not None:
             origin[node] = source
-        stack.extend(child for child in node.inputs if child not in known)
+        for child in node.inputs:
+            if child not in known:
+                stack.append(child)
 
 
 def _collect_item(slots: dict[Node, list[Node | None]], item: Node, cotangent: Node | None) -> None:

@@ -72,7 +72,7 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     if rewrites:
         rewriter = Rewriter()
         new = rewriter.run([guarded, *grads])
-        guarded, grads = new[guarded], [new[g] for g in grads]
+        guarded, grads = new.get(guarded, guarded), [new.get(g, g) for g in grads]
         adjoint_of = {new.get(c, c): new.get(n, n) for c, n in adjoint_of.items()}
         origin = {new.get(c, c): new.get(n, n) for c, n in origin.items()}
         summary = "".join(f"\n        {line}" for line in rewriter.summary())

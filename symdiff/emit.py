@@ -144,6 +144,8 @@ def boxed_scalars(order: Sequence[Node], params: list[Param], outputs: Sequence[
     scalars = {p.node for p in params if p.node.shape == ()}
     boxed = scalars & set(outputs)
     for node in order:
+        if len(boxed) == len(scalars):
+            break
         if node.shape == () or node.op not in ARRAY_PARTNERS:
             boxed.update(i for i in node.inputs if i in scalars)
     return boxed

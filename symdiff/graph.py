@@ -217,20 +217,29 @@ def _new_const(array: np.ndarray) -> Node:
 def toposort(roots: Iterable[Node]) -> list[Node]:
     """Every node reachable from ``roots``, inputs before users, in a deterministic order.
 
-    The same post-order a recursive depth-first walk gives, from an explicit stack.
+    The post-order a recursive depth-first walk gives, from an explicit stack of nodes and
+    the position of the next input to visit in each.
     """
     order: list[Node] = []
     seen: set[Node] = set()
     for root in roots:
-        stack: list[tuple[Node, bool]] = [(root, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-            elif node not in seen:
-                seen.add(node)
-                stack.append((node, True))
-                stack.extend((child, False) for child in reversed(node.inputs) if child not in seen)
+        if root in seen:
+            continue
+        seen.add(root)
+        nodes, positions = [root], [0]
+        while nodes:
+            inputs = nodes[-1].inputs
+            i, count = positions[-1], len(inputs)
+            while i < count and inputs[i] in seen:
+                i += 1
+            if i < count:
+                positions[-1] = i + 1
+                seen.add(inputs[i])
+                nodes.append(inputs[i])
+                positions.append(0)
+            else:
+                positions.pop()
+                order.append(nodes.pop())
     return order
 
 

@@ -56,20 +56,29 @@ class Rewriter:
         self.shared: set[Node] = set()
 
     def run(self, roots: Sequence[Node]) -> dict[Node, Node]:
-        new: dict[Node, Node] = {}
+        """Old node -> rebuilt node, for the nodes that changed."""
         order = toposort(roots)
+        if not any(_candidate(node) for node in order):
+            return {}
         uses = use_counts(order)
+        new: dict[Node, Node] = {}
         for node in order:
-            new[node] = self.simplify(sd.rebuild(node, [new[i] for i in node.inputs]))
-            if uses.get(node, 0) > 1:
-                self.shared.add(new[node])
+            result = node
+            if any(i in new for i in node.inputs):
+                result = sd.rebuild(node, [new.get(i, i) for i in node.inputs])
+            if _candidate(result):
+                result = self.simplify(result)
+            if result is not node:
+                new[node] = result
+            if uses[node] > 1:
+                self.shared.add(result)
         return new
 
     def simplify(self, node: Node, depth: int = 0) -> Node:
-        if depth > MAX_DEPTH or node.dtype != FLOAT:
+        if depth > MAX_DEPTH or not _candidate(node):
             return node
         for _ in range(MAX_STEPS):
-            for name, rule in RULES:
+            for name, rule in RULES_BY_OP.get(node.op, ()):
                 changed = rule(node, self, depth)
                 if changed is not None:
                     self.counts[name] += 1
@@ -81,7 +90,12 @@ class Rewriter:
 
     def summary(self) -> list[str]:
         """One line per rule that applied, in the order of ``RULES``."""
-        return [f"{self.counts[name]} x {DESCRIPTIONS[name]}" for name, _ in RULES if self.counts[name]]
+        return [f"{self.counts[name]} x {DESCRIPTIONS[name]}" for name, _, _ in RULES if self.counts[name]]
+
+
+def _candidate(node: Node) -> bool:
+    """Whether a rule may apply: every rule saves array work, so scalar arithmetic is passed over."""
+    return node.op in RULES_BY_OP and node.dtype == FLOAT and (node.shape != () or node.op in ("sum", "matmul"))
 
 
 def _scalar(node: Node) -> bool:
@@ -219,12 +233,17 @@ def _factor(node: Node, rw: Rewriter, depth: int) -> Node | None:
     return combined * left[2]
 
 
-RULES: list[tuple[str, Rule]] = [
-    ("dot", _dot),
-    ("sum-scale", _sum_scale),
-    ("symmetric", _symmetric),
-    ("matmul-scale", _matmul_scale),
-    ("double", _double),
-    ("scalars-first", _scalars_first),
-    ("factor", _factor),
+# (name, rule, the ops it can rewrite): a node of any other op is passed over at once
+RULES: list[tuple[str, Rule, tuple[str, ...]]] = [
+    ("dot", _dot, ("sum",)),
+    ("sum-scale", _sum_scale, ("sum",)),
+    ("symmetric", _symmetric, ("matmul",)),
+    ("matmul-scale", _matmul_scale, ("matmul",)),
+    ("double", _double, ("add",)),
+    ("scalars-first", _scalars_first, ("mul", "neg")),
+    ("factor", _factor, ("add", "sub")),
 ]
+RULES_BY_OP: dict[str, list[tuple[str, Rule]]] = {}
+for _name, _rule, _ops in RULES:
+    for _op in _ops:
+        RULES_BY_OP.setdefault(_op, []).append((_name, _rule))
