@@ -107,7 +107,8 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
         folded = _fold(FOLDABLE[name], inputs) if name in FOLDABLE else _fold_layout(name, inputs[0], attrs)
         if folded is not None:
             return folded
-    if op.shape is broadcast and builtins.any(i.op == "broadcast_to" for i in inputs):
+    elementwise = op.shape is broadcast or (op.shape is same_shape and op.module is None)
+    if elementwise and builtins.any(i.op == "broadcast_to" for i in inputs):
         return _lazy_broadcast(name, inputs, shape)
     return make(name, inputs, attrs, shape, op.dtype)
 
@@ -629,4 +630,4 @@ from symdiff.interop import (  # noqa: E402, F401  (graph.py's Node dispatches t
     numpy_ufunc,
     truth_value_error,
 )
-from symdiff.ops import OPS, broadcast, broadcast_shapes, to_index  # noqa: E402  (ops' VJPs call back into these builders)
+from symdiff.ops import OPS, broadcast, broadcast_shapes, same_shape, to_index  # noqa: E402  (ops' VJPs call back into these builders)

@@ -60,3 +60,12 @@ def test_a_float_in_scalar_arithmetic_is_boxed_for_ieee_results() -> None:
         value, (gw, gx) = fn(0.0, np.arange(4.0))  # 6 / 0: inf, not ZeroDivisionError
     assert value == np.inf and gw == -np.inf and np.all(gx == np.inf)
 
+
+
+def test_the_seed_of_a_sum_is_never_materialised() -> None:
+    # sum's cotangent is a broadcast 1.0; negating it must not build a full array of -1.0
+    a, b = sd.var("a", shape=(5,)), sd.var("b", shape=(5,))
+    fn = sd.compile(sd.sum(a * b - sd.sin(b)), [a, b])
+    assert "broadcast_to" not in fn.source and "bar_b = a - np.cos(b)" in fn.source
+    point = RNG.normal(size=5)
+    np.testing.assert_array_equal(fn(point, point)[1][1], point - np.cos(point))
