@@ -15,8 +15,10 @@ import datetime
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ import peers
 import workloads
 
 import symdiff as sd
-from symdiff.compiler import differentiate
+from symdiff.compiler import prepare
 from symdiff.graph import toposort
 
 TARGETS = {"W1a": 0.6, "W1b": 1.02, "W2a": 1.0, "W2b": 1.0, "W3": 1.05, "W4a": 1.0, "W4b": 1.0,
@@ -72,9 +74,21 @@ def agrees(result: Any, reference: Any) -> bool:
                for g, h in zip(grads, ref_grads, strict=True))
 
 
-def generated_ops(w: workloads.Workload) -> int:
-    root, grads, _ = differentiate(sd.as_node(w.expr), w.wrt)
-    return sum(1 for n in toposort([root, *grads]) if n.inputs)
+def generated_ops(expr: sd.Node, wrt: list[sd.Node]) -> int:
+    """Operations in the printed graph: after differentiation and the compile-time rewrites."""
+    prepared = prepare(sd.as_node(expr), wrt)
+    return sum(1 for n in toposort([prepared.value, *prepared.grads]) if n.inputs)
+
+
+def peak_memory(fn: Callable[..., Any], args: list[Any]) -> float:
+    """Peak bytes NumPy and Python allocate during one call (tracemalloc), above what was live before."""
+    fn(*args)
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    fn(*args)
+    peak = tracemalloc.get_traced_memory()[1] - before
+    tracemalloc.stop()
+    return peak
 
 
 def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float, runs: int) -> dict[str, Any]:
@@ -83,7 +97,7 @@ def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float, runs: 
     start = time.perf_counter()
     fn = sd.compile(w.expr, w.wrt, w.inputs)
     row["compile"]["symdiff"] = time.perf_counter() - start
-    row["ops"] = generated_ops(w)
+    row["ops"] = generated_ops(w.expr, w.wrt)
     systems: dict[str, Callable[..., Any]] = {"hand": w.hand, "symdiff": fn, "value": w.value}
     try:
         start = time.perf_counter()
@@ -105,6 +119,8 @@ def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float, runs: 
         if not agrees(check(*w.args), reference):
             row["notes"].append(f"{name}: results differ from the hand-written ones; not timed")
             del systems[name]
+    if w.id == "W1b":
+        row["memory"] = {name: peak_memory(systems[name], w.args) for name in ("hand", "symdiff", "value")}
     sessions = [time_round_robin(systems, w.args, repeats) for _ in range(runs)]
     row["hand_us"] = statistics.median(s["hand"] for s in sessions) * 1e6
     row["runs"] = [{name: t / s["hand"] for name, t in s.items() if name != "hand"} for s in sessions]
@@ -119,15 +135,25 @@ def compile_scaling() -> list[tuple[str, int, float]]:
     for w in cases:
         start = time.perf_counter()
         sd.compile(w.expr, w.wrt, w.inputs)
-        rows.append((w.id, generated_ops(w), time.perf_counter() - start))
+        rows.append((w.id, generated_ops(w.expr, w.wrt), time.perf_counter() - start))
+    for n in (10_000, 100_000):
+        # a fresh process: the peers' imports would otherwise make every garbage collection slower
+        found = subprocess.run([sys.executable, __file__, "--chain", str(n)], capture_output=True, text=True,
+                               check=True).stdout.split()
+        rows.append((f"chain of {n:.0e} sin", int(found[0]), float(found[1])))
+    return rows
+
+
+def chain_compile(n: int) -> None:
+    """Print the generated-op count and compile time of a chain of ``n`` sines."""
     x = sd.var("x")
     y = x
-    for _ in range(100_000):
+    for _ in range(n):
         y = sd.sin(y)
     start = time.perf_counter()
     sd.compile(y, [x])
-    rows.append(("chain of 1e5 sin", 200_000, time.perf_counter() - start))
-    return rows
+    seconds = time.perf_counter() - start
+    print(generated_ops(y, [x]), seconds)
 
 
 def fmt(ratio: float | None) -> str:
@@ -173,6 +199,15 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
                      f"{row['ops']} |")
     lines += ["", "## Compile scaling", "", "| graph | generated ops | symdiff compile s |", "|---|---|---|"]
     lines += [f"| {name} | {ops} | {seconds:.3f} |" for name, ops, seconds in scaling]
+    chains = [seconds for name, _, seconds in scaling if name.startswith("chain of")]
+    lines += ["", f"Ten times the chain's nodes cost {chains[1] / chains[0]:.1f} times the compile time "
+              "(each chain compiled in a fresh process)."]
+    memory = next((row["memory"] for row in rows if "memory" in row), None)
+    if memory is not None:
+        lines += ["", "## Memory", "",
+                  "Peak memory allocated during one W1b call (tracemalloc), in MB and as a ratio to the "
+                  "hand-written sweep:", "", "| system | peak MB | ratio |", "|---|---|---|"]
+        lines += [f"| {name} | {peak / 2**20:.1f} | {peak / memory['hand']:.2f}x |" for name, peak in memory.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -198,7 +233,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--sympy-limit", type=float, default=300.0, help="seconds allowed for each SymPy compile")
     parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "RESULTS.md"))
+    parser.add_argument("--chain", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.chain:
+        chain_compile(args.chain)
+        return
     repeats = 5 if args.quick else max(7, args.repeats)
     rows = []
     for w in workloads.all_workloads(quick=args.quick):

@@ -8,7 +8,7 @@ import itertools
 import linecache
 import math
 from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
 
@@ -63,21 +63,12 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
     order = toposort([root])
     _check_covered(order, wrt_list, input_list)
-    guarded, grads, reverse = differentiate(root, wrt_list, order)
-    adjoint_of: dict[Node, Node] = {}
-    for node, cotangent in reverse.cotangents.items():
-        adjoint_of.setdefault(cotangent, node)
-    origin = reverse.origin
-    summary = ""
-    if rewrites:
-        rewriter = Rewriter()
-        new = rewriter.run([guarded, *grads])
-        guarded, grads = new.get(guarded, guarded), [new.get(g, g) for g in grads]
-        adjoint_of = {new.get(c, c): new.get(n, n) for c, n in adjoint_of.items()}
-        origin = {new.get(c, c): new.get(n, n) for c, n in origin.items()}
-        summary = "".join(f"\n        {line}" for line in rewriter.summary())
-        summary = f"\n    Compile-time rewrites (rewrites=False turns them off):{summary}" if summary else ""
-    forward = frozenset(toposort([guarded]))
+    prepared = prepare(root, wrt_list, order, rewrites)
+    guarded, grads, adjoint_of, origin = prepared.value, prepared.grads, prepared.adjoint_of, prepared.origin
+    summary = "".join(f"\n        {line}" for line in prepared.rewrites)
+    summary = f"\n    Compile-time rewrites (rewrites=False turns them off):{summary}" if summary else ""
+    # the walk from the first root, guarded, comes first in the order: it is the forward graph
+    forward = frozenset(prepared.order[: prepared.order.index(guarded) + 1])
     adjoint_of = {c: n for c, n in adjoint_of.items() if c not in forward}
     in_wrt = set(wrt_list)
     spec = FunctionSpec(
@@ -93,8 +84,41 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         adjoint_of=adjoint_of,
         origin=origin,
         forward=forward,
+        order=prepared.order,
     )
     return emit_function(spec)
+
+
+class Prepared(NamedTuple):
+    """The graph the emitter prints: value and gradients after the compile-time rewrites."""
+
+    value: Node
+    grads: list[Node]
+    adjoint_of: dict[Node, Node]  # adjoint node -> the forward node it belongs to
+    origin: dict[Node, Node]  # reverse-sweep node -> the forward node whose VJP built it
+    rewrites: list[str]  # one line per rewrite rule that applied
+    order: list[Node]  # toposort([value, *grads])
+
+
+def prepare(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, rewrites: bool = True) -> Prepared:
+    """Differentiate ``root`` and, with ``rewrites``, apply the compile-time rewrites."""
+    guarded, grads, reverse = differentiate(root, wrt, order)
+    adjoint_of: dict[Node, Node] = {}
+    for node, cotangent in reverse.cotangents.items():
+        adjoint_of.setdefault(cotangent, node)
+    origin = reverse.origin
+    if not rewrites:
+        return Prepared(guarded, grads, adjoint_of, origin, [], toposort([guarded, *grads]))
+    rewriter = Rewriter()
+    new = rewriter.run([guarded, *grads])
+    if not new:
+        return Prepared(guarded, grads, adjoint_of, origin, [], rewriter.order)
+    guarded, grads = new.get(guarded, guarded), [new.get(g, g) for g in grads]
+    return Prepared(
+        guarded, grads, {new.get(c, c): new.get(n, n) for c, n in adjoint_of.items()},
+        {new.get(c, c): new.get(n, n) for c, n in origin.items()}, rewriter.summary(),
+        toposort([guarded, *grads]),
+    )
 
 
 def differentiate(root: Node, wrt: Sequence[Node], order: list[Node] | None = None,

@@ -286,6 +286,7 @@ class FunctionSpec:
     adjoint_of: dict[Node, Node] = field(default_factory=dict)  # adjoint node -> forward node
     origin: dict[Node, Node] = field(default_factory=dict)  # reverse-sweep node -> forward node of its VJP
     forward: frozenset[Node] = frozenset()
+    order: Sequence[Node] | None = None  # toposort(outputs), when the caller has it already
 
 
 def emit_function(spec: FunctionSpec) -> Program:
@@ -293,7 +294,7 @@ def emit_function(spec: FunctionSpec) -> Program:
     if not spec.name.isidentifier() or keyword.iskeyword(spec.name):
         raise EmitError(f"function name {spec.name!r} is not a Python identifier")
     namer.used.add(spec.name)
-    order = toposort(spec.outputs)
+    order = list(spec.order) if spec.order is not None else toposort(spec.outputs)
     imports = tuple(sorted({m for n in order if n.op in OPS and (m := OPS[n.op].module) is not None}))
     namer.used.update(m.split(".")[0] for m in imports)
     params = [Param(node, namer.param(node.label)) for node in spec.inputs]

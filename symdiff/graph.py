@@ -21,7 +21,9 @@ FLOAT = "float64"
 BOOL = "bool"
 TUPLE = "tuple"  # the multi-output node of ``split``; its shape is a tuple of shapes
 
-_cache: weakref.WeakValueDictionary[tuple[Any, ...], Node] = weakref.WeakValueDictionary()
+# key -> weak reference to the node. A plain dict of weakrefs, each removing its own entry
+# when its node dies: WeakValueDictionary does the same in Python code, at 4x the cost per node.
+_cache: dict[tuple[Any, ...], weakref.ref[Node]] = {}
 _var_ids = itertools.count()
 
 
@@ -174,13 +176,24 @@ def make(op: str, inputs: Sequence[Node], attrs: tuple[Any, ...], shape: Any, dt
     """Return the unique node for ``op(inputs; attrs)``, creating it if needed."""
     inputs = tuple(inputs)
     key = (op, attrs, tuple(id(i) for i in inputs))
-    node = _cache.get(key)
+    node = _cached(key)
     if node is None:
         node = object.__new__(Node)
         node.op, node.inputs, node.attrs = op, inputs, attrs
         node.shape, node.dtype, node.value = shape, dtype, None
-        _cache[key] = node
+        _cache[key] = weakref.ref(node, lambda ref, key=key: _forget(key, ref))
     return node
+
+
+def _cached(key: tuple[Any, ...]) -> Node | None:
+    ref = _cache.get(key)
+    return None if ref is None else ref()
+
+
+def _forget(key: tuple[Any, ...], ref: weakref.ref[Node]) -> None:
+    """A node died: drop its entry, unless a newer node of the same key has taken it."""
+    if _cache.get(key) is ref:
+        del _cache[key]
 
 
 def make_var(label: str, shape: Shape) -> Node:
@@ -194,13 +207,13 @@ _FLOAT_CODE = np.dtype(np.float64).str
 def make_const(value: np.ndarray) -> Node:
     """A constant, merged with any other constant of the same dtype, shape and bytes."""
     array = np.asarray(value)
-    found = _cache.get(("const", (array.dtype.str, array.shape, array.tobytes()), ()))
+    found = _cached(("const", (array.dtype.str, array.shape, array.tobytes()), ()))
     return found if found is not None else _new_const(array)
 
 
 def make_float(value: float) -> Node:
     """``make_const`` for a Python float, without building an array when the node exists."""
-    found = _cache.get(("const", (_FLOAT_CODE, (), struct.pack("d", value)), ()))
+    found = _cached(("const", (_FLOAT_CODE, (), struct.pack("d", value)), ()))
     return found if found is not None else _new_const(np.asarray(value, dtype=np.float64))
 
 

@@ -54,10 +54,11 @@ class Rewriter:
         # rebuilt nodes whose original had several users: computed anyway, so a rule that
         # would compute a scaled copy beside them costs an array operation instead of saving one
         self.shared: set[Node] = set()
+        self.order: list[Node] = []  # the topological order of the graph as it was given
 
     def run(self, roots: Sequence[Node]) -> dict[Node, Node]:
         """Old node -> rebuilt node, for the nodes that changed."""
-        order = toposort(roots)
+        order = self.order = toposort(roots)
         if not any(_candidate(node) for node in order):
             return {}
         uses = use_counts(order)
