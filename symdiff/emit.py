@@ -287,6 +287,8 @@ class FunctionSpec:
     origin: dict[Node, Node] = field(default_factory=dict)  # reverse-sweep node -> forward node of its VJP
     forward: frozenset[Node] = frozenset()
     order: Sequence[Node] | None = None  # toposort(outputs), when the caller has it already
+    # a pullback: the reverse sweep becomes a nested ``back(cotangent)`` returning outputs[1:]
+    cotangent: Node | None = None
 
 
 def emit_function(spec: FunctionSpec) -> Program:
@@ -298,6 +300,7 @@ def emit_function(spec: FunctionSpec) -> Program:
     imports = tuple(sorted({m for n in order if n.op in OPS and (m := OPS[n.op].module) is not None}))
     namer.used.update(m.split(".")[0] for m in imports)
     params = [Param(node, namer.param(node.label)) for node in spec.inputs]
+    inner = [Param(spec.cotangent, namer.param("cotangent"))] if spec.cotangent is not None else []
     param_of = {p.node: p.name for p in params}
     preferred: dict[Node, str] = {}
     for node, base in zip(spec.outputs, spec.output_names, strict=True):
@@ -306,16 +309,19 @@ def emit_function(spec: FunctionSpec) -> Program:
     uses = use_counts(order)
     for node in spec.outputs:
         uses[node] = uses.get(node, 0) + 1
-    scalar = (spec.fast_path and len(order) <= FAST_PATH_NODES and all_scalar(order)
+    scalar = (spec.fast_path and not inner and len(order) <= FAST_PATH_NODES and all_scalar(order)
               and all(p.node.shape == () for p in params))
     # the same names in both bodies: each emission starts from a copy of the namer
-    numpy_body = _body(spec, copy.deepcopy(namer), params, preferred, order, uses, scalar=False)
+    numpy_body = _body(spec, copy.deepcopy(namer), params + inner, preferred, order, uses, scalar=False)
     math_body = _body(spec, copy.deepcopy(namer), params, preferred, order, uses, scalar=True) if scalar else None
     forward = spec.forward or frozenset(order)
     ops = ", ".join(sorted({n.op for n in forward} - {"var", "const"})) or "none"
     backward = len(order) - len(forward)
     numpy_body.expression.insert(0, f"# {len(forward)} forward nodes (ops: {ops}), {backward} reverse-sweep nodes")
-    return _assemble(spec, params, numpy_body, math_body, imports, boxed_scalars(order, params, spec.outputs))
+    boxed = boxed_scalars(order, params + inner, spec.outputs)
+    if inner:
+        return _assemble_pullback(spec, params, inner[0], numpy_body, imports, boxed)
+    return _assemble(spec, params, numpy_body, math_body, imports, boxed)
 
 
 def all_scalar(order: Sequence[Node]) -> bool:
@@ -382,13 +388,37 @@ def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_bo
     doc = _docstring(spec, params, numpy_body.returned, numpy_body.expression, math_body is not None)
     signature = ", ".join(p.name for p in params)
     body = [f"def {spec.name}({signature}):", *doc, *check, *sweeps]
-    emitter = numpy_body.emitter
-    literals = [f"{name} = {array_literal(value)}" for name, value in emitter.constants.items()]
+    return _program(spec.name, body, numpy_body.emitter, imports)
+
+
+def _assemble_pullback(spec: FunctionSpec, params: list[Param], cotangent: Param, body: Body,
+                       imports: tuple[str, ...], boxed: set[Node]) -> Program:
+    """``f(*inputs) -> (value, back)``: the forward sweep runs now, ``back`` closes over its results."""
+    check: list[str] = []
+    for p in params:
+        check += scalar_check(p, p.node in boxed) if p.node.shape == () else array_check(p)
+    inner_check = scalar_check(cotangent, True) if cotangent.node.shape == () else array_check(cotangent)
+    lines = body.emitter.lines
+    split = lines.index("    # reverse sweep") if "    # reverse sweep" in lines else len(lines)
+    grads = body.results[1:]
+    back = [f"    def back({cotangent.name}):", *("    " + line for line in inner_check),
+            *("    " + line for line in lines[split:]),
+            f"        return ({', '.join(grads)}{',' if len(grads) == 1 else ''})"]
+    doc = _docstring(spec, params, f"{body.results[0]}, back", body.expression, False)
+    signature = ", ".join(p.name for p in params)
+    source = [f"def {spec.name}({signature}):", *doc, *check, *lines[:split], *back,
+              f"    return {body.results[0]}, back"]
+    return _program(spec.name, source, body.emitter, imports)
+
+
+def _program(name: str, source: list[str], emitter: Emitter, imports: tuple[str, ...]) -> Program:
+    """The function's lines under its constants: names bound in memory, literals in module files."""
+    literals = [f"{n} = {array_literal(value)}" for n, value in emitter.constants.items()]
 
     def text(constants: list[str]) -> str:
-        return "\n".join([*constants, *([""] if constants else []), *body]) + "\n"
+        return "\n".join([*constants, *([""] if constants else []), *source]) + "\n"
 
-    return Program(text(emitter.constant_lines), spec.name, dict(emitter.constants), text(literals), imports)
+    return Program(text(emitter.constant_lines), name, dict(emitter.constants), text(literals), imports)
 
 
 def _with_fallback(params: list[Param], numpy_body: Body, math_body: Body) -> list[str]:

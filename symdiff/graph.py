@@ -7,6 +7,7 @@ inputs)``; the inputs are kept alive by the node, so their ids stay unique.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import struct
 import weakref
@@ -181,7 +182,7 @@ def make(op: str, inputs: Sequence[Node], attrs: tuple[Any, ...], shape: Any, dt
         node = object.__new__(Node)
         node.op, node.inputs, node.attrs = op, inputs, attrs
         node.shape, node.dtype, node.value = shape, dtype, None
-        _cache[key] = weakref.ref(node, lambda ref, key=key: _forget(key, ref))
+        _cache[key] = weakref.ref(node, functools.partial(_forget, key))
     return node
 
 

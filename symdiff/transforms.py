@@ -1,0 +1,175 @@
+"""Transformations that return graphs, and ``function`` to compile any list of them.
+
+Every one re-enters the single reverse pass of ``adjoint.py``; there is no second rule table:
+
+- ``grad`` and ``vjp`` are the reverse pass itself, returning its adjoint nodes.
+- ``jvp`` transposes the pullback. ``u -> vjp(f)(u)`` is linear in ``u``, so the gradient of
+  ``<vjp(f)(u), t>`` with respect to ``u`` is ``J t``, and it no longer contains ``u``.
+  The graph stays a constant multiple of the function's, as in forward mode.
+- ``hvp`` is reverse-over-reverse: the gradient of ``<grad f, v>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import symdiff.api as sd
+from symdiff.adjoint import adjoints
+from symdiff.compiler import CompiledFunction, _gradient, _variables, differentiate, load
+from symdiff.emit import FunctionSpec, emit_function
+from symdiff.errors import GraphError, ShapeError
+from symdiff.graph import FLOAT, Node, free_variables, make_var, short_text, toposort
+from symdiff.guard import guard_where
+from symdiff.rewrite import Rewriter
+
+
+def grad(expr: Any, wrt: Node | Sequence[Node]) -> tuple[Node, ...]:
+    """The gradient of a scalar ``expr`` as graph nodes, one per ``wrt`` variable, each of its shape."""
+    root = _scalar(expr, "grad")
+    _, grads, _ = differentiate(root, _wrt(wrt))
+    return tuple(grads)
+
+
+def vjp(expr: Any, wrt: Node | Sequence[Node], cotangent: Any) -> tuple[Node, ...]:
+    """The pullback of ``expr`` applied to ``cotangent`` (a node or constant of ``expr``'s shape)."""
+    root = sd.tofloat(sd.as_node(expr, "expr"))
+    seed = _float_of_shape(cotangent, root.shape, "cotangent", "expr")
+    wrt_list = _wrt(wrt)
+    order = toposort([root])
+    (guarded,) = guard_where([root], order)
+    reverse = adjoints(guarded, wrt_list, seed, order if guarded is root else None)
+    return tuple(_gradient(reverse.cotangents, w) for w in wrt_list)
+
+
+def jvp(expr: Any, wrt: Node | Sequence[Node], tangents: Sequence[Any]) -> Node:
+    """The directional derivative ``J t`` of ``expr``: one tangent per ``wrt`` variable, of its shape."""
+    root = sd.tofloat(sd.as_node(expr, "expr"))
+    wrt_list = _wrt(wrt)
+    listed = _listed(tangents, "tangents")
+    if len(listed) != len(wrt_list):
+        raise GraphError(f"jvp: {len(listed)} tangents given for {len(wrt_list)} wrt variables")
+    directions = [_float_of_shape(t, w.shape, f"tangents[{i}]", f"wrt variable {w.label!r}")
+                  for i, (t, w) in enumerate(zip(listed, wrt_list, strict=True))]
+    probe = make_var("jvp_cotangent", root.shape)
+    pulled = vjp(root, wrt_list, probe)
+    pairing = sd.as_node(0.0)
+    for g, t in zip(pulled, directions, strict=True):
+        pairing = pairing + sd.sum(g * t)
+    (result,) = vjp(pairing, [probe], 1.0)
+    if probe in free_variables([result]):
+        raise GraphError(f"jvp: a VJP rule in {short_text(root)} is not linear in its cotangent")
+    return result
+
+
+def hvp(expr: Any, wrt: Node, v: Any) -> Node:
+    """The Hessian of a scalar ``expr`` times ``v``, by reverse-over-reverse: ``grad(<grad expr, v>)``."""
+    (variable,) = _wrt([wrt] if isinstance(wrt, Node) else wrt)
+    direction = _float_of_shape(v, variable.shape, "v", f"wrt variable {variable.label!r}")
+    (first,) = grad(expr, [variable])
+    (second,) = grad(sd.sum(first * direction), [variable])
+    return second
+
+
+def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
+             rewrites: bool = True) -> CompiledFunction:
+    """Compile nodes into one function of ``inputs``, sharing every common subexpression.
+
+    A list of outputs gives a tuple; a single node gives its value alone. The result has
+    ``.source``. ``rewrites`` as in ``compile``.
+    """
+    input_list = _variables(inputs, "inputs")
+    single = isinstance(outputs, Node)
+    listed = [outputs] if single else _listed(outputs, "outputs")
+    if not listed:
+        raise GraphError("function needs at least one output")
+    nodes = [sd.as_node(o, f"outputs[{i}]") for i, o in enumerate(listed)]
+    order = toposort(nodes)
+    given = set(input_list)
+    missing = [v.label for v in order if v.op == "var" and v not in given]
+    if missing:
+        raise GraphError(f"the outputs depend on variables {missing} that are not in inputs")
+    guarded = guard_where(nodes, order)
+    summary = ""
+    if rewrites:
+        rewriter = Rewriter()
+        new = rewriter.run(guarded)
+        guarded = [new.get(g, g) for g in guarded]
+        lines = "".join(f"\n        {line}" for line in rewriter.summary())
+        summary = f"\n    Compile-time rewrites (rewrites=False turns them off):{lines}" if lines else ""
+    spec = FunctionSpec(
+        name=name or "function",
+        inputs=input_list,
+        outputs=guarded,
+        layout=(lambda texts: texts[0]) if single else
+        (lambda texts: f"({', '.join(texts)}{',' if len(texts) == 1 else ''})"),
+        output_names=["value"] if single else [f"out{i}" for i in range(len(guarded))],
+        summary=f"{len(guarded)} output(s) computed together; common subexpressions are computed once." + summary,
+        describe_inputs=lambda node: "",
+    )
+    return load(emit_function(spec))
+
+
+def _scalar(expr: Any, what: str) -> Node:
+    root = sd.tofloat(sd.as_node(expr, "expr"))
+    if root.shape != ():
+        raise ShapeError(f"{what} needs a scalar expression, got shape {root.shape} ({short_text(root)}); "
+                         "reduce it with sd.sum(...), or use sd.vjp for a non-scalar one")
+    return root
+
+
+def _wrt(wrt: Node | Sequence[Node]) -> list[Node]:
+    return _variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
+
+
+def _listed(items: Any, what: str) -> list[Any]:
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise GraphError(f"{what} must be a list, got {type(items).__name__}")
+    return list(items)
+
+
+def _float_of_shape(value: Any, shape: tuple[int, ...], what: str, owner: str) -> Node:
+    node = sd.as_node(value, what)
+    if node.dtype != FLOAT:
+        node = sd.tofloat(node)
+    if node.shape != shape:
+        raise ShapeError(f"{what} has shape {node.shape}, but {owner} has shape {shape}")
+    return node
+
+
+def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
+             name: str = "pullback", rewrites: bool = True) -> CompiledFunction:
+    """Compile ``expr``'s pullback: ``pb(*args)`` returns ``(value, back)``, and ``back(cotangent)``
+    returns the gradients tuple. ``back`` reuses the forward sweep's intermediates."""
+    root = sd.tofloat(sd.as_node(expr, "expr"))
+    wrt_list = _wrt(wrt)
+    input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
+    order = toposort([root])
+    given = set(input_list)
+    missing = [v.label for v in order if v.op == "var" and v not in given]
+    outside = [w.label for w in wrt_list if w not in given]
+    if missing or outside:
+        raise GraphError(f"pullback: variables {missing or outside} are not in inputs")
+    cotangent = make_var("cotangent", root.shape)
+    (guarded,) = guard_where([root], order)
+    reverse = adjoints(guarded, wrt_list, cotangent, order if guarded is root else None)
+    outputs = [guarded, *(_gradient(reverse.cotangents, w) for w in wrt_list)]
+    summary = ""
+    if rewrites:
+        rewriter = Rewriter()
+        new = rewriter.run(outputs)
+        outputs = [new.get(o, o) for o in outputs]
+        lines = "".join(f"\n        {line}" for line in rewriter.summary())
+        summary = f"\n    Compile-time rewrites (rewrites=False turns them off):{lines}" if lines else ""
+    spec = FunctionSpec(
+        name=name,
+        inputs=input_list,
+        outputs=outputs,
+        layout=lambda texts: texts[0],
+        output_names=["value", *wrt_list],
+        summary="The value now, and back(cotangent) for the gradients, in wrt order." + summary,
+        describe_inputs=lambda node: "",
+        forward=frozenset(toposort([outputs[0]])),
+        cotangent=cotangent,
+    )
+    return load(emit_function(spec))
