@@ -76,7 +76,7 @@ from symdiff.errors import (
 )
 from symdiff.graph import Node
 from symdiff.sympy_bridge import to_sympy
-from symdiff.transforms import function, grad, hvp, jvp, pullback, vjp
+from symdiff.transforms import function, grad, hessian, hvp, jacobian, jvp, pullback, vjp
 
 __version__ = "0.1.0"
 
@@ -84,8 +84,9 @@ __all__ = [
     "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "OpDefinitionError",
     "ShapeError", "SymdiffError", "UnsupportedError", "abs", "add", "arccos", "arcsin", "arctan", "as_node",
     "broadcast_to", "compile", "concatenate", "cos", "cosh", "define_op", "describe", "divide", "equal", "evaluate",
-    "exp", "expm1", "function", "grad", "greater", "greater_equal", "hvp", "jvp", "less", "less_equal", "log",
-    "log1p", "logical_and", "logical_not", "logical_or", "matmul", "max", "maximum", "mean", "minimum", "multiply",
-    "negative", "not_equal", "power", "pullback", "relu", "reshape", "sign", "sin", "sinh", "split", "sqrt", "square",
-    "subtract", "sum", "sum_to", "tan", "tanh", "to_sympy", "tofloat", "transpose", "var", "vjp", "where",
+    "exp", "expm1", "function", "grad", "greater", "greater_equal", "hessian", "hvp", "jacobian", "jvp", "less",
+    "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or", "matmul", "max", "maximum", "mean",
+    "minimum", "multiply", "negative", "not_equal", "power", "pullback", "relu", "reshape", "sign", "sin", "sinh",
+    "split", "sqrt", "square", "subtract", "sum", "sum_to", "tan", "tanh", "to_sympy", "tofloat", "transpose",
+    "var", "vjp", "where"
 ]

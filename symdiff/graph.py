@@ -26,6 +26,9 @@ TUPLE = "tuple"  # the multi-output node of ``split``; its shape is a tuple of s
 # when its node dies: WeakValueDictionary does the same in Python code, at 4x the cost per node.
 _cache: dict[tuple[Any, ...], weakref.ref[Node]] = {}
 _var_ids = itertools.count()
+# what a transformation recorded about a node it built (jacobian: forward or reverse mode);
+# generated headers quote the notes of the nodes they compute
+notes: weakref.WeakKeyDictionary[Node, str] = weakref.WeakKeyDictionary()
 
 
 class Node:

@@ -10,6 +10,10 @@ for scalar work or for one BLAS call:
 - ``sum-scale``: a scalar factor, divisor or sign leaves a sum: ``sum(s * v)`` is ``s * sum(v)``.
 - ``matmul-scale``: the same for a matrix product, when the product is no larger than the
   scaled operand: ``(s * v) @ M`` is ``s * (v @ M)``.
+- ``identity``, ``diagonal``, ``outer``, ``distribute``: the identity seeds of ``jacobian`` and
+  ``hessian`` make products with ``I``, with ``I * s`` and with rank-one matrices ``c * v``;
+  they become the matrix itself, scalings and vector products, so a Hessian costs O(n^2)
+  where its structure allows, not O(n^3).
 - ``symmetric``: ``C @ v`` is ``v @ C`` for a symmetric constant matrix, so the adjoint of
   ``x @ A @ x`` reuses the forward product instead of computing a second one.
 - ``double``: ``a + a`` is ``2.0 * a`` (exact).
@@ -38,6 +42,10 @@ DESCRIPTIONS = {
     "sum-scale": "scalar factor moved out of a sum",
     "matmul-scale": "scalar factor moved out of a matrix product",
     "symmetric": "symmetric constant matrix product turned to reuse a forward product",
+    "identity": "product with an identity matrix dropped",
+    "diagonal": "product with a diagonal matrix as a scaling",
+    "outer": "product with a rank-one matrix as a vector product",
+    "distribute": "matrix product distributed over a sum",
     "double": "a + a as 2.0 * a",
     "scalars-first": "scalar factors multiplied before the array",
     "factor": "common array factored out of a sum of scaled terms",
@@ -55,6 +63,7 @@ class Rewriter:
         # would compute a scaled copy beside them costs an array operation instead of saving one
         self.shared: set[Node] = set()
         self.order: list[Node] = []  # the topological order of the graph as it was given
+        self.existing: set[Node] = set()  # nodes of the graph and of the rebuilt graph so far
 
     def run(self, roots: Sequence[Node]) -> dict[Node, Node]:
         """Old node -> rebuilt node, for the nodes that changed."""
@@ -62,6 +71,7 @@ class Rewriter:
         if not any(_candidate(node) for node in order):
             return {}
         uses = use_counts(order)
+        self.existing = set(order)
         new: dict[Node, Node] = {}
         for node in order:
             result = node
@@ -71,6 +81,7 @@ class Rewriter:
                 result = self.simplify(result)
             if result is not node:
                 new[node] = result
+                self.existing.add(result)
             if uses[node] > 1:
                 self.shared.add(result)
         return new
@@ -197,6 +208,101 @@ def _symmetric(node: Node, rw: Rewriter, depth: int) -> Node | None:
     return rw.simplify(sd.matmul(vector, matrix), depth + 1)
 
 
+def _identity(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    """``I @ M`` is ``M``: an identity seed (jacobian, hessian) must not cost a matrix product.
+
+    Not bit for bit when ``M`` holds inf or nan, which the product would spread along a row.
+    """
+    if node.op != "matmul":
+        return None
+    for position, operand in enumerate(node.inputs):
+        other = node.inputs[1 - position]
+        if operand.op != "const" or operand.ndim != 2 or operand.value is None or other.ndim < 2:
+            continue
+        value = operand.value
+        if value.shape[0] == value.shape[1] and np.array_equal(value, np.eye(value.shape[0])) \
+                and other.shape == node.shape:
+            return other
+    return None
+
+
+def _is_identity(node: Node) -> bool:
+    value = node.value if node.op == "const" else None
+    return value is not None and value.ndim == 2 and value.shape[0] == value.shape[1] \
+        and np.array_equal(value, np.eye(value.shape[0]))
+
+
+def _matrices(node: Node) -> bool:
+    return node.op == "matmul" and node.inputs[0].ndim == 2 and node.inputs[1].ndim == 2
+
+
+def _outer(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    """``(c * v) @ M`` is ``c * (v @ M)`` for a column ``c`` and a row ``v``: a rank-one matrix
+    needs a vector-matrix product, not a matrix-matrix one. The same on the right."""
+    if not _matrices(node):
+        return None
+    a, b = node.inputs
+    for position, operand in enumerate((a, b)):
+        if operand.op != "mul" or operand in rw.shared:
+            continue
+        rows, cols = operand.shape
+        for column, row in (operand.inputs, operand.inputs[::-1]):
+            if column.shape != (rows, 1) or row.shape not in ((cols,), (1, cols)):
+                continue
+            if position == 0:
+                return column * rw.simplify(sd.matmul(sd.reshape(row, (cols,)), b), depth + 1)
+            product = rw.simplify(sd.matmul(a, sd.reshape(column, (rows,))), depth + 1)
+            return sd.reshape(product, (a.shape[0], 1)) * row
+    return None
+
+
+def _diagonal(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    """``(I * s) @ M`` is ``s[:, None] * M``, and ``M @ (I * s)`` is ``M * s``: a diagonal matrix scales."""
+    if not _matrices(node):
+        return None
+    a, b = node.inputs
+    for position, operand in enumerate((a, b)):
+        if operand.op != "mul":
+            continue
+        size = operand.shape[0]
+        for eye, scale in (operand.inputs, operand.inputs[::-1]):
+            if _is_identity(eye) and eye.shape == operand.shape and scale.shape in ((size,), (1, size), (size, 1)):
+                diagonal = sd.reshape(scale, (size,))
+                return sd.reshape(diagonal, (size, 1)) * b if position == 0 else a * diagonal
+    return None
+
+
+def _distribute(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    """``(P + Q) @ M`` is ``P @ M + Q @ M`` when both products then need no matrix-matrix product."""
+    if not _matrices(node):
+        return None
+    a, b = node.inputs
+    for position, operand in enumerate((a, b)):
+        if operand.op not in ("add", "sub") or operand in rw.shared:
+            continue
+        if any(term.shape != operand.shape for term in operand.inputs):
+            continue
+        parts = [rw.simplify(sd.matmul(term, b) if position == 0 else sd.matmul(a, term), depth + 1)
+                 for term in operand.inputs]
+        if any(_builds_matrix_product(part, rw) for part in parts):
+            continue
+        return parts[0] + parts[1] if operand.op == "add" else parts[0] - parts[1]
+    return None
+
+
+def _builds_matrix_product(root: Node, rw: Rewriter) -> bool:
+    """Whether the nodes a rule just built (not yet in the graph) include a matrix-matrix product."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in rw.existing:
+            continue
+        if _matrices(node) and not any(_is_identity(i) for i in node.inputs):
+            return True
+        stack.extend(node.inputs)
+    return False
+
+
 def _double(node: Node, rw: Rewriter, depth: int) -> Node | None:
     if node.op == "add" and node.inputs[0] is node.inputs[1]:
         return 2.0 * node.inputs[0]
@@ -238,6 +344,10 @@ def _factor(node: Node, rw: Rewriter, depth: int) -> Node | None:
 RULES: list[tuple[str, Rule, tuple[str, ...]]] = [
     ("dot", _dot, ("sum",)),
     ("sum-scale", _sum_scale, ("sum",)),
+    ("identity", _identity, ("matmul",)),
+    ("diagonal", _diagonal, ("matmul",)),
+    ("outer", _outer, ("matmul",)),
+    ("distribute", _distribute, ("matmul",)),
     ("symmetric", _symmetric, ("matmul",)),
     ("matmul-scale", _matmul_scale, ("matmul",)),
     ("double", _double, ("add",)),

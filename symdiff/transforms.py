@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 import symdiff.api as sd
 from symdiff.adjoint import adjoints
+from symdiff.batch import batch
 from symdiff.compiler import CompiledFunction, _gradient, _variables, differentiate, load
 from symdiff.emit import FunctionSpec, emit_function
 from symdiff.errors import GraphError, ShapeError
-from symdiff.graph import FLOAT, Node, free_variables, make_var, short_text, toposort
+from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
 from symdiff.guard import guard_where
 from symdiff.rewrite import Rewriter
 
@@ -90,13 +93,14 @@ def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | 
     if missing:
         raise GraphError(f"the outputs depend on variables {missing} that are not in inputs")
     guarded = guard_where(nodes, order)
-    summary = ""
+    recorded = "".join(f"\n        {notes[n]}" for n in order if n in notes)
+    summary = f"\n    Built by transformations:{recorded}" if recorded else ""
     if rewrites:
         rewriter = Rewriter()
         new = rewriter.run(guarded)
         guarded = [new.get(g, g) for g in guarded]
         lines = "".join(f"\n        {line}" for line in rewriter.summary())
-        summary = f"\n    Compile-time rewrites (rewrites=False turns them off):{lines}" if lines else ""
+        summary += f"\n    Compile-time rewrites (rewrites=False turns them off):{lines}" if lines else ""
     spec = FunctionSpec(
         name=name or "function",
         inputs=input_list,
@@ -173,3 +177,43 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
         cotangent=cotangent,
     )
     return load(emit_function(spec))
+
+
+def jacobian(expr: Any, wrt: Node, *, mode: str | None = None) -> Node:
+    """The Jacobian of ``expr`` by one variable, of shape ``expr.shape + wrt.shape``.
+
+    Reverse mode (one pullback, seeded with the identity as a batch of cotangents) when
+    ``expr`` has no more entries than ``wrt``; forward mode (one directional derivative, the
+    identity as a batch of tangents) otherwise; ``mode="forward"`` or ``"reverse"`` chooses.
+    The choice is recorded in the header of any function that computes the result.
+    """
+    root = sd.tofloat(sd.as_node(expr, "expr"))
+    (variable,) = _wrt([wrt] if isinstance(wrt, Node) else wrt)
+    m, n = root.size, variable.size
+    if mode not in (None, "forward", "reverse"):
+        raise GraphError(f"jacobian: mode must be 'forward', 'reverse' or None, got {mode!r}")
+    if mode == "reverse" or (mode is None and m <= n):
+        probe = make_var("jacobian_cotangent", root.shape)
+        (pulled,) = vjp(root, [variable], probe)
+        (rows,) = batch([pulled], probe, sd.as_node(np.eye(m).reshape(m, *root.shape)))
+        result = sd.reshape(rows, (*root.shape, *variable.shape))
+        mode = f"reverse mode: one pullback seeded with the {m} x {m} identity"
+    else:
+        probe = make_var("jacobian_tangent", variable.shape)
+        tangent = jvp(root, [variable], [probe])
+        (columns,) = batch([tangent], probe, sd.as_node(np.eye(n).reshape(n, *variable.shape)))
+        moved = sd.transpose(columns, (*range(1, root.ndim + 1), 0))
+        result = sd.reshape(moved, (*root.shape, *variable.shape))
+        mode = f"forward mode: one directional derivative seeded with the {n} x {n} identity"
+    notes[result] = f"jacobian {result.shape} of {short_text(root, 2)} by {variable.label!r}, {mode}"
+    return result
+
+
+def hessian(expr: Any, wrt: Node) -> Node:
+    """The Hessian of a scalar ``expr``, of shape ``wrt.shape + wrt.shape``: the reverse-mode
+    Jacobian of the gradient (reverse over reverse), one batched pullback."""
+    (variable,) = _wrt([wrt] if isinstance(wrt, Node) else wrt)
+    (first,) = grad(expr, [variable])
+    result = jacobian(first, variable)
+    notes[result] = f"hessian {result.shape} by {variable.label!r}: reverse over reverse, identity-seeded"
+    return result

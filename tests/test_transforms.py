@@ -170,3 +170,70 @@ def test_pullback_of_a_vector_function_takes_a_vector_cotangent() -> None:
     np.testing.assert_allclose(back(c)[0], c * (np.cos(x0) * x0 + np.sin(x0)), rtol=1e-14)
     with pytest.raises(sd.ArgumentError, match="cotangent"):
         back(np.ones(2))
+
+
+def helmholtz(n: int):
+    rng = np.random.default_rng(2)
+    x0 = rng.uniform(0.1, 1.0, n)
+    A = rng.uniform(-1.0, 1.0, (n, n))
+    A = (A + A.T) / 2.0
+    b = rng.uniform(0.0, 1.0, n)
+    b *= 0.5 / (b @ x0)
+    x = sd.var("x", shape=(n,))
+    bx = b @ x
+    ratio = (1.0 + (1.0 + math.sqrt(2.0)) * bx) / (1.0 + (1.0 - math.sqrt(2.0)) * bx)
+    f = sd.sum(x * sd.log(x / (1.0 - bx))) - (x @ A @ x) / (math.sqrt(8.0) * bx) * sd.log(ratio)
+    return f, x, x0
+
+
+def test_helmholtz_hessian_equals_differences_of_the_compiled_gradient() -> None:
+    f, x, x0 = helmholtz(100)
+    hessian = sd.function([x], sd.hessian(f, x))(x0)
+    gradient = sd.compile(f, [x])
+    eps = 1e-6
+    columns = [(gradient(x0 + eps * e)[1][0] - gradient(x0 - eps * e)[1][0]) / (2 * eps) for e in np.eye(100)]
+    difference = np.abs(hessian - np.array(columns).T).max()
+    assert difference <= 1e-6 * np.abs(hessian).max(), difference
+    np.testing.assert_allclose(hessian, hessian.T, rtol=1e-10, atol=1e-12)
+
+
+def matrix_products(node: sd.Node) -> int:
+    from symdiff.rewrite import Rewriter
+
+    new = Rewriter().run([node])
+    final = new.get(node, node)
+    return sum(1 for n in toposort([final]) if n.op == "matmul" and min(i.ndim for i in n.inputs) == 2)
+
+
+def test_helmholtz_hessian_needs_no_matrix_matrix_product() -> None:
+    # O(n^2) work: the identity seed meets A only in scalings and vector products
+    f, x, _ = helmholtz(30)
+    assert matrix_products(sd.hessian(f, x)) == 0
+
+
+def test_hessian_of_a_quadratic_form_is_the_symmetrised_matrix() -> None:
+    A = RNG.normal(size=(5, 5))
+    x = sd.var("x", shape=(5,))
+    got = sd.function([x], sd.hessian(x @ A @ x, x))(RNG.normal(size=5))
+    np.testing.assert_allclose(got, A + A.T, rtol=1e-15)
+
+
+def test_jacobian_chooses_its_mode_by_size_and_says_so() -> None:
+    x = sd.var("x", shape=(2,))
+    wide = sd.function([x], sd.jacobian(sd.reshape(sd.sin(x), (2, 1)) * np.ones(4), x))
+    narrow = sd.function([x], sd.jacobian(sd.sum(sd.sin(x)) * x[0], x))
+    assert "forward mode" in wide.source and "reverse mode" in narrow.source
+    x0 = np.array([0.3, -0.4])
+    np.testing.assert_allclose(wide(x0), np.broadcast_to(np.diag(np.cos(x0))[:, None, :], (2, 4, 2)), rtol=1e-15)
+    np.testing.assert_allclose(narrow(x0), [np.cos(x0[0]) * x0[0] + np.sum(np.sin(x0)), np.cos(x0[1]) * x0[0]],
+                               rtol=1e-14)
+
+
+def test_jacobian_and_hessian_reject_bad_arguments() -> None:
+    x = sd.var("x", shape=(3,))
+    with pytest.raises(sd.GraphError, match="mode must be"):
+        sd.jacobian(sd.sin(x), x, mode="sideways")
+    with pytest.raises(sd.ShapeError, match="needs a scalar"):
+        sd.hessian(sd.sin(x), x)
+    with pytest.raises(sd.GraphError, match="wrt"):
+        sd.jacobian(sd.sin(x), sd.sin(x))
