@@ -144,6 +144,27 @@ def compile_scaling() -> list[tuple[str, int, float]]:
     return rows
 
 
+def hessian_check(n: int = 100) -> dict[str, float]:
+    """Compile the Helmholtz Hessian and compare it with central differences of the compiled gradient."""
+    w = workloads.helmholtz(n)
+    (x,) = w.wrt
+    start = time.perf_counter()
+    fn = sd.function([x], sd.hessian(w.expr, x))
+    seconds = time.perf_counter() - start
+    gradient = sd.compile(w.expr, w.wrt, w.inputs)
+    (x0,) = w.args
+    hessian = fn(x0)
+    eps = 1e-6
+    columns = [(gradient(x0 + eps * e)[1][0] - gradient(x0 - eps * e)[1][0]) / (2 * eps) for e in np.eye(n)]
+    error = float(np.abs(hessian - np.array(columns).T).max() / np.abs(hessian).max())
+    calls = calibrate(fn, [x0])
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn(x0)
+    per_call = (time.perf_counter() - start) / calls
+    return {"n": n, "compile_s": seconds, "relative_error": error, "call_us": per_call * 1e6}
+
+
 def chain_compile(n: int) -> None:
     """Print the generated-op count and compile time of a chain of ``n`` sines."""
     x = sd.var("x")
@@ -160,7 +181,8 @@ def fmt(ratio: float | None) -> str:
     return "–" if ratio is None else f"{ratio:.2f}x"
 
 
-def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, float]], command: str) -> str:
+def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, float]], command: str,
+           hessian: dict[str, float]) -> str:
     systems = ["symdiff", "value", "sympy", "jax", "torch"]
     lines = [
         "# Benchmark results",
@@ -202,6 +224,11 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
     chains = [seconds for name, _, seconds in scaling if name.startswith("chain of")]
     lines += ["", f"Ten times the chain's nodes cost {chains[1] / chains[0]:.1f} times the compile time "
               "(each chain compiled in a fresh process)."]
+    lines += ["", "## Hessian", "",
+              f"`sd.hessian` of the Helmholtz energy at n = {hessian['n']}: compiled with `sd.function` in "
+              f"{hessian['compile_s']:.3f} s; {hessian['call_us']:.0f} µs per call; largest difference from "
+              "central differences of the compiled gradient, relative to the largest entry: "
+              f"{hessian['relative_error']:.1e}."]
     memory = next((row["memory"] for row in rows if "memory" in row), None)
     if memory is not None:
         lines += ["", "## Memory", "",
@@ -246,8 +273,11 @@ def main() -> None:
         print(f"{row['id']:<20} hand {row['hand_us']:10.1f} us  {ratios}  {'; '.join(row['notes'])}", flush=True)
         rows.append(row)
     scaling = compile_scaling()
+    hessian = hessian_check()
+    print(f"Helmholtz Hessian n=100: compile {hessian['compile_s']:.3f} s, relative error "
+          f"{hessian['relative_error']:.1e}")
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
-    Path(args.output).write_text(report(rows, args.runs, scaling, command.strip()), encoding="utf-8")
+    Path(args.output).write_text(report(rows, args.runs, scaling, command.strip(), hessian), encoding="utf-8")
     print(f"wrote {args.output}")
 
 
