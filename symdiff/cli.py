@@ -10,10 +10,14 @@ from pathlib import Path
 from symdiff.compiler import compile, compile_program  # noqa: A004
 from symdiff.emit import module_text
 from symdiff.gallery import GENERATED, Example, baydin
+from symdiff.transforms import function_program
 
 
 def module_for(example: Example) -> str:
-    program = compile_program(example.expr, example.wrt, example.inputs, name=example.name)
+    if example.outputs is not None:
+        program = function_program(example.inputs, example.outputs, example.name)
+    else:
+        program = compile_program(example.expr, example.wrt, example.inputs, name=example.name)
     return module_text(program, example.title)
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 import symdiff.api as sd
 from symdiff.graph import Node
+from symdiff.transforms import grad, hessian, jacobian
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,7 @@ class Example:
     expr: Node
     wrt: list[Node]
     inputs: list[Node]
+    outputs: list[Node] | None = None  # set: a module of ``sd.function(inputs, outputs)``
 
 
 def baydin() -> Example:
@@ -58,4 +63,31 @@ def softmax_cross_entropy(batch: int = 20, features: int = 4, classes: int = 3) 
                    loss, [w], [w, x, y])
 
 
-GENERATED: list[Callable[[], Example]] = [baydin, relu_regression, tensor_ops, softmax_cross_entropy]
+def helmholtz_hessian(n: int = 10) -> Example:
+    """Griewank's Helmholtz energy with its gradient and Hessian, x uniform in [0.1, 1]."""
+    rng = np.random.default_rng(2)
+    x0 = rng.uniform(0.1, 1.0, n)
+    a = rng.uniform(-1.0, 1.0, (n, n))
+    a = (a + a.T) / 2.0
+    b = rng.uniform(0.0, 1.0, n)
+    b *= 0.5 / (b @ x0)
+    x = sd.var("x", shape=(n,))
+    bx = b @ x
+    ratio = (1.0 + (1.0 + math.sqrt(2.0)) * bx) / (1.0 + (1.0 - math.sqrt(2.0)) * bx)
+    energy = sd.sum(x * sd.log(x / (1.0 - bx))) - (x @ a @ x) / (math.sqrt(8.0) * bx) * sd.log(ratio)
+    (gradient,) = grad(energy, [x])
+    return Example("helmholtz_hessian", f"Helmholtz energy (n = {n}), its gradient and its Hessian",
+                   energy, [x], [x], [energy, gradient, hessian(energy, x)])
+
+
+def decay_jacobian(points: int = 50) -> Example:
+    """Residuals of y = a * exp(-b * t) + c and their Jacobian by p = (a, b, c): forward mode."""
+    p = sd.var("p", shape=(3,))
+    t, y = sd.var("t", shape=(points,)), sd.var("y", shape=(points,))
+    residuals = p[0] * sd.exp(-p[1] * t) + p[2] - y
+    return Example("decay_jacobian", "residuals of a * exp(-b * t) + c - y and their Jacobian by (a, b, c)",
+                   sd.sum(residuals), [p], [p, t, y], [residuals, jacobian(residuals, p)])
+
+
+GENERATED: list[Callable[[], Example]] = [baydin, relu_regression, tensor_ops, softmax_cross_entropy,
+                                          helmholtz_hessian, decay_jacobian]

@@ -20,7 +20,7 @@ import symdiff.api as sd
 from symdiff.adjoint import adjoints
 from symdiff.batch import batch
 from symdiff.compiler import CompiledFunction, _gradient, _variables, differentiate, load
-from symdiff.emit import FunctionSpec, emit_function
+from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
 from symdiff.guard import guard_where
@@ -81,6 +81,12 @@ def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | 
     A list of outputs gives a tuple; a single node gives its value alone. The result has
     ``.source``. ``rewrites`` as in ``compile``.
     """
+    return load(function_program(inputs, outputs, name, rewrites=rewrites))
+
+
+def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
+                     rewrites: bool = True) -> Program:
+    """The generated program for ``function``, before it is loaded."""
     input_list = _variables(inputs, "inputs")
     single = isinstance(outputs, Node)
     listed = [outputs] if single else _listed(outputs, "outputs")
@@ -111,7 +117,7 @@ def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | 
         summary=f"{len(guarded)} output(s) computed together; common subexpressions are computed once." + summary,
         describe_inputs=lambda node: "",
     )
-    return load(emit_function(spec))
+    return emit_function(spec)
 
 
 def _scalar(expr: Any, what: str) -> Node:

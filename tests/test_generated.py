@@ -48,12 +48,38 @@ def test_generated_module_computes_what_compile_computes(make) -> None:
     example = make()
     module = load_module(FOLDER / f"{example.name}.py")
     rng = np.random.default_rng(3)
-    point = [rng.uniform(0.5, 2.0, size=v.shape) if v.shape else float(rng.uniform(0.5, 2.0)) for v in example.inputs]
+    point = [rng.uniform(0.2, 0.8, size=v.shape) if v.shape else float(rng.uniform(0.5, 2.0)) for v in example.inputs]
+    if example.outputs is not None:
+        expected = sd.function(example.inputs, example.outputs)(*point)
+        for got, want in zip(getattr(module, example.name)(*point), expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+        return
     expected_value, expected_grads = sd.compile(example.expr, example.wrt, example.inputs)(*point)
     value, grads = getattr(module, example.name)(*point)
     assert value == expected_value
-    for got, expected in zip(grads, expected_grads, strict=True):
-        np.testing.assert_array_equal(got, expected)
+    for got, want in zip(grads, expected_grads, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_generated_hessian_matches_differences_of_the_generated_gradient() -> None:
+    module = load_module(FOLDER / "helmholtz_hessian.py")
+    x0 = np.random.default_rng(5).uniform(0.1, 1.0, 10)
+    _, _, hessian = module.helmholtz_hessian(x0)
+    eps = 1e-6
+    columns = [(module.helmholtz_hessian(x0 + eps * e)[1] - module.helmholtz_hessian(x0 - eps * e)[1]) / (2 * eps)
+               for e in np.eye(10)]
+    assert np.abs(hessian - np.array(columns).T).max() <= 1e-6 * np.abs(hessian).max()
+    assert "reverse over reverse" in (FOLDER / "helmholtz_hessian.py").read_text(encoding="utf-8")
+
+
+def test_generated_jacobian_is_forward_mode_and_exact() -> None:
+    module = load_module(FOLDER / "decay_jacobian.py")
+    assert "forward mode" in (FOLDER / "decay_jacobian.py").read_text(encoding="utf-8")
+    p, t, y = np.array([2.0, 0.7, 0.1]), np.linspace(0, 3, 50), np.zeros(50)
+    residuals, jac = module.decay_jacobian(p, t, y)
+    decay = np.exp(-p[1] * t)
+    np.testing.assert_allclose(residuals, p[0] * decay + p[2], rtol=1e-15)
+    np.testing.assert_allclose(jac, np.stack([decay, -p[0] * t * decay, np.ones(50)], axis=1), rtol=1e-15)
 
 
 def test_generated_module_rejects_a_wrong_shape_with_value_error() -> None:

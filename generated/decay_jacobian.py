@@ -1,0 +1,88 @@
+"""residuals of a * exp(-b * t) + c - y and their Jacobian by (a, b, c)
+
+Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class ArgumentError(TypeError, ValueError):
+    """A wrong number, type or shape of arguments."""
+
+
+def _scalar_arg(value: Any, name: str) -> Any:
+    """Convert a real scalar to np.float64 (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return np.float64(value)
+    array = value if isinstance(value, np.ndarray) else None
+    if array is not None and array.shape == () and array.dtype.kind in "iuf":
+        return np.float64(array)
+    shape = getattr(value, "shape", None)
+    raise ArgumentError(
+        f"argument {name!r}: expected a real scalar of shape (), got {type(value).__name__}"
+        + (f" of shape {shape}" if shape is not None else "")
+    )
+
+
+def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
+    """Accept real arrays of exactly ``shape`` as float64 (ints are cast); reject the rest."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:
+        raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
+    if array.dtype.kind not in "iuf":
+        raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got dtype {array.dtype}")
+    if array.shape != shape:
+        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+C0 = np.array([1.0, 0.0, 0.0]).reshape((3, 1))
+C1 = np.array([-0.0, -1.0, -0.0]).reshape((3, 1))
+C2 = np.array([0.0, 0.0, 1.0]).reshape((3, 1))
+
+def decay_jacobian(p, t, y):
+    """2 output(s) computed together; common subexpressions are computed once.
+    Built by transformations:
+        jacobian (50, 3) of sub(add(…, …), y) by 'p', forward mode: one directional derivative seeded with the 3 x 3 identity
+
+        # 22 forward nodes (ops: add, exp, getitem, mul, neg, sub, transpose), 0 reverse-sweep nodes
+        C0 = np.array([1.0, 0.0, 0.0]).reshape((3, 1))
+        C1 = np.array([-0.0, -1.0, -0.0]).reshape((3, 1))
+        C2 = np.array([0.0, 0.0, 1.0]).reshape((3, 1))
+        t0 = p[0]
+        t1 = np.exp(-p[1] * t)
+        out0 = t0 * t1 + p[2] - y
+        out1 = (C0 * t1 + C1 * t * t1 * t0 + C2).T
+
+    Returns (out0, np.array(out1)).
+
+    Inputs (label -> parameter, shape):
+        p -> p, (3,)
+        t -> t, (50,)
+        y -> y, (50,)
+
+    Conventions:
+        maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
+        max reductions share the gradient equally among tied elements;
+        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
+        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+    """
+    if type(p) is not np.ndarray or p.dtype != np.float64 or p.shape != (3,):
+        p = _array_arg(p, 'p', (3,))
+    if type(t) is not np.ndarray or t.dtype != np.float64 or t.shape != (50,):
+        t = _array_arg(t, 't', (50,))
+    if type(y) is not np.ndarray or y.dtype != np.float64 or y.shape != (50,):
+        y = _array_arg(y, 'y', (50,))
+    t0 = p[0]
+    t1 = np.exp(-p[1] * t)
+    out0 = t0 * t1 + p[2] - y
+    out1 = (C0 * t1 + C1 * t * t1 * t0 + C2).T
+    return (out0, np.array(out1))

@@ -1,0 +1,133 @@
+"""Helmholtz energy (n = 10), its gradient and its Hessian
+
+Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class ArgumentError(TypeError, ValueError):
+    """A wrong number, type or shape of arguments."""
+
+
+def _scalar_arg(value: Any, name: str) -> Any:
+    """Convert a real scalar to np.float64 (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return np.float64(value)
+    array = value if isinstance(value, np.ndarray) else None
+    if array is not None and array.shape == () and array.dtype.kind in "iuf":
+        return np.float64(array)
+    shape = getattr(value, "shape", None)
+    raise ArgumentError(
+        f"argument {name!r}: expected a real scalar of shape (), got {type(value).__name__}"
+        + (f" of shape {shape}" if shape is not None else "")
+    )
+
+
+def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
+    """Accept real arrays of exactly ``shape`` as float64 (ints are cast); reject the rest."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:
+        raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
+    if array.dtype.kind not in "iuf":
+        raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got dtype {array.dtype}")
+    if array.shape != shape:
+        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+C0 = np.array([0.011386057812474313, 0.032865276244523414, 0.08122302450369565, 0.11891984453423918, 0.1606476764743352, 0.15418231629712875, 0.14116132067446108, 0.009377874917686851, 0.17368485875381978, 0.10930532420984493])
+C1 = np.array([0.124531325560856, -0.5039770711229308, -0.3654617616657625, 0.5615374085411632, 0.12473414965611729, -0.19503858564404908, 0.4714504348952733, -0.27492338862168864, 0.3735081762751248, -0.37224291153120437, -0.5039770711229308, 0.022131947139154118, 0.7756590831888727, 0.3892808808752767, -0.22542277850306958, 0.10542312273781096, 0.4082530291447256, -0.010091158014036261, -0.4469228121311981, -0.5931530752571922, -0.3654617616657625, 0.7756590831888727, 0.3596229229691672, 0.678592449421016, 0.5421704162986931, 0.010347914937975045, 0.2669747884882724, 0.5206104531574973, 0.18051098397130416, 0.051513842649523855, 0.5615374085411632, 0.3892808808752767, 0.678592449421016, -0.003887890165504171, 0.5277013365222532, -0.5483417702393717, 0.09729500180672968, 0.0007882484490142616, -0.8502830084184311, -0.6759632645397358, 0.12473414965611729, -0.22542277850306958, 0.5421704162986931, 0.5277013365222532, -0.22980973103836688, -0.006410481457355566, 0.2093341477836479, -0.22128559225431366, -0.203210357221571, 0.10580292205269182, -0.19503858564404908, 0.10542312273781096, 0.010347914937975045, -0.5483417702393717, -0.006410481457355566, 0.665993928376841, -0.394037390460379, -0.25278913478549303, -0.14546236965389236, 0.5821423665816389, 0.4714504348952733, 0.4082530291447256, 0.2669747884882724, 0.09729500180672968, 0.2093341477836479, -0.394037390460379, 0.9295236177507094, -0.7635685875942995, 0.2125079252040325, -0.38546845566623233, -0.27492338862168864, -0.010091158014036261, 0.5206104531574973, 0.0007882484490142616, -0.22128559225431366, -0.25278913478549303, -0.7635685875942995, 0.6549338859561558, -0.8828469412094541, -0.7334851020702015, 0.3735081762751248, -0.4469228121311981, 0.18051098397130416, -0.8502830084184311, -0.203210357221571, -0.14546236965389236, 0.2125079252040325, -0.8828469412094541, -0.7040742394195629, -0.2270902909956859, -0.37224291153120437, -0.5931530752571922, 0.051513842649523855, -0.6759632645397358, 0.10580292205269182, 0.5821423665816389, -0.38546845566623233, -0.7334851020702015, -0.2270902909956859, 0.541320458967959]).reshape((10, 10))
+C2 = np.array([0.011386057812474313, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.032865276244523414, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.08122302450369565, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.11891984453423918, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1606476764743352, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.15418231629712875, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.14116132067446108, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.009377874917686851, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.17368485875381978, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.10930532420984493]).reshape((10, 10))
+C3 = np.array([1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]).reshape((10, 10))
+C4 = np.array([-1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -0.0, -1.0]).reshape((10, 10))
+
+def helmholtz_hessian(x):
+    """3 output(s) computed together; common subexpressions are computed once.
+    Built by transformations:
+        hessian (10, 10) by 'x': reverse over reverse, identity-seeded
+    Compile-time rewrites (rewrites=False turns them off):
+        1 x sum(a*b) of vectors as a dot product
+        3 x scalar factor moved out of a sum
+        2 x product with an identity matrix dropped
+        1 x product with a rank-one matrix as a vector product
+        1 x matrix product distributed over a sum
+        1 x symmetric constant matrix product turned to reuse a forward product
+        2 x scalar factor moved out of a matrix product
+        1 x a + a as 2.0 * a
+        16 x scalar factors multiplied before the array
+
+        # 161 forward nodes (ops: add, div, log, matmul, mul, neg, reshape, sub, sum), 0 reverse-sweep nodes
+        C0 = np.array([0.011386057812474313, 0.032865276244523414, 0.08122302450369565, 0.11891984453423918, 0.1606476764743352, 0.15418231629712875, 0.14116132067446108, 0.009377874917686851, 0.17368485875381978, 0.10930532420984493])
+        # C1: a float64 array of shape (10, 10)
+        # C2: a float64 array of shape (10, 10)
+        # C3: a float64 array of shape (10, 10)
+        # C4: a float64 array of shape (10, 10)
+        t0 = C0.dot(x)
+        ... (32 more statements)
+        t31 = ((-t25).reshape((10, 1)) * t19).sum(axis=1) / t1 + (C4 * t12).sum(axis=1) / t1 + (-t28 * t2).sum(axis=1) / t1
+        t32 = t14 / t7 * -0.41421356237309515 * t21 + -t22 * t13 / t8 + (t6 / t5 * 2.8284271247461903 * t21 - t29 / t5) / t8
+        t33 = t16 * -2.414213562373095 * t21 / t7 + t15 * 0.41421356237309515 * t21 / t7 + -t32 * t8 / t7
+        t34 = (t30 - t31 + t33 * -0.41421356237309515 + 2.414213562373095 / t7 * t32).reshape((10, 1)) * C0
+        out2 = t24 + t27 / t2 + t28 / t1 + C1 * t10 + (t24 + t10 * C1) + t34
+
+    Returns (out0, out1, out2).
+
+    Inputs (label -> parameter, shape):
+        x -> x, (10,)
+
+    Conventions:
+        maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
+        max reductions share the gradient equally among tied elements;
+        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
+        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+    """
+    if type(x) is not np.ndarray or x.dtype != np.float64 or x.shape != (10,):
+        x = _array_arg(x, 'x', (10,))
+    t0 = C0.dot(x)
+    t1 = 1.0 - t0
+    t2 = x / t1
+    t3 = np.log(t2)
+    t4 = x.dot(C1)
+    t5 = 2.8284271247461903 * t0
+    t6 = t4.dot(x) / t5
+    t7 = 1.0 + -0.41421356237309515 * t0
+    t8 = (1.0 + 2.414213562373095 * t0) / t7
+    t9 = np.log(t8)
+    out0 = x.dot(t3) - t6 * t9
+    t10 = -t9 / t5
+    t11 = x / t2
+    t12 = t11 / t1
+    t13 = -t6 / t8
+    t14 = -t13
+    t15 = t14 * t8 / t7
+    t16 = t13 / t7
+    t17 = t9 * t6 / t5
+    t18 = -t11
+    t19 = t18 * t2 / t1
+    t20 = t15 * -0.41421356237309515 + t16 * 2.414213562373095 + t17 * 2.8284271247461903 - t19.sum()
+    out1 = 2.0 * t10 * t4 + t3 + t12 + t20 * C0
+    t21 = C2.sum(axis=1)
+    t22 = t21 * 2.414213562373095 / t7 - t8 / t7 * -0.41421356237309515 * t21
+    t23 = t9 / t5 * 2.8284271247461903 * t21 - t22 / t8
+    t24 = (t23 / t5).reshape((10, 1)) * t4
+    t25 = -t21
+    t26 = (t25 / t1).reshape((10, 1))
+    t27 = C3 / t1 - t26 * t2
+    t28 = t26 * t18 + -t27 * t11 / t2 + C3 / t2
+    t29 = (C1 * x).sum(axis=1) + (C3 * t4).sum(axis=1)
+    t30 = (t17 * -2.8284271247461903 * t21 / t5 + -t23 * t6 / t5 + -t29 * t10 / t5) * 2.8284271247461903
+    t31 = ((-t25).reshape((10, 1)) * t19).sum(axis=1) / t1 + (C4 * t12).sum(axis=1) / t1 + (-t28 * t2).sum(axis=1) / t1
+    t32 = t14 / t7 * -0.41421356237309515 * t21 + -t22 * t13 / t8 + (t6 / t5 * 2.8284271247461903 * t21 - t29 / t5) / t8
+    t33 = t16 * -2.414213562373095 * t21 / t7 + t15 * 0.41421356237309515 * t21 / t7 + -t32 * t8 / t7
+    t34 = (t30 - t31 + t33 * -0.41421356237309515 + 2.414213562373095 / t7 * t32).reshape((10, 1)) * C0
+    out2 = t24 + t27 / t2 + t28 / t1 + C1 * t10 + (t24 + t10 * C1) + t34
+    return (out0, out1, out2)

@@ -1,0 +1,26 @@
+"""The transformation examples in examples/: Newton with sd.hessian, Gauss-Newton with sd.jacobian."""
+
+from __future__ import annotations
+
+import numpy as np
+from test_seeds import load
+
+
+def test_newton_reaches_the_rosenbrock_minimum_within_40_iterations() -> None:
+    example = load("newton_rosenbrock")
+    solution, iterations, norm = example.newton(np.zeros(10))
+    assert iterations <= 40 and norm < 1e-8
+    np.testing.assert_allclose(solution, np.ones(10), atol=1e-9)
+
+
+def test_gauss_newton_recovers_the_decay_parameters() -> None:
+    example = load("gauss_newton")
+    t, y = example.data()
+    params, history = example.fit(t, y, np.array([1.0, 1.0, 0.0]))
+    np.testing.assert_allclose(params, example.TRUE, atol=0.03)
+    assert history[-1] < 0.005 < history[0] and len(history) < 20
+    # at the fit, the normal equations hold: J^T r = 0, with J from central differences
+    residual = lambda p: p[0] * np.exp(-p[1] * t) + p[2] - y
+    eps = 1e-7
+    jac = np.array([(residual(params + eps * e) - residual(params - eps * e)) / (2 * eps) for e in np.eye(3)]).T
+    assert np.abs(jac.T @ residual(params)).max() < 1e-8
