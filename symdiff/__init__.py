@@ -9,6 +9,7 @@ Build an expression from variables and NumPy-named functions, then compile it::
     print(fn.source)
 """
 
+from symdiff import special
 from symdiff.api import (
     abs,
     add,
@@ -38,11 +39,13 @@ from symdiff.api import (
     max,
     maximum,
     mean,
+    min,
     minimum,
     multiply,
     negative,
     not_equal,
     power,
+    prod,
     relu,
     reshape,
     sign,
@@ -62,6 +65,7 @@ from symdiff.api import (
     where,
 )
 from symdiff.compiler import compile, evaluate
+from symdiff.compose import clip, diag, dot, einsum, outer, stack, trace
 from symdiff.define import define_op
 from symdiff.errors import (
     ArgumentError,
@@ -75,6 +79,7 @@ from symdiff.errors import (
     UnsupportedError,
 )
 from symdiff.graph import Node
+from symdiff.losses import logaddexp, logsumexp, sigmoid, softplus
 from symdiff.sympy_bridge import to_sympy
 from symdiff.transforms import function, grad, hessian, hvp, jacobian, jvp, pullback, vjp
 
@@ -83,10 +88,11 @@ __version__ = "0.1.0"
 __all__ = [
     "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "OpDefinitionError",
     "ShapeError", "SymdiffError", "UnsupportedError", "abs", "add", "arccos", "arcsin", "arctan", "as_node",
-    "broadcast_to", "compile", "concatenate", "cos", "cosh", "define_op", "describe", "divide", "equal", "evaluate",
-    "exp", "expm1", "function", "grad", "greater", "greater_equal", "hessian", "hvp", "jacobian", "jvp", "less",
-    "less_equal", "log", "log1p", "logical_and", "logical_not", "logical_or", "matmul", "max", "maximum", "mean",
-    "minimum", "multiply", "negative", "not_equal", "power", "pullback", "relu", "reshape", "sign", "sin", "sinh",
-    "split", "sqrt", "square", "subtract", "sum", "sum_to", "tan", "tanh", "to_sympy", "tofloat", "transpose",
-    "var", "vjp", "where"
+    "broadcast_to", "clip", "compile", "concatenate", "cos", "cosh", "define_op", "describe", "diag", "divide",
+    "dot", "einsum", "equal", "evaluate", "exp", "expm1", "function", "grad", "greater", "greater_equal", "hessian",
+    "hvp", "jacobian", "jvp", "less", "less_equal", "log", "log1p", "logaddexp", "logical_and", "logical_not",
+    "logical_or", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "multiply", "negative",
+    "not_equal", "outer", "power", "prod", "pullback", "relu", "reshape", "sigmoid", "sign", "sin", "sinh",
+    "softplus", "special", "split", "sqrt", "square", "stack", "subtract", "sum", "sum_to", "tan", "tanh",
+    "to_sympy", "tofloat", "trace", "transpose", "var", "vjp", "where"
 ]

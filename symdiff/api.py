@@ -410,8 +410,8 @@ def _reduce(name: str, x: ArrayLike, axis: Any, keepdims: bool) -> Node:
     axes = _axes(axis, node.ndim, name)
     if not axes and not keepdims:
         return node  # reducing over no axes is the identity, as in NumPy
-    if name == "max" and builtins.any(node.shape[a] == 0 for a in axes):
-        raise ShapeError(f"max over an empty axis of shape {node.shape}")
+    if name in ("max", "min") and builtins.any(node.shape[a] == 0 for a in axes):
+        raise ShapeError(f"{name} over an empty axis of shape {node.shape}")
     return apply(name, [node], (axes, bool(keepdims)))
 
 
@@ -426,6 +426,16 @@ def mean(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
 def max(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
     """Maximum over axes; tied elements share the gradient equally."""
     return _reduce("max", x, axis, keepdims)
+
+
+def min(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
+    """Minimum over axes; tied elements share the gradient equally."""
+    return _reduce("min", x, axis, keepdims)
+
+
+def prod(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
+    """Product over axes; its gradient is the product of the other entries, also where one is 0."""
+    return _reduce("prod", x, axis, keepdims)
 
 
 def reshape(x: ArrayLike, shape: int | Sequence[int]) -> Node:
@@ -445,7 +455,7 @@ def reshape(x: ArrayLike, shape: int | Sequence[int]) -> Node:
         return node
     if node.op == "broadcast_to" and node.inputs[0].shape == ():
         return broadcast_to(node.inputs[0], target)  # a broadcast scalar has any layout
-    if node.op in ("sum", "mean", "max") and not node.attrs[1]:
+    if node.op in REDUCTIONS and not node.attrs[1]:
         axes = node.attrs[0]
         source = node.inputs[0].shape
         if target == tuple(1 if i in axes else d for i, d in enumerate(source)):
@@ -615,6 +625,8 @@ def length(x: Node) -> int:
         raise GraphError(f"len() of a scalar node: {short_text(x)}")
     return int(x.shape[0])
 
+
+REDUCTIONS = ("sum", "mean", "max", "min", "prod", "logsumexp")  # attrs (axes, keepdims)
 
 REBUILD: dict[str, Any] = {"add": add, "sub": subtract, "mul": multiply, "div": divide, "power": power}
 

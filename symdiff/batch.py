@@ -64,8 +64,7 @@ def _elementwise(node: Node, inputs: list[Node], flags: list[bool], k: int) -> N
 
 def _reduction(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     axes, keepdims = node.attrs
-    builder = {"sum": sd.sum, "mean": sd.mean, "max": sd.max}[node.op]
-    return builder(inputs[0], axis=tuple(a + 1 for a in axes), keepdims=keepdims)
+    return sd.apply(node.op, [inputs[0]], (tuple(a + 1 for a in axes), keepdims))
 
 
 def _reshape(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
@@ -125,7 +124,7 @@ def _swap_last(x: Node) -> Node:
 
 
 RULES: dict[str, Rule] = {
-    "sum": _reduction, "mean": _reduction, "max": _reduction, "reshape": _reshape, "transpose": _transpose,
+    **dict.fromkeys(sd.REDUCTIONS, _reduction), "reshape": _reshape, "transpose": _transpose,
     "broadcast_to": _broadcast_to, "getitem": _getitem, "scatter": _scatter, "concatenate": _concatenate,
     "split": _split, "item": _item, "matmul": _matmul,
 }

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from symdiff import compose, losses
 from symdiff.api import (
-    ArrayLike,
     abs,
     add,
     arccos,
@@ -39,11 +39,13 @@ from symdiff.api import (
     max,
     maximum,
     mean,
+    min,
     minimum,
     multiply,
     negative,
     not_equal,
     power,
+    prod,
     reshape,
     sign,
     sin,
@@ -84,7 +86,7 @@ UFUNCS = {
     "fabs": abs, "square": square, "maximum": maximum, "minimum": minimum, "matmul": matmul,
     "greater": greater, "greater_equal": greater_equal, "less": less, "less_equal": less_equal,
     "equal": equal, "not_equal": not_equal, "logical_and": logical_and, "logical_or": logical_or,
-    "logical_not": logical_not, "sign": sign,
+    "logical_not": logical_not, "sign": sign, "logaddexp": lambda a, b: losses.logaddexp(a, b),
 }
 
 
@@ -97,21 +99,20 @@ def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[s
     return builder(*inputs)
 
 
-def _dot(a: ArrayLike, b: ArrayLike) -> Node:
-    x, y = as_node(a, "dot"), as_node(b, "dot")
-    if x.ndim == 0 or y.ndim == 0:
-        return multiply(x, y)
-    if x.ndim > 2 or y.ndim > 2:
-        raise UnsupportedError("numpy.dot on arrays of more than 2 dimensions; use sd.matmul")
-    return matmul(x, y)
-
-
 FUNCTIONS: dict[str, Any] = {
-    "sum": sum, "mean": mean, "max": max, "amax": max, "reshape": reshape, "transpose": transpose,
-    "broadcast_to": broadcast_to, "concatenate": concatenate, "split": split, "where": where, "dot": _dot,
-    "shape": lambda x: x.shape, "ndim": lambda x: x.ndim, "size": lambda x: x.size,
+    "sum": sum, "mean": mean, "max": max, "amax": max, "min": min, "amin": min, "prod": prod,
+    "reshape": reshape, "transpose": transpose, "broadcast_to": broadcast_to, "concatenate": concatenate,
+    "split": split, "where": where, "shape": lambda x: x.shape, "ndim": lambda x: x.ndim, "size": lambda x: x.size,
+    # looked up at call time: compose and losses import the builders this module is imported by
+    "dot": lambda a, b: compose.dot(a, b),
+    "clip": lambda a, a_min=None, a_max=None: compose.clip(a, a_min, a_max),
+    "outer": lambda a, b: compose.outer(a, b),
+    "trace": lambda a: compose.trace(a),
+    "diag": lambda v: compose.diag(v),
+    "stack": lambda arrays, axis=0: compose.stack(arrays, axis),
+    "einsum": lambda subscripts, *operands: compose.einsum(subscripts, *operands),
 }
-_NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape"}
+_NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape", "a_min", "a_max"}
 
 
 def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

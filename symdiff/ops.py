@@ -465,15 +465,34 @@ register(
 )
 
 
-def _max_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
+def _extreme_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
     axes = y.attrs[0]
     # Ties share the cotangent equally (DESIGN §8).
-    peak = sd.max(x, axis=axes, keepdims=True)
+    peak = (sd.max if y.op == "max" else sd.min)(x, axis=axes, keepdims=True)
     hits = sd.tofloat(sd.equal(x, peak))
     return (expand_reduced(g, x, axes) * (hits / sd.sum(hits, axis=axes, keepdims=True)),)
 
 
-register(Op("max", reduced, reduction_printer("max"), _max_vjp, arg_prec=(ATOM,), sympy=lambda a: a))
+def _prod_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
+    """The product of the *other* entries, right when entries are 0.
+
+    A non-zero entry gets ``y / x``, which is 0 when another entry is, and whose derivative
+    by that entry is still right. A zero entry gets the product of the non-zero entries when
+    it is the only zero, else 0.
+    """
+    axes = y.attrs[0]
+    zero = sd.equal(x, 0.0)
+    safe = sd.where(zero, 1.0, x)
+    zeros = sd.sum(sd.tofloat(zero), axis=axes, keepdims=True)
+    others = sd.prod(safe, axis=axes, keepdims=True)
+    product = expand_reduced(y, x, axes)
+    share = sd.where(zero, sd.where(sd.equal(zeros, 1.0), others, 0.0), product / safe)
+    return (expand_reduced(g, x, axes) * share,)
+
+
+register(Op("max", reduced, reduction_printer("max"), _extreme_vjp, arg_prec=(ATOM,), sympy=lambda a: a))
+register(Op("min", reduced, reduction_printer("min"), _extreme_vjp, arg_prec=(ATOM,), sympy=lambda a: a))
+register(Op("prod", reduced, reduction_printer("prod"), _prod_vjp, arg_prec=(ATOM,), sympy=lambda a: a))
 
 register(
     Op("reshape", attr_shape, reshape_printer,

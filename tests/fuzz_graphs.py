@@ -18,9 +18,9 @@ from symdiff.graph import FLOAT, Node
 
 INTERNAL = {"scatter": "the adjoint of getitem", "item": "the outputs of split", "zeros": "unreached gradients"}
 UNARY = ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
-         "tanh", "abs", "square", "relu", "sign", "neg"]
+         "tanh", "abs", "square", "relu", "sign", "neg", "sigmoid", "softplus"]
 BINARY = {"add": sd.add, "sub": sd.subtract, "mul": sd.multiply, "div": sd.divide, "power": sd.power,
-          "maximum": sd.maximum, "minimum": sd.minimum}
+          "maximum": sd.maximum, "minimum": sd.minimum, "logaddexp": sd.logaddexp}
 COMPARE = {"greater": sd.greater, "greater_equal": sd.greater_equal, "less": sd.less, "less_equal": sd.less_equal,
            "equal": sd.equal, "not_equal": sd.not_equal}
 UNARY_BUILDERS: dict[str, Callable[[Any], Node]] = {name: getattr(sd, name) for name in UNARY if name != "neg"}
@@ -120,7 +120,7 @@ def reduction(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
     x = operand(draw, pool)
     if x is None:
         return None
-    name = draw(st.sampled_from(["sum", "mean", "max"]))
+    name = draw(st.sampled_from(["sum", "mean", "max", "min", "prod", "logsumexp"]))
     axis = draw(st.sampled_from([None, *range(-x.ndim, x.ndim)])) if x.ndim else None
     ops.add(name)
     return getattr(sd, name)(x, axis=axis, keepdims=draw(st.booleans()))
@@ -188,7 +188,7 @@ SAFE_TIE = 1e-3
 
 
 COVERED = {*UNARY, *BINARY, *COMPARE, "where", "logical_and", "logical_or", "logical_not", "tofloat", "sum", "mean",
-           "max", "reshape", "transpose", "broadcast_to", "getitem", "concatenate", "split", "item", "matmul"}
+           "max", "min", "prod", "logsumexp", "reshape", "transpose", "broadcast_to", "getitem", "concatenate", "split", "item", "matmul"}
 
 
 def inside_domain(node: Node, args: list[Any]) -> bool:
@@ -208,6 +208,8 @@ def inside_domain(node: Node, args: list[Any]) -> bool:
         "div": lambda: np.all(np.abs(values[1]) > 0.05),
         "power": lambda: _power_ok(node, x, values[1]),
         "max": lambda: _clear_maximum(x, node.attrs[0]),
+        "min": lambda: _clear_maximum(-x, node.attrs[0]),
+        "prod": lambda: np.all(np.abs(x) > 0.05) and np.all(np.abs(x) < 4),
     }
     if op in ("maximum", "minimum", *COMPARE):
         return bool(np.all(np.abs(values[0] - values[1]) > SAFE_TIE))

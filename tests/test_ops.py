@@ -54,6 +54,12 @@ for _name in UNARY:
     _fn = NUMPY_UNARY[_name]
     SCALAR_CASES.append(Case(_name, _fn, ((),), dom(_name)))
     ARRAY_CASES.append(Case(_name, _fn, ((2, 3),), dom(_name), ref=_fn))
+_LOSS = {"sigmoid": (sd.sigmoid, lambda x: 1.0 / (1.0 + np.exp(-x))), "softplus": (sd.softplus, lambda x: np.logaddexp(0.0, x))}
+for _name, (_build, _ref) in _LOSS.items():
+    SCALAR_CASES.append(Case(_name, _build, ((),), dom(_name)))
+    ARRAY_CASES.append(Case(_name, _build, ((2, 3),), dom(_name), ref=_ref))
+SCALAR_CASES.append(Case("logaddexp", np.logaddexp, ((), ()), dom("logaddexp")))
+ARRAY_CASES.append(Case("logaddexp", np.logaddexp, ((2, 3), (3,)), dom("logaddexp"), ref=np.logaddexp))
 SCALAR_CASES.append(Case("relu", sd.relu, ((),), dom("relu")))
 ARRAY_CASES.append(Case("relu", sd.relu, ((2, 3),), ((-2.0, 2.0),), ref=lambda x: np.maximum(x, 0.0)))
 SCALAR_CASES.append(Case("neg", lambda x: -x, ((),), dom("neg")))
@@ -84,10 +90,22 @@ for _name, _fn in _logic.items():
     ARRAY_CASES.append(Case(_name, _fn, ((2, 3), (3,)), ((-2.0, 2.0), (-2.0, 2.0)), ref=_logic_ref[_name]))
 
 _AXES = [None, 0, -1, (0, 2)]
-for _name, _fn in {"sum": np.sum, "mean": np.mean, "max": np.max}.items():
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    peak = np.max(x, axis=axis, keepdims=True)
+    total = np.log(np.sum(np.exp(x - peak), axis=axis, keepdims=True)) + peak
+    return total if keepdims else np.squeeze(total, axis=axis)
+
+
+_REDUCTIONS = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod}
+for _name, _fn in {**_REDUCTIONS, "logsumexp": _logsumexp}.items():
     for _axis in _AXES:
         for _keep in (False, True):
             _f = lambda x, _g=_fn, _a=_axis, _k=_keep: _g(x, axis=_a, keepdims=_k)
+            if _name == "logsumexp":
+                _f = lambda x, _a=_axis, _k=_keep: (sd.logsumexp if isinstance(x, sd.Node) else _logsumexp)(
+                    x, axis=_a, keepdims=_k)
             _tags = (f"axis={_axis}", f"keepdims={_keep}")
             ARRAY_CASES.append(Case(_name, _f, ((2, 3, 4),), ((-2.0, 2.0),), ref=_f, tags=_tags))
 
@@ -145,7 +163,8 @@ def test_every_op_in_the_table_has_cases() -> None:
 
 def test_every_op_with_a_sympy_form_has_a_scalar_case() -> None:
     with_form = {name for name, op in OPS.items() if op.sympy is not None}
-    scalar_free = {"sum", "mean", "max", "reshape", "transpose", "broadcast_to"}  # identity on scalars
+    scalar_free = {"sum", "mean", "max", "min", "prod", "logsumexp", "reshape", "transpose",
+                   "broadcast_to"}  # identity on scalars
     assert with_form - scalar_free - {c.op for c in SCALAR_CASES} == set()
 
 

@@ -1,0 +1,59 @@
+"""Ops for losses, in forms that stay finite where the textbook formula overflows.
+
+Each is one table entry: ``sigmoid`` via ``logaddexp``, ``softplus`` as ``logaddexp(0, x)``,
+``logaddexp`` itself, and ``logsumexp`` with its max shift (a runtime helper, so the shift
+is computed once). Their VJPs use the same stable forms: ``sigmoid`` for softplus,
+``sigmoid(a - b)`` for logaddexp, the softmax ``exp(x - y)`` for logsumexp.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import symdiff.api as sd
+from symdiff.graph import Node
+from symdiff.ops import ATOM, Op, _sympy, broadcast, call, expand_reduced, reduced, register, same_shape
+
+
+def _logsumexp_printer(a: Sequence[str], node: Node) -> str:
+    axes, keepdims = node.attrs
+    return f"_logsumexp({a[0]}, {axes}, {keepdims})"
+
+
+def _logsumexp_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
+    axes, keepdims = y.attrs
+    peak = y if keepdims else sd.reshape(y, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+    return (expand_reduced(g, x, axes) * sd.exp(x - peak),)
+
+
+# sigmoid' = y * (1 - y), written y * sigmoid(-x): 1 - y cancels to noise once y is near 1
+register(Op("sigmoid", same_shape, call("np.exp(-np.logaddexp(0.0, -{0}))"), lambda g, y, x: (g * (y * sigmoid(-x)),),
+            arg_prec=(15,), sympy=lambda a: 1 / (1 + _sympy().exp(-a)), domain=((-3.0, 3.0),)))
+register(Op("softplus", same_shape, call("np.logaddexp(0.0, {0})"), lambda g, y, x: (g * sigmoid(x),),
+            sympy=lambda a: _sympy().log(1 + _sympy().exp(a)), domain=((-3.0, 3.0),)))
+register(Op("logaddexp", broadcast, call("np.logaddexp({0}, {1})"),
+            lambda g, y, a, b: (g * sigmoid(a - b), g * sigmoid(b - a)),  # exp(a - y), without y's rounding
+            sympy=lambda a, b: _sympy().log(_sympy().exp(a) + _sympy().exp(b)), domain=((-2.0, 2.0), (-2.0, 2.0))))
+register(Op("logsumexp", reduced, _logsumexp_printer, _logsumexp_vjp, prec=ATOM, zero_d=True, sympy=lambda a: a))
+
+
+def sigmoid(x: Any) -> Node:
+    """1 / (1 + exp(-x)), finite and accurate for any x (``scipy.special.expit``)."""
+    return sd.apply("sigmoid", [sd.tofloat(sd.as_node(x, "sigmoid argument"))])
+
+
+def softplus(x: Any) -> Node:
+    """log(1 + exp(x)) as ``logaddexp(0, x)``: no overflow for large x; its derivative is sigmoid."""
+    return sd.apply("softplus", [sd.tofloat(sd.as_node(x, "softplus argument"))])
+
+
+def logaddexp(a: Any, b: Any) -> Node:
+    """log(exp(a) + exp(b)) without overflow."""
+    return sd.apply("logaddexp", [sd.tofloat(sd.as_node(a, "logaddexp first argument")),
+                                  sd.tofloat(sd.as_node(b, "logaddexp second argument"))])
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Node:
+    """log(sum(exp(x), axis)), shifted by the maximum so that it neither overflows nor underflows."""
+    return sd._reduce("logsumexp", x, axis, keepdims)
