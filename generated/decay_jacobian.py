@@ -43,6 +43,15 @@ def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
+def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """log(sum(exp(x))) over ``axes``, shifted by the maximum; an infinite maximum is not shifted."""
+    peak = np.max(x, axis=axes, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for an all -inf slice
+        total = np.log(np.sum(np.exp(x - peak), axis=axes, keepdims=True)) + peak
+    return total if keepdims else np.squeeze(total, axis=axes)
+
+
 C0 = np.array([1.0, 0.0, 0.0]).reshape((3, 1))
 C1 = np.array([-0.0, -1.0, -0.0]).reshape((3, 1))
 C2 = np.array([0.0, 0.0, 1.0]).reshape((3, 1))

@@ -19,9 +19,11 @@ from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import Node, free_variables, short_text, toposort
 from symdiff.guard import guard_where
-from symdiff.rewrite import Rewriter
+from symdiff.rewrite import SPEED, Rewriter
+from symdiff.stability import STABILITY, stabilize
 
 _files = itertools.count()
+ALL_RULES = [*STABILITY, *SPEED]  # stability first: log(1 + exp(x)) must become softplus before anything else
 
 
 class CompiledFunction(Protocol):
@@ -101,7 +103,12 @@ class Prepared(NamedTuple):
 
 
 def prepare(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, rewrites: bool = True) -> Prepared:
-    """Differentiate ``root`` and, with ``rewrites``, apply the compile-time rewrites."""
+    """Differentiate ``root`` and, with ``rewrites``, apply the compile-time rewrites: the
+    stability rewrites before differentiating, then all of them to value and adjoints."""
+    rewriter = Rewriter(ALL_RULES)
+    if rewrites:
+        (stable,) = stabilize([root], rewriter)
+        root, order = stable, (order if stable is root else None)
     guarded, grads, reverse = differentiate(root, wrt, order)
     adjoint_of: dict[Node, Node] = {}
     for node, cotangent in reverse.cotangents.items():
@@ -109,10 +116,9 @@ def prepare(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, re
     origin = reverse.origin
     if not rewrites:
         return Prepared(guarded, grads, adjoint_of, origin, [], toposort([guarded, *grads]))
-    rewriter = Rewriter()
     new = rewriter.run([guarded, *grads])
     if not new:
-        return Prepared(guarded, grads, adjoint_of, origin, [], rewriter.order)
+        return Prepared(guarded, grads, adjoint_of, origin, rewriter.summary(), rewriter.order)
     guarded, grads = new.get(guarded, guarded), [new.get(g, g) for g in grads]
     return Prepared(
         guarded, grads, {new.get(c, c): new.get(n, n) for c, n in adjoint_of.items()},

@@ -101,8 +101,8 @@ def einsum(subscripts: str, *operands: Any) -> Node:
     summed = tuple(i for i, c in enumerate(letters) if c not in output)
     result = sd.sum(full, axis=summed) if summed else full
     kept = [c for c in letters if c in output]
-    order = tuple(kept.index(c) for c in output)
-    return sd.transpose(result, order) if order != tuple(range(len(order))) else result
+    final = tuple(kept.index(c) for c in output)
+    return sd.transpose(result, final) if final != tuple(range(len(final))) else result
 
 
 def _parse(subscripts: str, count: int) -> tuple[list[str], str]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,27 +38,30 @@ from symdiff.graph import FLOAT, Node, toposort, use_counts
 MAX_DEPTH = 4  # nesting of rules inside rules; each level works on a strictly smaller pattern
 MAX_STEPS = 16  # rules applied to one node before it is left as it is
 
-DESCRIPTIONS = {
-    "dot": "sum(a*b) of vectors as a dot product",
-    "sum-scale": "scalar factor moved out of a sum",
-    "matmul-scale": "scalar factor moved out of a matrix product",
-    "symmetric": "symmetric constant matrix product turned to reuse a forward product",
-    "identity": "product with an identity matrix dropped",
-    "diagonal": "product with a diagonal matrix as a scaling",
-    "outer": "product with a rank-one matrix as a vector product",
-    "distribute": "matrix product distributed over a sum",
-    "double": "a + a as 2.0 * a",
-    "scalars-first": "scalar factors multiplied before the array",
-    "factor": "common array factored out of a sum of scaled terms",
-}
-
 Rule = Callable[[Node, "Rewriter", int], "Node | None"]
 
 
-class Rewriter:
-    """One bottom-up pass; ``counts`` says how often each rule applied."""
+@dataclass(frozen=True)
+class RuleSpec:
+    """One rewrite: its name in headers, the function, the ops it can rewrite, and whether it
+    applies to scalar nodes (speed rules that save array work pass scalar arithmetic over)."""
 
-    def __init__(self) -> None:
+    name: str
+    rule: Rule
+    ops: tuple[str, ...]
+    description: str
+    scalars: bool = True
+
+
+class Rewriter:
+    """One bottom-up pass with the given rules; ``counts`` says how often each applied."""
+
+    def __init__(self, rules: Sequence[RuleSpec] | None = None) -> None:
+        self.rules = list(SPEED if rules is None else rules)
+        self.by_op: dict[str, list[RuleSpec]] = {}
+        for spec in self.rules:
+            for op in spec.ops:
+                self.by_op.setdefault(op, []).append(spec)
         self.counts: Counter[str] = Counter()
         # rebuilt nodes whose original had several users: computed anyway, so a rule that
         # would compute a scaled copy beside them costs an array operation instead of saving one
@@ -68,7 +72,8 @@ class Rewriter:
     def run(self, roots: Sequence[Node]) -> dict[Node, Node]:
         """Old node -> rebuilt node, for the nodes that changed."""
         order = self.order = toposort(roots)
-        if not any(_candidate(node) for node in order):
+        self.shared = set()
+        if not any(self._candidate(node) for node in order):
             return {}
         uses = use_counts(order)
         self.existing = set(order)
@@ -77,7 +82,7 @@ class Rewriter:
             result = node
             if any(i in new for i in node.inputs):
                 result = sd.rebuild(node, [new.get(i, i) for i in node.inputs])
-            if _candidate(result):
+            if self._candidate(result):
                 result = self.simplify(result)
             if result is not node:
                 new[node] = result
@@ -87,13 +92,15 @@ class Rewriter:
         return new
 
     def simplify(self, node: Node, depth: int = 0) -> Node:
-        if depth > MAX_DEPTH or not _candidate(node):
+        if depth > MAX_DEPTH or not self._candidate(node):
             return node
         for _ in range(MAX_STEPS):
-            for name, rule in RULES_BY_OP.get(node.op, ()):
-                changed = rule(node, self, depth)
+            for spec in self.by_op.get(node.op, ()):
+                if node.shape == () and not spec.scalars:
+                    continue
+                changed = spec.rule(node, self, depth)
                 if changed is not None:
-                    self.counts[name] += 1
+                    self.counts[spec.name] += 1
                     node = changed
                     break
             else:
@@ -101,13 +108,12 @@ class Rewriter:
         return node
 
     def summary(self) -> list[str]:
-        """One line per rule that applied, in the order of ``RULES``."""
-        return [f"{self.counts[name]} x {DESCRIPTIONS[name]}" for name, _, _ in RULES if self.counts[name]]
+        """One line per rule that applied, in the order of the rules."""
+        return [f"{self.counts[spec.name]} x {spec.description}" for spec in self.rules if self.counts[spec.name]]
 
-
-def _candidate(node: Node) -> bool:
-    """Whether a rule may apply: every rule saves array work, so scalar arithmetic is passed over."""
-    return node.op in RULES_BY_OP and node.dtype == FLOAT and (node.shape != () or node.op in ("sum", "matmul"))
+    def _candidate(self, node: Node) -> bool:
+        specs = self.by_op.get(node.op)
+        return specs is not None and node.dtype == FLOAT and (node.shape != () or any(s.scalars for s in specs))
 
 
 def _scalar(node: Node) -> bool:
@@ -340,21 +346,18 @@ def _factor(node: Node, rw: Rewriter, depth: int) -> Node | None:
     return combined * left[2]
 
 
-# (name, rule, the ops it can rewrite): a node of any other op is passed over at once
-RULES: list[tuple[str, Rule, tuple[str, ...]]] = [
-    ("dot", _dot, ("sum",)),
-    ("sum-scale", _sum_scale, ("sum",)),
-    ("identity", _identity, ("matmul",)),
-    ("diagonal", _diagonal, ("matmul",)),
-    ("outer", _outer, ("matmul",)),
-    ("distribute", _distribute, ("matmul",)),
-    ("symmetric", _symmetric, ("matmul",)),
-    ("matmul-scale", _matmul_scale, ("matmul",)),
-    ("double", _double, ("add",)),
-    ("scalars-first", _scalars_first, ("mul", "neg")),
-    ("factor", _factor, ("add", "sub")),
+SPEED: list[RuleSpec] = [
+    RuleSpec("dot", _dot, ("sum",), "sum(a*b) of vectors as a dot product"),
+    RuleSpec("sum-scale", _sum_scale, ("sum",), "scalar factor moved out of a sum"),
+    RuleSpec("identity", _identity, ("matmul",), "product with an identity matrix dropped"),
+    RuleSpec("diagonal", _diagonal, ("matmul",), "product with a diagonal matrix as a scaling"),
+    RuleSpec("outer", _outer, ("matmul",), "product with a rank-one matrix as a vector product"),
+    RuleSpec("distribute", _distribute, ("matmul",), "matrix product distributed over a sum"),
+    RuleSpec("symmetric", _symmetric, ("matmul",),
+             "symmetric constant matrix product turned to reuse a forward product"),
+    RuleSpec("matmul-scale", _matmul_scale, ("matmul",), "scalar factor moved out of a matrix product"),
+    RuleSpec("double", _double, ("add",), "a + a as 2.0 * a", scalars=False),
+    RuleSpec("scalars-first", _scalars_first, ("mul", "neg"), "scalar factors multiplied before the array",
+             scalars=False),
+    RuleSpec("factor", _factor, ("add", "sub"), "common array factored out of a sum of scaled terms", scalars=False),
 ]
-RULES_BY_OP: dict[str, list[tuple[str, Rule]]] = {}
-for _name, _rule, _ops in RULES:
-    for _op in _ops:
-        RULES_BY_OP.setdefault(_op, []).append((_name, _rule))

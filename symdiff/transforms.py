@@ -19,24 +19,25 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.adjoint import adjoints
 from symdiff.batch import batch
-from symdiff.compiler import CompiledFunction, _gradient, _variables, differentiate, load
+from symdiff.compiler import ALL_RULES, CompiledFunction, _gradient, _variables, differentiate, load
 from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
 from symdiff.guard import guard_where
 from symdiff.rewrite import Rewriter
+from symdiff.stability import stabilize
 
 
 def grad(expr: Any, wrt: Node | Sequence[Node]) -> tuple[Node, ...]:
     """The gradient of a scalar ``expr`` as graph nodes, one per ``wrt`` variable, each of its shape."""
-    root = _scalar(expr, "grad")
+    (root,) = stabilize([_scalar(expr, "grad")])
     _, grads, _ = differentiate(root, _wrt(wrt))
     return tuple(grads)
 
 
 def vjp(expr: Any, wrt: Node | Sequence[Node], cotangent: Any) -> tuple[Node, ...]:
     """The pullback of ``expr`` applied to ``cotangent`` (a node or constant of ``expr``'s shape)."""
-    root = sd.tofloat(sd.as_node(expr, "expr"))
+    (root,) = stabilize([sd.tofloat(sd.as_node(expr, "expr"))])
     seed = _float_of_shape(cotangent, root.shape, "cotangent", "expr")
     wrt_list = _wrt(wrt)
     order = toposort([root])
@@ -102,7 +103,7 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
     recorded = "".join(f"\n        {notes[n]}" for n in order if n in notes)
     summary = f"\n    Built by transformations:{recorded}" if recorded else ""
     if rewrites:
-        rewriter = Rewriter()
+        rewriter = Rewriter(ALL_RULES)
         new = rewriter.run(guarded)
         guarded = [new.get(g, g) for g in guarded]
         lines = "".join(f"\n        {line}" for line in rewriter.summary())
@@ -161,12 +162,15 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
     if missing or outside:
         raise GraphError(f"pullback: variables {missing or outside} are not in inputs")
     cotangent = make_var("cotangent", root.shape)
+    rewriter = Rewriter(ALL_RULES)
+    if rewrites:
+        (stable,) = stabilize([root], rewriter)
+        root, order = stable, (order if stable is root else toposort([stable]))
     (guarded,) = guard_where([root], order)
     reverse = adjoints(guarded, wrt_list, cotangent, order if guarded is root else None)
     outputs = [guarded, *(_gradient(reverse.cotangents, w) for w in wrt_list)]
     summary = ""
     if rewrites:
-        rewriter = Rewriter()
         new = rewriter.run(outputs)
         outputs = [new.get(o, o) for o in outputs]
         lines = "".join(f"\n        {line}" for line in rewriter.summary())

@@ -188,7 +188,8 @@ SAFE_TIE = 1e-3
 
 
 COVERED = {*UNARY, *BINARY, *COMPARE, "where", "logical_and", "logical_or", "logical_not", "tofloat", "sum", "mean",
-           "max", "min", "prod", "logsumexp", "reshape", "transpose", "broadcast_to", "getitem", "concatenate", "split", "item", "matmul"}
+           "max", "min", "prod", "logsumexp", "reshape", "transpose", "broadcast_to", "getitem", "concatenate",
+           "split", "item", "matmul"}
 
 
 def inside_domain(node: Node, args: list[Any]) -> bool:

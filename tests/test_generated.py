@@ -141,13 +141,12 @@ SOFTMAX_BODY = """\
     t0 = X.dot(W)
     t1 = t0.max(axis=1, keepdims=True)
     t2 = t0 - t1
-    t3 = np.exp(t2)
-    t4 = t3.sum(axis=1, keepdims=True)
-    value = -((Y * (t2 - np.log(t4))).sum(axis=1).sum() / 20)
+    t3 = t2 - _logsumexp(t2, (1,), True)
+    value = -((Y * t3).sum(axis=1).sum() / 20)
     # reverse sweep
-    bar_t2 = -0.05 * Y + 0.05 * Y.sum(axis=1, keepdims=True) / t4 * t3
-    t5 = np.float64(t0 == t1)  # VJP of max at t1
-    bar_W = X.T.dot(bar_t2 + -bar_t2.sum(axis=1, keepdims=True) * (t5 / t5.sum(axis=1, keepdims=True)))
+    bar_t2 = -0.05 * Y + 0.05 * Y.sum(axis=1, keepdims=True) * np.exp(t3)
+    t4 = np.float64(t0 == t1)  # VJP of max at t1
+    bar_W = X.T.dot(bar_t2 + -bar_t2.sum(axis=1, keepdims=True) * (t4 / t4.sum(axis=1, keepdims=True)))
     return value, (bar_W,)
 """
 

@@ -54,7 +54,8 @@ for _name in UNARY:
     _fn = NUMPY_UNARY[_name]
     SCALAR_CASES.append(Case(_name, _fn, ((),), dom(_name)))
     ARRAY_CASES.append(Case(_name, _fn, ((2, 3),), dom(_name), ref=_fn))
-_LOSS = {"sigmoid": (sd.sigmoid, lambda x: 1.0 / (1.0 + np.exp(-x))), "softplus": (sd.softplus, lambda x: np.logaddexp(0.0, x))}
+_LOSS = {"sigmoid": (sd.sigmoid, lambda x: 1.0 / (1.0 + np.exp(-x))),
+         "softplus": (sd.softplus, lambda x: np.logaddexp(0.0, x))}
 for _name, (_build, _ref) in _LOSS.items():
     SCALAR_CASES.append(Case(_name, _build, ((),), dom(_name)))
     ARRAY_CASES.append(Case(_name, _build, ((2, 3),), dom(_name), ref=_ref))

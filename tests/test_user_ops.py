@@ -40,7 +40,7 @@ def softplus_vjp(g, out, x):
 
 
 def test_a_defined_op_builds_compiles_and_matches_numpy(defined) -> None:
-    softplus = defined("softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
+    softplus = defined("my_softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
     x = sd.var("x", shape=(4,))
     point = np.array([-3.0, -0.5, 0.5, 3.0])
     value, (grad,) = sd.compile(sd.sum(softplus(x)), [x])(point)
@@ -57,9 +57,9 @@ def test_numpy_may_be_given_as_a_module_function_string(defined) -> None:
 
 
 def test_check_op_passes_a_correct_op(defined) -> None:
-    defined("softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp,
+    defined("my_softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp,
             sympy=lambda a: sympy.log(1 + sympy.exp(a)))
-    assert check_op("softplus") is None
+    assert check_op("my_softplus") is None
 
 
 def test_check_op_catches_a_wrong_derivative(defined) -> None:
@@ -86,7 +86,7 @@ def test_check_grad_blames_the_wrong_user_op_by_name(defined) -> None:
 
 
 def test_a_correct_graph_raises_nothing_and_blames_nothing(defined) -> None:
-    softplus = defined("softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
+    softplus = defined("my_softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
     x = sd.var("x", shape=(3,))
     assert check_grad(sd.sum(softplus(x) * x), [x], at=[np.array([0.1, -0.3, 0.7])]) is None
 
@@ -103,7 +103,7 @@ def test_a_custom_shape_rule(defined) -> None:
 
 
 def test_generated_module_imports_the_ops_module_and_nothing_else(defined, tmp_path: Path) -> None:
-    softplus = defined("softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
+    softplus = defined("my_softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
     x = sd.var("x", shape=(3,))
     text = module_text(compile_program(sd.sum(softplus(x) * x), [x], name="loss"), "softplus loss")
     imported = {a.name for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Import) for a in n.names}
@@ -122,7 +122,7 @@ def test_generated_module_imports_the_ops_module_and_nothing_else(defined, tmp_p
 
 
 def test_user_op_named_like_a_parameter_does_not_shadow_it(defined) -> None:
-    softplus = defined("softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
+    softplus = defined("my_softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
     userops_var = sd.var("userops")
     value, (grad,) = sd.compile(softplus(userops_var), [userops_var])(0.0)
     assert value == pytest.approx(np.log(2.0)) and grad == pytest.approx(0.5)
@@ -149,10 +149,10 @@ def test_structural_mistakes_are_caught_at_definition(kwargs, message) -> None:
 
 
 def test_redefining_needs_replace(defined) -> None:
-    defined("softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
+    defined("my_softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
     with pytest.raises(sd.OpDefinitionError, match="replace=True"):
-        sd.define_op("softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
-    sd.define_op("softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp, replace=True)
+        sd.define_op("my_softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp)
+    sd.define_op("my_softplus", arity=1, numpy=userops.softplus, vjp=softplus_vjp, replace=True)
 
 
 def test_built_in_ops_cannot_be_redefined() -> None:
