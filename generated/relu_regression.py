@@ -14,15 +14,15 @@ class ArgumentError(TypeError, ValueError):
     """A wrong number, type or shape of arguments."""
 
 
-def _scalar_arg(value: Any, name: str) -> Any:
-    """Convert a real scalar to np.float64 (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
+def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
+    """Convert a real scalar to ``dtype`` (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
     if isinstance(value, (bool, np.bool_)):
         raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return np.float64(value)
+        return dtype(value)
     array = value if isinstance(value, np.ndarray) else None
     if array is not None and array.shape == () and array.dtype.kind in "iuf":
-        return np.float64(array)
+        return dtype(array)
     shape = getattr(value, "shape", None)
     raise ArgumentError(
         f"argument {name!r}: expected a real scalar of shape (), got {type(value).__name__}"
@@ -30,8 +30,8 @@ def _scalar_arg(value: Any, name: str) -> Any:
     )
 
 
-def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
-    """Accept real arrays of exactly ``shape`` as float64 (ints are cast); reject the rest."""
+def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> Any:
+    """Accept real arrays of exactly ``shape`` as ``dtype`` (ints are cast); reject the rest."""
     try:
         array = np.asarray(value)
     except Exception as error:
@@ -40,7 +40,7 @@ def _array_arg(value: Any, name: str, shape: tuple[int, ...]) -> Any:
         raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got dtype {array.dtype}")
     if array.shape != shape:
         raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
-    return np.ascontiguousarray(array, dtype=np.float64)
+    return np.ascontiguousarray(array, dtype=dtype)
 
 
 def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:

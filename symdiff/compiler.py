@@ -19,10 +19,12 @@ from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import Node, free_variables, short_text, toposort
 from symdiff.guard import guard_where
+from symdiff.precision import float_type, retype
 from symdiff.rewrite import SPEED, Rewriter
 from symdiff.stability import STABILITY, stabilize
 
 _files = itertools.count()
+SINGLE = "\n    Single precision: arguments, constants and results are float32."
 ALL_RULES = [*STABILITY, *SPEED]  # stability first: log(1 + exp(x)) must become softplus before anything else
 
 
@@ -35,7 +37,7 @@ class CompiledFunction(Protocol):
 
 
 def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
-            name: str = "value_and_grad", rewrites: bool = True) -> CompiledFunction:
+            name: str = "value_and_grad", rewrites: bool = True, dtype: Any = np.float64) -> CompiledFunction:
     """Compile a scalar expression into one NumPy function returning ``(value, grads)``.
 
     ``wrt`` lists the variables to differentiate by; ``inputs`` (default: ``wrt``) sets the
@@ -43,18 +45,20 @@ def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None
     The result has ``.source``; ``grads`` is a tuple in ``wrt`` order. ``rewrites=False``
     turns off the compile-time speed rewrites (see ``symdiff.rewrite``), which reorder
     floating-point work, such as ``sum(a*b)`` of vectors as ``a @ b``; the construction-time
-    rewrites are exact and stay.
+    rewrites are exact and stay. ``dtype=np.float32`` generates single-precision code.
     """
-    return load(compile_program(expr, wrt, inputs, name=name, rewrites=rewrites))
+    return load(compile_program(expr, wrt, inputs, name=name, rewrites=rewrites, dtype=dtype))
 
 
 def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
-                    name: str = "value_and_grad", fast_path: bool = True, rewrites: bool = True) -> Program:
+                    name: str = "value_and_grad", fast_path: bool = True, rewrites: bool = True,
+                    dtype: Any = np.float64) -> Program:
     """The generated program for ``compile``, before it is loaded.
 
     ``fast_path=False`` leaves out the plain-float body of all-scalar graphs (for tests and
     benchmarks that compare it with the NumPy body). ``rewrites`` as in ``compile``.
     """
+    single = float_type(dtype) == "float32"
     root = tofloat(as_node(expr, "expr"))  # a boolean expression counts as 0/1, like in arithmetic
     if root.shape != ():
         raise ShapeError(
@@ -80,15 +84,16 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         layout=lambda texts: f"{texts[0]}, ({', '.join(texts[1:])}{',' if len(texts) == 2 else ''})",
         output_names=["value", *wrt_list],
         summary="Value and gradient in one forward and one reverse sweep; the gradients come in\n"
-        "    wrt order, each of its variable's shape." + summary,
+        "    wrt order, each of its variable's shape." + summary + (SINGLE if single else ""),
         describe_inputs=lambda node: "  [wrt]" if node in in_wrt else "  [data]",
-        fast_path=fast_path,
+        fast_path=fast_path and not single,
         adjoint_of=adjoint_of,
         origin=origin,
         forward=forward,
         order=prepared.order,
     )
-    return emit_function(spec)
+    program = emit_function(spec)
+    return retype(program) if single else program
 
 
 class Prepared(NamedTuple):

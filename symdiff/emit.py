@@ -135,7 +135,7 @@ def scalar_check(p: Param, boxed: bool) -> list[str]:
 
 
 # ops that treat a Python float exactly like np.float64 when their other operand is an array
-ARRAY_PARTNERS = frozenset({"add", "sub", "mul", "div", "power", "maximum", "minimum", "where", "broadcast_to",
+ARRAY_PARTNERS = frozenset({"add", "sub", "mul", "div", "power", "maximum", "minimum", "where",
                             "greater", "greater_equal", "less", "less_equal", "equal", "not_equal"})
 
 

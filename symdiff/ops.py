@@ -247,6 +247,18 @@ def power_printer(a: Sequence[str], node: Node) -> str:
     return f"{a[0]} ** {a[1]}"
 
 
+def typed(text: str, node: Node) -> str:
+    """A scalar as ``np.float64(...)`` where no array operand fixes the result's type: NumPy would
+    make a Python float float64, and single-precision code retypes this name to float32."""
+    return f"np.float64({text})" if node.shape == () and node.dtype == FLOAT and node.op == "const" else text
+
+
+def where_printer(a: Sequence[str], node: Node) -> str:
+    _, x, y = node.inputs
+    first = f"np.float64({a[1]})" if x.shape == () and y.shape == () and x.dtype == FLOAT else a[1]
+    return f"np.where({a[0]}, {first}, {a[2]})"
+
+
 def transpose_printer(a: Sequence[str], node: Node) -> str:
     axes = node.attrs[0]
     if axes == tuple(reversed(range(len(axes)))):
@@ -432,7 +444,7 @@ register(
     Op("matmul", matmul_shape, matmul_printer, matmul_vjp, arg_prec=(ATOM, 0), domain=UNARY_DOMAIN * 2)
 )
 register(
-    Op("where", broadcast, call("np.where({0}, {1}, {2})"),
+    Op("where", broadcast, where_printer,
        lambda g, y, c, a, b: (None, sd.where(c, g, 0.0), sd.where(c, 0.0, g)),
        sympy=lambda c, a, b: _sympy().Piecewise((a, _truth(c)), (b, True)), zero_d=True)
 )
@@ -504,7 +516,8 @@ register(
        view=True, zero_d=True, sympy=lambda a: a)
 )
 register(
-    Op("broadcast_to", attr_shape, lambda a, n: f"np.broadcast_to({a[0]}, {shape_text(n.attrs[0])})",
+    Op("broadcast_to", attr_shape,
+       lambda a, n: f"np.broadcast_to({typed(a[0], n.inputs[0])}, {shape_text(n.attrs[0])})",
        lambda g, y, x: (g,), view=True, zero_d=True, sympy=lambda a: a)
 )
 register(

@@ -7,6 +7,7 @@ for scalar work or for one BLAS call:
 
 - ``dot``: ``sum(a * b)`` over two whole vectors of one shape is ``a @ b``, and
   ``sum(a ** 2)`` is ``a @ a``: no temporary array, no separate reduction.
+- ``sum-broadcast``: ``sum(broadcast_to(s, S))`` is ``s * size``.
 - ``sum-scale``: a scalar factor, divisor or sign leaves a sum: ``sum(s * v)`` is ``s * sum(v)``.
 - ``matmul-scale``: the same for a matrix product, when the product is no larger than the
   scaled operand: ``(s * v) @ M`` is ``s * (v @ M)``.
@@ -163,6 +164,16 @@ def _dot(node: Node, rw: Rewriter, depth: int) -> Node | None:
     if term.op == "square" and term.inputs[0].shape == term.shape:
         return sd.matmul(term.inputs[0], term.inputs[0])
     return None
+
+
+def _sum_broadcast(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    """The sum of a broadcast scalar is the scalar times the count: no array at all."""
+    (term,) = node.inputs
+    if term.op != "broadcast_to" or term.inputs[0].shape != ():
+        return None
+    count = float(np.prod([term.shape[a] for a in node.attrs[0]], dtype=np.int64))
+    total = term.inputs[0] * count
+    return total if node.shape == () else sd.broadcast_to(total, node.shape)
 
 
 def _sum_scale(node: Node, rw: Rewriter, depth: int) -> Node | None:
@@ -348,6 +359,7 @@ def _factor(node: Node, rw: Rewriter, depth: int) -> Node | None:
 
 SPEED: list[RuleSpec] = [
     RuleSpec("dot", _dot, ("sum",), "sum(a*b) of vectors as a dot product"),
+    RuleSpec("sum-broadcast", _sum_broadcast, ("sum",), "sum of a broadcast scalar as a product"),
     RuleSpec("sum-scale", _sum_scale, ("sum",), "scalar factor moved out of a sum"),
     RuleSpec("identity", _identity, ("matmul",), "product with an identity matrix dropped"),
     RuleSpec("diagonal", _diagonal, ("matmul",), "product with a diagonal matrix as a scaling"),

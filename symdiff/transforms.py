@@ -19,11 +19,12 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.adjoint import adjoints
 from symdiff.batch import batch
-from symdiff.compiler import ALL_RULES, CompiledFunction, _gradient, _variables, differentiate, load
+from symdiff.compiler import ALL_RULES, SINGLE, CompiledFunction, _gradient, _variables, differentiate, load
 from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
 from symdiff.guard import guard_where
+from symdiff.precision import float_type, retype
 from symdiff.rewrite import Rewriter
 from symdiff.stability import stabilize
 
@@ -76,21 +77,22 @@ def hvp(expr: Any, wrt: Node, v: Any) -> Node:
 
 
 def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
-             rewrites: bool = True) -> CompiledFunction:
+             rewrites: bool = True, dtype: Any = np.float64) -> CompiledFunction:
     """Compile nodes into one function of ``inputs``, sharing every common subexpression.
 
     A list of outputs gives a tuple; a single node gives its value alone. The result has
-    ``.source``. ``rewrites`` as in ``compile``.
+    ``.source``. ``rewrites`` and ``dtype`` as in ``compile``.
     """
-    return load(function_program(inputs, outputs, name, rewrites=rewrites))
+    return load(function_program(inputs, outputs, name, rewrites=rewrites, dtype=dtype))
 
 
 def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
-                     rewrites: bool = True) -> Program:
+                     rewrites: bool = True, dtype: Any = np.float64) -> Program:
     """The generated program for ``function``, before it is loaded."""
     input_list = _variables(inputs, "inputs")
-    single = isinstance(outputs, Node)
-    listed = [outputs] if single else _listed(outputs, "outputs")
+    single = float_type(dtype) == "float32"
+    alone = isinstance(outputs, Node)
+    listed = [outputs] if alone else _listed(outputs, "outputs")
     if not listed:
         raise GraphError("function needs at least one output")
     nodes = [sd.as_node(o, f"outputs[{i}]") for i, o in enumerate(listed)]
@@ -112,13 +114,16 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
         name=name or "function",
         inputs=input_list,
         outputs=guarded,
-        layout=(lambda texts: texts[0]) if single else
+        layout=(lambda texts: texts[0]) if alone else
         (lambda texts: f"({', '.join(texts)}{',' if len(texts) == 1 else ''})"),
-        output_names=["value"] if single else [f"out{i}" for i in range(len(guarded))],
-        summary=f"{len(guarded)} output(s) computed together; common subexpressions are computed once." + summary,
+        output_names=["value"] if alone else [f"out{i}" for i in range(len(guarded))],
+        summary=f"{len(guarded)} output(s) computed together; common subexpressions are computed once." + summary
+        + (SINGLE if single else ""),
         describe_inputs=lambda node: "",
+        fast_path=not single,
     )
-    return emit_function(spec)
+    program = emit_function(spec)
+    return retype(program) if single else program
 
 
 def _scalar(expr: Any, what: str) -> Node:

@@ -44,11 +44,10 @@ def test_method_forms_equal_numpy_bit_for_bit(build, reference, method) -> None:
 
 def test_a_float_that_only_meets_arrays_is_not_boxed() -> None:
     w, x = sd.var("w"), sd.var("x", shape=(4,))
-    fn = sd.compile(sd.sum(w * x + w), [w, x])
+    fn = sd.compile(sd.sum(w * x * x - x), [w], [w, x])
     assert "w = np.float64(w)" not in fn.source
-    value, (gw, gx) = fn(2.0, np.arange(4.0))
-    assert value == 2.0 * 6.0 + 8.0 and gw == 10.0 and type(value) is np.float64
-    np.testing.assert_array_equal(gx, np.full(4, 2.0))
+    value, (gw,) = fn(2.0, np.arange(4.0))
+    assert value == 2.0 * 14.0 - 6.0 and gw == 14.0 and type(value) is np.float64
 
 
 def test_a_float_in_scalar_arithmetic_is_boxed_for_ieee_results() -> None:

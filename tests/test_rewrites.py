@@ -106,3 +106,16 @@ def test_matrix_sums_and_broadcast_products_are_left_alone() -> None:
     m, v = sd.var("m", shape=(3, 3)), sd.var("v", shape=(3,))
     source = sd.compile(sd.sum(m * m) + sd.sum(v * np.arange(3.0)[:, None]), [m, v]).source
     assert "dot product" not in header(source)
+
+
+def test_the_sum_of_a_broadcast_scalar_is_a_product() -> None:
+    w, x = sd.var("w"), sd.var("x", shape=(4, 3))
+    expr = sd.sum(w * x + w) + sd.sum(sd.sum(x, axis=0) * w)
+    fast, plain = sd.compile(expr, [w, x]), sd.compile(expr, [w, x], rewrites=False)
+    assert "sum of a broadcast scalar as a product" in header(fast.source)
+    assert "bar_w = t0 + 12.0 + x.sum()" in fast.source  # sum(broadcast_to(1.0, (4, 3))) is 12.0
+    point = [1.7, RNG.normal(size=(4, 3))]
+    got, expected = fast(*point), plain(*point)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-14)
+    for g, e in zip(got[1], expected[1], strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-14)
