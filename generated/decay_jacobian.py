@@ -61,7 +61,7 @@ def decay_jacobian(p, t, y):
     Built by transformations:
         jacobian (50, 3) of sub(add(…, …), y) by 'p', forward mode: one directional derivative seeded with the 3 x 3 identity
 
-        # 22 forward nodes (ops: add, exp, getitem, mul, neg, sub, transpose), 0 reverse-sweep nodes
+        # 22 nodes (ops: add, exp, getitem, mul, neg, sub, transpose)
         C0 = np.array([1.0, 0.0, 0.0]).reshape((3, 1))
         C1 = np.array([-0.0, -1.0, -0.0]).reshape((3, 1))
         C2 = np.array([0.0, 0.0, 1.0]).reshape((3, 1))

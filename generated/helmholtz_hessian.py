@@ -73,7 +73,7 @@ def helmholtz_hessian(x):
         1 x a + a as 2.0 * a
         16 x scalar factors multiplied before the array
 
-        # 161 forward nodes (ops: add, div, log, matmul, mul, neg, reshape, sub, sum), 0 reverse-sweep nodes
+        # 161 nodes (ops: add, div, log, matmul, mul, neg, reshape, sub, sum)
         C0 = np.array([0.011386057812474313, 0.032865276244523414, 0.08122302450369565, 0.11891984453423918, 0.1606476764743352, 0.15418231629712875, 0.14116132067446108, 0.009377874917686851, 0.17368485875381978, 0.10930532420984493])
         # C1: a float64 array of shape (10, 10)
         # C2: a float64 array of shape (10, 10)

@@ -317,7 +317,9 @@ def emit_function(spec: FunctionSpec) -> Program:
     forward = spec.forward or frozenset(order)
     ops = ", ".join(sorted({n.op for n in forward} - {"var", "const"})) or "none"
     backward = len(order) - len(forward)
-    numpy_body.expression.insert(0, f"# {len(forward)} forward nodes (ops: {ops}), {backward} reverse-sweep nodes")
+    count = f"{len(forward)} forward nodes (ops: {ops}), {backward} reverse-sweep nodes" if spec.forward \
+        else f"{len(order)} nodes (ops: {ops})"
+    numpy_body.expression.insert(0, f"# {count}")
     boxed = boxed_scalars(order, params + inner, spec.outputs)
     if inner:
         return _assemble_pullback(spec, params, inner[0], numpy_body, imports, boxed)
