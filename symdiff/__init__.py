@@ -78,6 +78,7 @@ from symdiff.errors import (
     SymdiffError,
     UnsupportedError,
 )
+from symdiff.from_sympy import from_sympy
 from symdiff.graph import Node
 from symdiff.losses import logaddexp, logsumexp, sigmoid, softplus
 from symdiff.sympy_bridge import to_sympy
@@ -89,10 +90,10 @@ __all__ = [
     "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "OpDefinitionError",
     "ShapeError", "SymdiffError", "UnsupportedError", "abs", "add", "arccos", "arcsin", "arctan", "as_node",
     "broadcast_to", "clip", "compile", "concatenate", "cos", "cosh", "define_op", "describe", "diag", "divide",
-    "dot", "einsum", "equal", "evaluate", "exp", "expm1", "function", "grad", "greater", "greater_equal", "hessian",
-    "hvp", "jacobian", "jvp", "less", "less_equal", "log", "log1p", "logaddexp", "logical_and", "logical_not",
-    "logical_or", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "multiply", "negative",
-    "not_equal", "outer", "power", "prod", "pullback", "relu", "reshape", "sigmoid", "sign", "sin", "sinh",
-    "softplus", "special", "split", "sqrt", "square", "stack", "subtract", "sum", "sum_to", "tan", "tanh",
-    "to_sympy", "tofloat", "trace", "transpose", "var", "vjp", "where"
+    "dot", "einsum", "equal", "evaluate", "exp", "expm1", "from_sympy", "function", "grad", "greater",
+    "greater_equal", "hessian", "hvp", "jacobian", "jvp", "less", "less_equal", "log", "log1p", "logaddexp",
+    "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "multiply", "negative", "not_equal", "outer", "power", "prod", "pullback", "relu", "reshape", "sigmoid", "sign",
+    "sin", "sinh", "softplus", "special", "split", "sqrt", "square", "stack", "subtract", "sum", "sum_to", "tan",
+    "tanh", "to_sympy", "tofloat", "trace", "transpose", "var", "vjp", "where"
 ]
