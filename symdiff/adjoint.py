@@ -103,6 +103,8 @@ def _collect_item(slots: dict[Node, list[Node | None]], item: Node, cotangent: N
 
 def _fit(part: Node, child: Node, node: Node, position: int) -> Node:
     """Reduce a broadcast cotangent to the input's shape, and check the rule got it right."""
+    if isinstance(part, Node) and part.shape == child.shape:
+        return part
     try:
         fitted = sd.sum_to(sd.as_node(part), child.shape)
     except ShapeError:

@@ -103,13 +103,13 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
     except ShapeError as error:
         operands = ", ".join(short_text(i, 2) for i in inputs)
         raise ShapeError(f"{name}({operands}): {error}") from None
-    if builtins.all(i.op == "const" for i in inputs) and inputs:
+    ops = [i.op for i in inputs]
+    if inputs and ops.count("const") == len(ops):
         folded = _fold(FOLDABLE[name], inputs) if name in FOLDABLE else _fold_layout(name, inputs[0], attrs)
         if folded is not None:
             return folded
-    elementwise = op.shape is broadcast or (op.shape is same_shape and op.module is None)
-    if elementwise and builtins.any(i.op == "broadcast_to" for i in inputs):
-        return _lazy_broadcast(name, inputs, shape)
+    if "broadcast_to" in ops and (op.shape is broadcast or (op.shape is same_shape and op.module is None)):
+        return _lazy_broadcast(name, inputs, shape)  # elementwise ops commute with broadcasting
     return make(name, inputs, attrs, shape, op.dtype)
 
 
@@ -293,7 +293,7 @@ def multiply(a: ArrayLike, b: ArrayLike) -> Node:
         x = tofloat(x)
     # NumPy multiplies float by bool as 0/1 already: no cast needed on one side.
     for one, other in ((y, x), (x, y)):
-        if other.dtype == FLOAT and _keeps_shape(other, one):
+        if one.op == "const" and other.dtype == FLOAT and _keeps_shape(other, one):
             if _is_const(one, 1.0):
                 return other
             if _is_const(one, -1.0):

@@ -179,7 +179,7 @@ class Node:
 def make(op: str, inputs: Sequence[Node], attrs: tuple[Any, ...], shape: Any, dtype: str) -> Node:
     """Return the unique node for ``op(inputs; attrs)``, creating it if needed."""
     inputs = tuple(inputs)
-    key = (op, attrs, tuple(id(i) for i in inputs))
+    key = (op, attrs, tuple(map(id, inputs)))
     node = _cached(key)
     if node is None:
         node = object.__new__(Node)

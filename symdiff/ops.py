@@ -100,7 +100,7 @@ def same_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
 def broadcast_shapes(*shapes: Shape) -> Shape:
     """NumPy's broadcasting rule, without NumPy's per-call overhead (it runs once per node)."""
     first = shapes[0]
-    if all(s == first for s in shapes):
+    if shapes.count(first) == len(shapes):
         return first
     ndim = max(len(s) for s in shapes)
     result = []
