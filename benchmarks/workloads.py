@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 import symdiff as sd
+from symdiff.gallery import helmholtz_data
 
 SQRT2 = math.sqrt(2.0)
 
@@ -110,16 +111,6 @@ def mlp() -> Workload:
 
     return Workload("W3", "2-layer tanh MLP, batch 256, 784-256-10", loss, [W1, b1, W2, b2],
                     [W1, b1, W2, b2, Xv, Yv], [W1v, b1v, W2v, b2v, X, Y], hand, value)
-
-
-def helmholtz_data(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(2)
-    x = rng.uniform(0.1, 1.0, n)
-    A = rng.uniform(-1.0, 1.0, (n, n))
-    A = (A + A.T) / 2.0
-    b = rng.uniform(0.0, 1.0, n)
-    b *= 0.5 / (b @ x)
-    return x, A, b
 
 
 def helmholtz(n: int) -> Workload:

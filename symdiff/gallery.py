@@ -63,18 +63,30 @@ def softmax_cross_entropy(batch: int = 20, features: int = 4, classes: int = 3) 
                    loss, [w], [w, x, y])
 
 
-def helmholtz_hessian(n: int = 10) -> Example:
-    """Griewank's Helmholtz energy with its gradient and Hessian, x uniform in [0.1, 1]."""
+def helmholtz_data(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A point x in [0.1, 1]^n, a symmetric A with entries in [-1, 1], and b with b @ x = 0.5."""
     rng = np.random.default_rng(2)
     x0 = rng.uniform(0.1, 1.0, n)
     a = rng.uniform(-1.0, 1.0, (n, n))
     a = (a + a.T) / 2.0
     b = rng.uniform(0.0, 1.0, n)
     b *= 0.5 / (b @ x0)
+    return x0, a, b
+
+
+def helmholtz(n: int) -> tuple[Node, Node, np.ndarray]:
+    """Griewank's Helmholtz energy of a variable x of shape (n,), and the point x0."""
+    x0, a, b = helmholtz_data(n)
     x = sd.var("x", shape=(n,))
     bx = b @ x
     ratio = (1.0 + (1.0 + math.sqrt(2.0)) * bx) / (1.0 + (1.0 - math.sqrt(2.0)) * bx)
     energy = sd.sum(x * sd.log(x / (1.0 - bx))) - (x @ a @ x) / (math.sqrt(8.0) * bx) * sd.log(ratio)
+    return energy, x, x0
+
+
+def helmholtz_hessian(n: int = 10) -> Example:
+    """The Helmholtz energy with its gradient and Hessian."""
+    energy, x, _ = helmholtz(n)
     (gradient,) = grad(energy, [x])
     return Example("helmholtz_hessian", f"Helmholtz energy (n = {n}), its gradient and its Hessian",
                    energy, [x], [x], [energy, gradient, hessian(energy, x)])

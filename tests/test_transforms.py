@@ -9,6 +9,7 @@ import pytest
 import sympy
 
 import symdiff as sd
+from symdiff.gallery import helmholtz
 from symdiff.graph import free_variables, toposort
 
 RNG = np.random.default_rng(11)
@@ -170,20 +171,6 @@ def test_pullback_of_a_vector_function_takes_a_vector_cotangent() -> None:
     np.testing.assert_allclose(back(c)[0], c * (np.cos(x0) * x0 + np.sin(x0)), rtol=1e-14)
     with pytest.raises(sd.ArgumentError, match="cotangent"):
         back(np.ones(2))
-
-
-def helmholtz(n: int):
-    rng = np.random.default_rng(2)
-    x0 = rng.uniform(0.1, 1.0, n)
-    A = rng.uniform(-1.0, 1.0, (n, n))
-    A = (A + A.T) / 2.0
-    b = rng.uniform(0.0, 1.0, n)
-    b *= 0.5 / (b @ x0)
-    x = sd.var("x", shape=(n,))
-    bx = b @ x
-    ratio = (1.0 + (1.0 + math.sqrt(2.0)) * bx) / (1.0 + (1.0 - math.sqrt(2.0)) * bx)
-    f = sd.sum(x * sd.log(x / (1.0 - bx))) - (x @ A @ x) / (math.sqrt(8.0) * bx) * sd.log(ratio)
-    return f, x, x0
 
 
 def test_helmholtz_hessian_equals_differences_of_the_compiled_gradient() -> None:
