@@ -1,16 +1,27 @@
-"""The ``symdiff`` command line: ``demo`` and ``regenerate [--check]``."""
+"""The ``symdiff`` command line: demo, show, generate, dot, regenerate and bench.
+
+SPEC names a Python file and a function in it, ``path/to/file.py:name``; the function returns
+``(expr, wrt)`` or ``(expr, wrt, inputs)``. Bad input exits with status 1 and one line on stderr.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from symdiff.compiler import compile, compile_program  # noqa: A004
+from symdiff.api import as_node, tofloat
+from symdiff.compiler import compile, compile_program, prepare  # noqa: A004
 from symdiff.emit import module_text
+from symdiff.errors import SymdiffError
 from symdiff.gallery import GENERATED, Example, baydin
 from symdiff.transforms import function_program
+
+SPEC_HELP = "SPEC is path/to/file.py:name, where name() returns (expr, wrt) or (expr, wrt, inputs)."
 
 
 def module_for(example: Example) -> str:
@@ -59,6 +70,81 @@ def regenerate(args: argparse.Namespace) -> int:
     return 0
 
 
+class SpecError(SymdiffError, ValueError):
+    """A SPEC that does not name a loadable function returning (expr, wrt[, inputs])."""
+
+
+def load_spec(spec: str) -> tuple[str, Any, list[Any], list[Any] | None]:
+    """The function's name and the (expr, wrt, inputs) it returns."""
+    path_text, colon, name = spec.rpartition(":")
+    if not colon or not path_text or not name.isidentifier():
+        raise SpecError(f"SPEC must be path/to/file.py:function, got {spec!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise SpecError(f"no such file: {path}")
+    loader = importlib.util.spec_from_file_location(f"symdiff_spec_{path.stem}", path)
+    if loader is None or loader.loader is None:
+        raise SpecError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(loader)
+    sys.path.insert(0, str(path.resolve().parent))
+    try:
+        loader.loader.exec_module(module)
+    finally:
+        sys.path.pop(0)
+    build = getattr(module, name, None)
+    if not callable(build):
+        raise SpecError(f"{path} has no function {name!r}")
+    result = build()
+    if not isinstance(result, tuple) or len(result) not in (2, 3):
+        raise SpecError(f"{name}() must return (expr, wrt) or (expr, wrt, inputs), got {type(result).__name__}")
+    expr, wrt = result[0], list(result[1]) if isinstance(result[1], (list, tuple)) else [result[1]]
+    inputs = list(result[2]) if len(result) == 3 else None
+    return name, expr, wrt, inputs
+
+
+def show(args: argparse.Namespace) -> int:
+    name, expr, wrt, inputs = load_spec(args.spec)
+    print(compile(expr, wrt, inputs, name=name, rewrites=not args.no_rewrites).source, end="")
+    return 0
+
+
+def generate(args: argparse.Namespace) -> int:
+    name, expr, wrt, inputs = load_spec(args.spec)
+    output = Path(args.output)
+    module_name = output.stem if output.stem.isidentifier() else name
+    program = compile_program(expr, wrt, inputs, name=module_name, rewrites=not args.no_rewrites)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(module_text(program, f"{args.spec}: value and gradient"), encoding="utf-8")
+    print(f"wrote {output} (function {module_name})")
+    return 0
+
+
+def dot(args: argparse.Namespace) -> int:
+    from symdiff import draw
+
+    _, expr, wrt, _ = load_spec(args.spec)
+    root = tofloat(as_node(expr, "expr"))
+    if args.grad:
+        prepared = prepare(root, wrt)
+        text = draw.to_dot([prepared.value, *prepared.grads], ["value", *(f"bar_{w.label}" for w in wrt)],
+                                 prepared.adjoint_of)
+    else:
+        text = draw.to_dot([root], ["value"])
+    if args.output is None:
+        print(text, end="")
+        return 0
+    draw.write(text, Path(args.output))
+    print(f"wrote {args.output}")
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "run.py"
+    if not script.is_file():
+        raise SpecError("symdiff bench runs benchmarks/run.py of a source checkout (pip install -e .)")
+    return subprocess.run([sys.executable, str(script), *args.rest], check=False).returncode
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="symdiff", description="Symbolic gradients as plain NumPy code.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,8 +154,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     again.add_argument("--check", action="store_true", help="only report files that differ; exit 1 if any")
     again.add_argument("--dir", default="generated", help="the folder of generated modules (default: generated)")
     again.set_defaults(run=regenerate)
-    args = parser.parse_args(argv)
-    return int(args.run(args))
+    for command, helper, run in (("show", "print the generated source for SPEC", show),
+                                 ("generate", "write SPEC's value-and-gradient function as a module", generate)):
+        sub = commands.add_parser(command, help=helper, description=helper + ". " + SPEC_HELP)
+        sub.add_argument("spec", help="path/to/file.py:function")
+        sub.add_argument("--no-rewrites", action="store_true", help="turn off the compile-time rewrites")
+        if command == "generate":
+            sub.add_argument("-o", "--output", required=True, help="the module to write, e.g. generated/loss.py")
+        sub.set_defaults(run=run)
+    graph = commands.add_parser("dot", help="write SPEC's graph as Graphviz DOT",
+                                description="Write SPEC's graph as Graphviz DOT. " + SPEC_HELP)
+    graph.add_argument("spec", help="path/to/file.py:function")
+    graph.add_argument("--grad", action="store_true", help="include the adjoint nodes of the reverse sweep")
+    graph.add_argument("-o", "--output", help="a .dot file, or .svg/.png rendered with Graphviz (default: stdout)")
+    graph.set_defaults(run=dot)
+    commands.add_parser("bench", help="run the benchmark (benchmarks/run.py); its options pass through, "
+                        "`symdiff bench --help` lists them")
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["bench"]:  # everything after the command belongs to benchmarks/run.py
+        args = argparse.Namespace(command="bench", run=bench, rest=arguments[1:])
+    else:
+        args = parser.parse_args(arguments)
+    try:
+        return int(args.run(args))
+    except SymdiffError as error:
+        print(f"symdiff {args.command}: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,0 +1,107 @@
+"""The command line, through subprocesses: show, generate, dot, bench, --help and bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_FILE = '''
+import numpy as np
+import symdiff as sd
+
+
+def baydin():
+    x1, x2 = sd.var("x1"), sd.var("x2")
+    return sd.log(x1) + x1 * x2 - sd.sin(x2), [x1, x2]
+
+
+def with_data():
+    w, x = sd.var("w", shape=(3,)), sd.var("x", shape=(3,))
+    return sd.sum(sd.tanh(w * x) ** 2), [w], [w, x]
+
+
+def wrong():
+    return 3
+'''
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "symdiff", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "problems.py").write_text(SPEC_FILE, encoding="utf-8")
+    return tmp_path
+
+
+def test_show_prints_the_generated_source(folder: Path) -> None:
+    done = run("show", "problems.py:baydin", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("def baydin(x1, x2):") and "bar_x2 = x1 - np.cos(x2)" in done.stdout
+
+
+def test_generate_writes_an_importable_module(folder: Path) -> None:
+    done = run("generate", "problems.py:with_data", "-o", "out/loss.py", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    spec = importlib.util.spec_from_file_location("loss", folder / "out" / "loss.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    w, x = np.array([0.1, -0.2, 0.3]), np.array([1.0, 2.0, 3.0])
+    value, (grad,) = module.loss(w, x)
+    t = np.tanh(w * x)
+    np.testing.assert_allclose(value, np.sum(t**2), rtol=1e-15)
+    np.testing.assert_allclose(grad, 2 * t * (1 - t**2) * x, rtol=1e-14)
+
+
+def test_dot_writes_the_graph_and_its_adjoints(folder: Path) -> None:
+    plain = run("dot", "problems.py:baydin", cwd=folder)
+    both = run("dot", "problems.py:baydin", "--grad", "-o", "graph.dot", cwd=folder)
+    assert plain.returncode == 0 and both.returncode == 0, plain.stderr + both.stderr
+    assert plain.stdout.startswith("digraph symdiff {") and 'label="sin"' in plain.stdout
+    assert "cos" not in plain.stdout
+    text = (folder / "graph.dot").read_text(encoding="utf-8")
+    assert 'label="cos", shape=box, style=filled' in text and "out_bar_x1" in text
+
+
+def test_dot_renders_svg_or_says_how_to_install_graphviz(folder: Path) -> None:
+    done = run("dot", "problems.py:baydin", "-o", "graph.svg", cwd=folder)
+    if shutil.which("dot") is None:
+        assert done.returncode == 1 and "apt install graphviz" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    else:
+        assert done.returncode == 0 and (folder / "graph.svg").read_text(encoding="utf-8").lstrip().startswith("<")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("show", "problems.py"), "SPEC must be path/to/file.py:function"),
+        (("show", "missing.py:f"), "no such file"),
+        (("show", "problems.py:nothing"), "has no function 'nothing'"),
+        (("generate", "problems.py:wrong", "-o", "x.py"), "must return (expr, wrt)"),
+    ],
+    ids=["no name", "no file", "no function", "wrong return"],
+)
+def test_bad_input_exits_1_with_one_line(folder: Path, args, message: str) -> None:
+    done = run(*args, cwd=folder)
+    assert done.returncode == 1 and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["demo", "regenerate", "show", "generate", "dot", "bench"])
+def test_every_command_has_help(command: str, folder: Path) -> None:
+    done = run(command, "--help", cwd=folder)
+    assert done.returncode == 0 and "usage:" in done.stdout
+
+
+def test_bench_runs_the_benchmark_script(folder: Path) -> None:
+    done = run("bench", "--help", cwd=ROOT)
+    assert done.returncode == 0 and "--sympy-limit" in done.stdout
