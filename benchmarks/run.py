@@ -166,6 +166,31 @@ def hessian_check(n: int = 100) -> dict[str, float]:
     return {"n": n, "compile_s": seconds, "relative_error": error, "call_us": per_call * 1e6}
 
 
+def sympy_import(n: int = 100) -> dict[str, float]:
+    """Helmholtz built in SymPy over n scalar symbols, then ``from_sympy`` + ``compile``, timed apart."""
+    import sympy
+
+    x0, A, b = workloads.helmholtz_data(n)
+    start = time.perf_counter()
+    xs = sympy.symbols(f"x0:{n}", real=True)
+    bx = sympy.Add(*[sympy.Float(b[i]) * xs[i] for i in range(n)])
+    quadratic = sympy.Add(*[sympy.Float(A[i, j]) * xs[i] * xs[j] for i in range(n) for j in range(n)])
+    ratio = (1 + (1 + sympy.sqrt(2)) * bx) / (1 + (1 - sympy.sqrt(2)) * bx)
+    energy = sympy.Add(*[xs[i] * sympy.log(xs[i] / (1 - bx)) for i in range(n)]) \
+        - quadratic / (sympy.sqrt(8) * bx) * sympy.log(ratio)
+    built = time.perf_counter()
+    variables = [sd.var(f"x{i}") for i in range(n)]
+    graph = sd.from_sympy(energy, dict(zip(xs, variables, strict=True)))
+    converted = time.perf_counter()
+    fn = sd.compile(graph, variables)
+    compiled = time.perf_counter()
+    value, grads = fn(*x0)
+    ref_value, (ref_grad,) = workloads.helmholtz(n).hand(x0)
+    error = max(abs(float(value) - ref_value), float(np.abs(np.array(grads) - ref_grad).max()))
+    return {"n": n, "build_s": built - start, "from_sympy_s": converted - built, "compile_s": compiled - converted,
+            "error": error}
+
+
 def chain_compile(n: int) -> None:
     """Print the generated-op count and compile time of a chain of ``n`` sines."""
     x = sd.var("x")
@@ -183,7 +208,7 @@ def fmt(ratio: float | None) -> str:
 
 
 def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, float]], command: str,
-           hessian: dict[str, float]) -> str:
+           hessian: dict[str, float], imported: dict[str, float]) -> str:
     systems = ["symdiff", "value", "sympy", "jax", "torch"]
     lines = [
         "# Benchmark results",
@@ -230,6 +255,16 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
               f"{hessian['compile_s']:.3f} s; {hessian['call_us']:.0f} µs per call; largest difference from "
               "central differences of the compiled gradient, relative to the largest entry: "
               f"{hessian['relative_error']:.1e}."]
+    w4b = next((row for row in rows if row["id"] == "W4b"), None)
+    own = "–" if w4b is None else (f"{w4b['compile']['sympy']:.1f} s" if "sympy" in w4b["compile"] else
+                                   "; ".join(n for n in w4b["notes"] if n.startswith("sympy")) or "–")
+    lines += ["", "## SymPy import", "",
+              f"Helmholtz at n = {imported['n']} built in SymPy over scalar symbols (x·A·x as a "
+              f"{imported['n'] ** 2}-term sum) in {imported['build_s']:.1f} s; `sd.from_sympy` "
+              f"{imported['from_sympy_s']:.2f} s + `sd.compile` {imported['compile_s']:.2f} s = "
+              f"{imported['from_sympy_s'] + imported['compile_s']:.2f} s (largest difference from the "
+              f"hand-written sweep {imported['error']:.1e}). SymPy's own `diff` + `lambdify` of W4b in this "
+              f"run: {own}."]
     memory = next((row["memory"] for row in rows if "memory" in row), None)
     if memory is not None:
         lines += ["", "## Memory", "",
@@ -275,10 +310,12 @@ def main() -> None:
         rows.append(row)
     scaling = compile_scaling()
     hessian = hessian_check()
+    imported = sympy_import()
+    print(f"SymPy import n=100: from_sympy {imported['from_sympy_s']:.2f} s, compile {imported['compile_s']:.2f} s")
     print(f"Helmholtz Hessian n=100: compile {hessian['compile_s']:.3f} s, relative error "
           f"{hessian['relative_error']:.1e}")
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:])
-    Path(args.output).write_text(report(rows, args.runs, scaling, command.strip(), hessian), encoding="utf-8")
+    Path(args.output).write_text(report(rows, args.runs, scaling, command.strip(), hessian, imported), encoding="utf-8")
     print(f"wrote {args.output}")
 
 
