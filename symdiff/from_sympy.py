@@ -1,7 +1,8 @@
 """``from_sympy``: a SymPy expression as a symdiff graph.
 
-SymPy's expression DAG is walked with an explicit stack, and each distinct subexpression
-becomes one node, so shared subexpressions stay shared. Every SymPy function with an entry in
+SymPy's expression DAG is walked with an explicit stack, and each subexpression object
+becomes one node; structurally equal ones meet in symdiff's hash-consing, so shared
+subexpressions stay shared. Every SymPy function with an entry in
 the op table is covered, plus ``Piecewise`` (as ``where``), ``Max``/``Min``, ``Abs``, rational
 powers and numbers. Anything else raises ``UnsupportedError`` naming the SymPy class.
 """
@@ -26,20 +27,22 @@ def from_sympy(expr: Any, symbols: Mapping[Any, Node]) -> Node:
     if missing:
         raise GraphError(f"from_sympy: no node given for symbols {[s.name for s in missing]}")
     table = _table(sympy)
-    done: dict[Any, Node] = {}
+    # keyed by object identity: SymPy's structural hash is slow on numbers, and structurally
+    # equal copies still become one node, since symdiff's own nodes are hash-consed
+    done: dict[int, Node] = {}
     stack: list[tuple[Any, bool]] = [(expr, False)]
     while stack:
         item, ready = stack.pop()
-        if item in done:
+        if id(item) in done:
             continue
         if not ready and item.args and not item.is_Number:
             stack.append((item, True))
-            stack.extend((arg, False) for arg in reversed(item.args) if arg not in done)
+            stack.extend((arg, False) for arg in reversed(item.args) if id(arg) not in done)
             continue
         if isinstance(item, sympy.functions.elementary.piecewise.ExprCondPair):
             continue  # a (value, condition) piece: its Piecewise reads both parts
-        done[item] = _node(sympy, table, item, symbols, done)
-    return done[expr]
+        done[id(item)] = _node(sympy, table, item, symbols, done)
+    return done[id(expr)]
 
 
 def _symbols(expr: Any) -> set[Any]:
@@ -57,7 +60,7 @@ def _symbols(expr: Any) -> set[Any]:
 
 
 def _node(sympy: Any, table: dict[Any, Callable[..., Node]], item: Any, symbols: Mapping[Any, Node],
-          done: dict[Any, Node]) -> Node:
+          done: dict[int, Node]) -> Node:
     if item.is_Symbol:
         return symbols[item]
     if item.is_Number or item.is_NumberSymbol:
@@ -76,27 +79,27 @@ def _node(sympy: Any, table: dict[Any, Callable[..., Node]], item: Any, symbols:
                 break
     if builder is None:
         raise UnsupportedError(f"from_sympy: SymPy's {type(item).__name__} has no symdiff counterpart ({item})")
-    return builder(*(done[a] for a in item.args))
+    return builder(*(done[id(a)] for a in item.args))
 
 
-def _power(sympy: Any, item: Any, done: dict[Any, Node]) -> Node:
+def _power(sympy: Any, item: Any, done: dict[int, Node]) -> Node:
     base, exponent = item.args
     if exponent == sympy.Rational(1, 2):
-        return sd.sqrt(done[base])
+        return sd.sqrt(done[id(base)])
     if exponent == -1:
-        return 1.0 / done[base]
+        return 1.0 / done[id(base)]
     if exponent == 2:
-        return sd.square(done[base])
-    return sd.power(done[base], done[exponent])
+        return sd.square(done[id(base)])
+    return sd.power(done[id(base)], done[id(exponent)])
 
 
-def _piecewise(sympy: Any, item: Any, done: dict[Any, Node]) -> Node:
+def _piecewise(sympy: Any, item: Any, done: dict[int, Node]) -> Node:
     pieces = list(item.args)
     if pieces[-1].cond is not sympy.true:
         raise UnsupportedError(f"from_sympy: a Piecewise needs a final (value, True) piece: {item}")
-    result = done[pieces[-1].expr]
+    result = done[id(pieces[-1].expr)]
     for piece in reversed(pieces[:-1]):
-        result = sd.where(done[piece.cond], done[piece.expr], result)
+        result = sd.where(done[id(piece.cond)], done[id(piece.expr)], result)
     return result
 
 
