@@ -71,8 +71,7 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     _check_covered(order, wrt_list, input_list)
     prepared = prepare(root, wrt_list, order, rewrites)
     guarded, grads, adjoint_of, origin = prepared.value, prepared.grads, prepared.adjoint_of, prepared.origin
-    summary = "".join(f"\n        {line}" for line in prepared.rewrites)
-    summary = f"\n    Compile-time rewrites (rewrites=False turns them off):{summary}" if summary else ""
+    summary = rewrites_header(prepared.rewrites)
     # the walk from the first root, guarded, comes first in the order: it is the forward graph
     forward = frozenset(prepared.order[: prepared.order.index(guarded) + 1])
     adjoint_of = {c: n for c, n in adjoint_of.items() if c not in forward}
@@ -166,6 +165,14 @@ def _variables(items: Any, what: str) -> list[Node]:
             raise GraphError(f"{what}[{position}]: variable {item.label!r} is listed twice")
         seen.add(item)
     return listed
+
+
+def rewrites_header(lines: Sequence[str]) -> str:
+    """The docstring lines that list the compile-time rewrites that applied."""
+    if not lines:
+        return ""
+    listed = "".join(f"\n        {line}" for line in lines)
+    return "\n    Compile-time rewrites (rewrites=False turns them off):" + listed
 
 
 def _check_covered(order: list[Node], wrt: list[Node], inputs: list[Node]) -> None:

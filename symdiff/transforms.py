@@ -19,7 +19,17 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.adjoint import adjoints
 from symdiff.batch import batch
-from symdiff.compiler import ALL_RULES, SINGLE, CompiledFunction, _gradient, _variables, differentiate, load
+from symdiff.compiler import (
+    ALL_RULES,
+    SINGLE,
+    CompiledFunction,
+    _check_covered,
+    _gradient,
+    _variables,
+    differentiate,
+    load,
+    rewrites_header,
+)
 from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
@@ -97,10 +107,7 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
         raise GraphError("function needs at least one output")
     nodes = [sd.as_node(o, f"outputs[{i}]") for i, o in enumerate(listed)]
     order = toposort(nodes)
-    given = set(input_list)
-    missing = [v.label for v in order if v.op == "var" and v not in given]
-    if missing:
-        raise GraphError(f"the outputs depend on variables {missing} that are not in inputs")
+    _check_covered(order, [], input_list)
     guarded = guard_where(nodes, order)
     recorded = "".join(f"\n        {notes[n]}" for n in order if n in notes)
     summary = f"\n    Built by transformations:{recorded}" if recorded else ""
@@ -108,8 +115,7 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
         rewriter = Rewriter(ALL_RULES)
         new = rewriter.run(guarded)
         guarded = [new.get(g, g) for g in guarded]
-        lines = "".join(f"\n        {line}" for line in rewriter.summary())
-        summary += f"\n    Compile-time rewrites (rewrites=False turns them off):{lines}" if lines else ""
+        summary += rewrites_header(rewriter.summary())
     spec = FunctionSpec(
         name=name or "function",
         inputs=input_list,
@@ -161,11 +167,7 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
     wrt_list = _wrt(wrt)
     input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
     order = toposort([root])
-    given = set(input_list)
-    missing = [v.label for v in order if v.op == "var" and v not in given]
-    outside = [w.label for w in wrt_list if w not in given]
-    if missing or outside:
-        raise GraphError(f"pullback: variables {missing or outside} are not in inputs")
+    _check_covered(order, wrt_list, input_list)
     cotangent = make_var("cotangent", root.shape)
     rewriter = Rewriter(ALL_RULES)
     if rewrites:
@@ -178,8 +180,7 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
     if rewrites:
         new = rewriter.run(outputs)
         outputs = [new.get(o, o) for o in outputs]
-        lines = "".join(f"\n        {line}" for line in rewriter.summary())
-        summary = f"\n    Compile-time rewrites (rewrites=False turns them off):{lines}" if lines else ""
+        summary = rewrites_header(rewriter.summary())
     spec = FunctionSpec(
         name=name,
         inputs=input_list,
