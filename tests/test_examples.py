@@ -24,3 +24,23 @@ def test_gauss_newton_recovers_the_decay_parameters() -> None:
     eps = 1e-7
     jac = np.array([(residual(params + eps * e) - residual(params - eps * e)) / (2 * eps) for e in np.eye(3)]).T
     assert np.abs(jac.T @ residual(params)).max() < 1e-8
+
+
+def test_relu_regression_trains_and_draws_its_figure(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import matplotlib.image
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "relu_regression.py"
+    image = tmp_path / "relu.png"
+    done = subprocess.run([sys.executable, str(script), "--plot", str(image)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "step    0: sum of squared residuals 21228.1" in done.stdout
+    assert "step 2000: sum of squared residuals 115.3" in done.stdout
+    pixels = matplotlib.image.imread(image)
+    assert pixels.shape[:2] == (400, 600)
+    rgb = pixels[..., :3].reshape(-1, 3)
+    for color in ([1.0, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]):  # targets, initial fit, trained fit
+        assert np.any(np.all(np.abs(rgb - color) < 0.05, axis=1)), color
