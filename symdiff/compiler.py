@@ -106,14 +106,16 @@ class Prepared(NamedTuple):
     order: list[Node]  # toposort([value, *grads])
 
 
-def prepare(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, rewrites: bool = True) -> Prepared:
-    """Differentiate ``root`` and, with ``rewrites``, apply the compile-time rewrites: the
-    stability rewrites before differentiating, then all of them to value and adjoints."""
+def prepare(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, rewrites: bool = True,
+            seed: Node | None = None) -> Prepared:
+    """Differentiate ``root`` (seeded with ``seed``, default 1.0) and, with ``rewrites``, apply the
+    compile-time rewrites: the stability rewrites before differentiating, then all of them to
+    value and adjoints."""
     rewriter = Rewriter(ALL_RULES)
     if rewrites:
         (stable,) = stabilize([root], rewriter)
         root, order = stable, (order if stable is root else None)
-    guarded, grads, reverse = differentiate(root, wrt, order)
+    guarded, grads, reverse = differentiate(root, wrt, order, seed)
     adjoint_of: dict[Node, Node] = {}
     for node, cotangent in reverse.cotangents.items():
         adjoint_of.setdefault(cotangent, node)
@@ -131,15 +133,16 @@ def prepare(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, re
     )
 
 
-def differentiate(root: Node, wrt: Sequence[Node], order: list[Node] | None = None,
+def differentiate(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, seed: Node | None = None,
                   ) -> tuple[Node, list[Node], Reverse]:
-    """The guarded expression, one gradient node per ``wrt`` variable, and every adjoint.
+    """The guarded expression, one adjoint node per ``wrt`` variable, and every adjoint.
 
-    ``order`` may pass ``toposort([root])`` when the caller already has it.
+    ``order`` may pass ``toposort([root])`` when the caller already has it; ``seed`` is the
+    cotangent of ``root`` (1.0 for a gradient).
     """
     order = toposort([root]) if order is None else order
     (guarded,) = guard_where([root], order)
-    reverse = adjoints(guarded, wrt, as_node(1.0), order if guarded is root else None)
+    reverse = adjoints(guarded, wrt, as_node(1.0) if seed is None else seed, order if guarded is root else None)
     return guarded, [_gradient(reverse.cotangents, w) for w in wrt], reverse
 
 

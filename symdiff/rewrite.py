@@ -234,11 +234,7 @@ def _identity(node: Node, rw: Rewriter, depth: int) -> Node | None:
         return None
     for position, operand in enumerate(node.inputs):
         other = node.inputs[1 - position]
-        if operand.op != "const" or operand.ndim != 2 or operand.value is None or other.ndim < 2:
-            continue
-        value = operand.value
-        if value.shape[0] == value.shape[1] and np.array_equal(value, np.eye(value.shape[0])) \
-                and other.shape == node.shape:
+        if other.ndim >= 2 and other.shape == node.shape and _is_identity(operand):
             return other
     return None
 

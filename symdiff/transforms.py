@@ -17,17 +17,16 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
-from symdiff.adjoint import adjoints
 from symdiff.batch import batch
 from symdiff.compiler import (
     ALL_RULES,
     SINGLE,
     CompiledFunction,
     _check_covered,
-    _gradient,
     _variables,
     differentiate,
     load,
+    prepare,
     rewrites_header,
 )
 from symdiff.emit import FunctionSpec, Program, emit_function
@@ -50,11 +49,8 @@ def vjp(expr: Any, wrt: Node | Sequence[Node], cotangent: Any) -> tuple[Node, ..
     """The pullback of ``expr`` applied to ``cotangent`` (a node or constant of ``expr``'s shape)."""
     (root,) = stabilize([sd.tofloat(sd.as_node(expr, "expr"))])
     seed = _float_of_shape(cotangent, root.shape, "cotangent", "expr")
-    wrt_list = _wrt(wrt)
-    order = toposort([root])
-    (guarded,) = guard_where([root], order)
-    reverse = adjoints(guarded, wrt_list, seed, order if guarded is root else None)
-    return tuple(_gradient(reverse.cotangents, w) for w in wrt_list)
+    _, pulled, _ = differentiate(root, _wrt(wrt), seed=seed)
+    return tuple(pulled)
 
 
 def jvp(expr: Any, wrt: Node | Sequence[Node], tangents: Sequence[Any]) -> Node:
@@ -169,28 +165,19 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
     order = toposort([root])
     _check_covered(order, wrt_list, input_list)
     cotangent = make_var("cotangent", root.shape)
-    rewriter = Rewriter(ALL_RULES)
-    if rewrites:
-        (stable,) = stabilize([root], rewriter)
-        root, order = stable, (order if stable is root else toposort([stable]))
-    (guarded,) = guard_where([root], order)
-    reverse = adjoints(guarded, wrt_list, cotangent, order if guarded is root else None)
-    outputs = [guarded, *(_gradient(reverse.cotangents, w) for w in wrt_list)]
-    summary = ""
-    if rewrites:
-        new = rewriter.run(outputs)
-        outputs = [new.get(o, o) for o in outputs]
-        summary = rewrites_header(rewriter.summary())
+    prepared = prepare(root, wrt_list, order, rewrites, seed=cotangent)
     spec = FunctionSpec(
         name=name,
         inputs=input_list,
-        outputs=outputs,
+        outputs=[prepared.value, *prepared.grads],
         layout=lambda texts: texts[0],
         output_names=["value", *wrt_list],
-        summary="The value now, and back(cotangent) for the gradients, in wrt order." + summary,
+        summary="The value now, and back(cotangent) for the gradients, in wrt order."
+        + rewrites_header(prepared.rewrites),
         describe_inputs=lambda node: "",
-        forward=frozenset(toposort([outputs[0]])),
+        forward=frozenset(toposort([prepared.value])),
         cotangent=cotangent,
+        order=prepared.order,
     )
     return load(emit_function(spec))
 
