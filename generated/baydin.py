@@ -30,28 +30,6 @@ def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
     )
 
 
-def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> Any:
-    """Accept real arrays of exactly ``shape`` as ``dtype`` (ints are cast); reject the rest."""
-    try:
-        array = np.asarray(value)
-    except Exception as error:
-        raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
-    if array.dtype.kind not in "iuf":
-        raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got dtype {array.dtype}")
-    if array.shape != shape:
-        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
-    return np.ascontiguousarray(array, dtype=dtype)
-
-
-def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-    """log(sum(exp(x))) over ``axes``, shifted by the maximum; an infinite maximum is not shifted."""
-    peak = np.max(x, axis=axes, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for an all -inf slice
-        total = np.log(np.sum(np.exp(x - peak), axis=axes, keepdims=True)) + peak
-    return total if keepdims else np.squeeze(total, axis=axes)
-
-
 def baydin(x1, x2):
     """Value and gradient in one forward and one reverse sweep; the gradients come in
     wrt order, each of its variable's shape.

@@ -14,22 +14,6 @@ class ArgumentError(TypeError, ValueError):
     """A wrong number, type or shape of arguments."""
 
 
-def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
-    """Convert a real scalar to ``dtype`` (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
-    if isinstance(value, (bool, np.bool_)):
-        raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return dtype(value)
-    array = value if isinstance(value, np.ndarray) else None
-    if array is not None and array.shape == () and array.dtype.kind in "iuf":
-        return dtype(array)
-    shape = getattr(value, "shape", None)
-    raise ArgumentError(
-        f"argument {name!r}: expected a real scalar of shape (), got {type(value).__name__}"
-        + (f" of shape {shape}" if shape is not None else "")
-    )
-
-
 def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> Any:
     """Accept real arrays of exactly ``shape`` as ``dtype`` (ints are cast); reject the rest."""
     try:
@@ -41,15 +25,6 @@ def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.fl
     if array.shape != shape:
         raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
     return np.ascontiguousarray(array, dtype=dtype)
-
-
-def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-    """log(sum(exp(x))) over ``axes``, shifted by the maximum; an infinite maximum is not shifted."""
-    peak = np.max(x, axis=axes, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for an all -inf slice
-        total = np.log(np.sum(np.exp(x - peak), axis=axes, keepdims=True)) + peak
-    return total if keepdims else np.squeeze(total, axis=axes)
 
 
 C0 = np.array([0.011386057812474313, 0.032865276244523414, 0.08122302450369565, 0.11891984453423918, 0.1606476764743352, 0.15418231629712875, 0.14116132067446108, 0.009377874917686851, 0.17368485875381978, 0.10930532420984493])

@@ -43,15 +43,6 @@ def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.fl
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-    """log(sum(exp(x))) over ``axes``, shifted by the maximum; an infinite maximum is not shifted."""
-    peak = np.max(x, axis=axes, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for an all -inf slice
-        total = np.log(np.sum(np.exp(x - peak), axis=axes, keepdims=True)) + peak
-    return total if keepdims else np.squeeze(total, axis=axes)
-
-
 def relu_regression(w1, b1, w2, b2, x, t):
     """Value and gradient in one forward and one reverse sweep; the gradients come in
     wrt order, each of its variable's shape.

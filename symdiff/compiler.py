@@ -15,8 +15,8 @@ import numpy as np
 from symdiff import runtime
 from symdiff.adjoint import Reverse, adjoints
 from symdiff.api import as_node, tofloat, zeros
-from symdiff.emit import FunctionSpec, Program, emit_function
-from symdiff.errors import GraphError, ShapeError
+from symdiff.emit import Backend, FunctionSpec, Program, emit_function
+from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import Node, free_variables, short_text, toposort
 from symdiff.guard import guard_where
 from symdiff.precision import float_type, retype
@@ -37,7 +37,8 @@ class CompiledFunction(Protocol):
 
 
 def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
-            name: str = "value_and_grad", rewrites: bool = True, dtype: Any = np.float64) -> CompiledFunction:
+            name: str = "value_and_grad", rewrites: bool = True, dtype: Any = np.float64,
+            backend: str = "numpy") -> CompiledFunction:
     """Compile a scalar expression into one NumPy function returning ``(value, grads)``.
 
     ``wrt`` lists the variables to differentiate by; ``inputs`` (default: ``wrt``) sets the
@@ -46,19 +47,21 @@ def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None
     turns off the compile-time speed rewrites (see ``symdiff.rewrite``), which reorder
     floating-point work, such as ``sum(a*b)`` of vectors as ``a @ b``; the construction-time
     rewrites are exact and stay. ``dtype=np.float32`` generates single-precision code.
+    ``backend="array_api"`` generates code for any namespace of the array API standard.
     """
-    return load(compile_program(expr, wrt, inputs, name=name, rewrites=rewrites, dtype=dtype))
+    return load(compile_program(expr, wrt, inputs, name=name, rewrites=rewrites, dtype=dtype, backend=backend))
 
 
 def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
                     name: str = "value_and_grad", fast_path: bool = True, rewrites: bool = True,
-                    dtype: Any = np.float64) -> Program:
+                    dtype: Any = np.float64, backend: str = "numpy") -> Program:
     """The generated program for ``compile``, before it is loaded.
 
     ``fast_path=False`` leaves out the plain-float body of all-scalar graphs (for tests and
     benchmarks that compare it with the NumPy body). ``rewrites`` as in ``compile``.
     """
     single = float_type(dtype) == "float32"
+    printers = backend_for(backend, single)
     root = tofloat(as_node(expr, "expr"))  # a boolean expression counts as 0/1, like in arithmetic
     if root.shape != ():
         raise ShapeError(
@@ -85,14 +88,28 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         summary="Value and gradient in one forward and one reverse sweep; the gradients come in\n"
         "    wrt order, each of its variable's shape." + summary + (SINGLE if single else ""),
         describe_inputs=lambda node: "  [wrt]" if node in in_wrt else "  [data]",
-        fast_path=fast_path and not single,
+        fast_path=fast_path and not single and printers is None,
         adjoint_of=adjoint_of,
         origin=origin,
         forward=forward,
         order=prepared.order,
+        backend=printers,
     )
     program = emit_function(spec)
     return retype(program) if single else program
+
+
+def backend_for(name: str, single: bool = False) -> Backend | None:
+    """The printers of a backend by name: None for NumPy's own."""
+    if name == "numpy":
+        return None
+    if name == "array_api":
+        if single:
+            raise UnsupportedError("the array_api backend writes float64 code; cast the results for float32")
+        from symdiff.array_api import ARRAY_API
+
+        return ARRAY_API
+    raise UnsupportedError(f"backend must be 'numpy' or 'array_api', got {name!r}")
 
 
 class Prepared(NamedTuple):

@@ -115,6 +115,16 @@ class Program:
 
 
 @dataclass(frozen=True)
+class Backend:
+    """Printers that replace the op table's NumPy ones, and how the function starts and ends."""
+
+    printers: dict[str, tuple[Printer, int, tuple[int, ...]]]
+    statements: dict[str, Callable[[str, Sequence[str], Node], list[str]]]
+    assemble: Callable[..., Program]  # (spec, params, body, imports) -> Program
+    retext: Callable[[str], str]  # applied to each printed line: NumPy names to the backend's
+
+
+@dataclass(frozen=True)
 class Param:
     node: Node
     name: str
@@ -163,8 +173,9 @@ class Emitter:
     """Prints one function. ``preferred`` names outputs (``value``, ``bar_x``)."""
 
     def __init__(self, namer: Namer, preferred: dict[Node, str], adjoint_of: dict[Node, Node],
-                 origin: dict[Node, Node], scalar: bool = False) -> None:
+                 origin: dict[Node, Node], scalar: bool = False, backend: Backend | None = None) -> None:
         self.namer = namer
+        self.backend = backend
         self.scalar = scalar
         self.preferred = preferred
         self.adjoint_of = adjoint_of
@@ -197,6 +208,8 @@ class Emitter:
         """The printer, its precedence and its arguments' precedences: plain-float or NumPy."""
         if self.scalar and op.scalar is not None:
             return op.scalar
+        if self.backend is not None and op.name in self.backend.printers:
+            return self.backend.printers[op.name]
         return op.numpy, op.prec, op.arg_prec
 
     def args(self, node: Node) -> list[str]:
@@ -219,9 +232,15 @@ class Emitter:
             if op is None:
                 raise EmitError(f"no printer for op '{node.op}'")
             args = self.args(node)
-            if op.statement is not None:
+            statement = op.statement
+            if self.backend is not None and op.name in self.backend.statements:
+                statement = self.backend.statements[op.name]
+            if statement is not None:
                 name = self.name_for(node)
-                self.lines.extend("    " + line for line in op.statement(name, args, node))
+                printed = statement(name, args, node)
+                if self.backend is not None:
+                    printed = [self.backend.retext(line) for line in printed]
+                self.lines.extend("    " + line for line in printed)
                 self.bind(node, name)
                 continue
             printer, precedence, _ = self.form(op)
@@ -234,6 +253,8 @@ class Emitter:
             if needs_name:
                 name = self.name_for(node)
                 note = self.comment(node, name)
+                if self.backend is not None:
+                    text = self.backend.retext(text)
                 self.lines.append(f"    {name} = {text}" + (f"  # {note}" if note else ""))
                 self.bind(node, name)
             else:
@@ -289,6 +310,7 @@ class FunctionSpec:
     order: Sequence[Node] | None = None  # toposort(outputs), when the caller has it already
     # a pullback: the reverse sweep becomes a nested ``back(cotangent)`` returning outputs[1:]
     cotangent: Node | None = None
+    backend: Backend | None = None  # printers other than NumPy's (the array API standard)
 
 
 def emit_function(spec: FunctionSpec) -> Program:
@@ -309,8 +331,8 @@ def emit_function(spec: FunctionSpec) -> Program:
     uses = use_counts(order)
     for node in spec.outputs:
         uses[node] = uses.get(node, 0) + 1
-    scalar = (spec.fast_path and not inner and len(order) <= FAST_PATH_NODES and all_scalar(order)
-              and all(p.node.shape == () for p in params))
+    scalar = (spec.fast_path and not inner and spec.backend is None and len(order) <= FAST_PATH_NODES
+              and all_scalar(order) and all(p.node.shape == () for p in params))
     # the same names in both bodies: each emission starts from a copy of the namer
     numpy_body = _body(spec, copy.deepcopy(namer), params + inner, preferred, order, uses, scalar=False)
     math_body = _body(spec, copy.deepcopy(namer), params, preferred, order, uses, scalar=True) if scalar else None
@@ -321,6 +343,8 @@ def emit_function(spec: FunctionSpec) -> Program:
         else f"{len(order)} nodes (ops: {ops})"
     numpy_body.expression.insert(0, f"# {count}")
     boxed = boxed_scalars(order, params + inner, spec.outputs)
+    if spec.backend is not None:
+        return spec.backend.assemble(spec, params, numpy_body, imports)
     if inner:
         return _assemble_pullback(spec, params, inner[0], numpy_body, imports, boxed)
     return _assemble(spec, params, numpy_body, math_body, imports, boxed)
@@ -348,7 +372,7 @@ class Body:
 
 def _body(spec: FunctionSpec, namer: Namer, params: list[Param], preferred: dict[Node, str],
           order: list[Node], uses: dict[Node, int], scalar: bool) -> Body:
-    emitter = Emitter(namer, preferred, spec.adjoint_of, spec.origin, scalar=scalar)
+    emitter = Emitter(namer, preferred, spec.adjoint_of, spec.origin, scalar=scalar, backend=spec.backend)
     for p in params:
         emitter.bind(p.node, p.name)
     forward_order = [n for n in order if n in spec.forward] if spec.forward else order
@@ -460,13 +484,13 @@ def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expressio
 
 def module_text(program: Program, title: str) -> str:
     """A standalone module: imports numpy, math and user-defined ops' modules, and embeds the argument checks."""
-    helpers = "\n\n".join(inspect.getsource(fn) for fn in runtime.HELPERS)
     source = program.module_source
+    helpers = "\n\n".join(inspect.getsource(fn) for fn in runtime.HELPERS if fn.__name__ + "(" in source)
     return "\n".join([
         f'"""{doc_escape(title)}',
         "",
         "Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math"
-        + (", plus the modules of the user-defined ops it calls." if program.imports else "."),
+        + (f", plus {', '.join(program.imports)}." if program.imports else "."),
         '"""',
         "",
         "from __future__ import annotations",

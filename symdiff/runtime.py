@@ -53,4 +53,19 @@ def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return total if keepdims else np.squeeze(total, axis=axes)
 
 
-HELPERS = (_scalar_arg, _array_arg, _logsumexp)
+def _array_arg_xp(xp: Any, value: Any, name: str, shape: tuple[int, ...]) -> Any:
+    """An array of ``shape`` in namespace ``xp``, as float64; the array API backend's check."""
+    if tuple(value.shape) != shape:
+        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {tuple(value.shape)}")
+    return value if value.dtype == xp.float64 else xp.astype(value, xp.float64)
+
+
+def _logsumexp_xp(xp: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """``_logsumexp`` in the functions of the array API standard."""
+    peak = xp.max(x, axis=axes, keepdims=True)
+    peak = xp.where(xp.isfinite(peak), peak, 0.0)
+    total = xp.log(xp.sum(xp.exp(x - peak), axis=axes, keepdims=True)) + peak
+    return total if keepdims else xp.squeeze(total, axis=axes)
+
+
+HELPERS = (_scalar_arg, _array_arg, _logsumexp, _array_arg_xp, _logsumexp_xp)

@@ -1,0 +1,187 @@
+"""The array API backend: code for any namespace that follows the array API standard.
+
+``compile(..., backend="array_api")`` writes a function that takes its namespace ``xp``
+from its array arguments through ``array_api_compat.array_namespace``. The same code then
+runs on NumPy, ``array_api_strict``, Dask, JAX or CuPy arrays. It calls only the standard's
+functions under the standard's names (``xp.asin``, ``xp.concat``, ``xp.permute_dims``...),
+converts constants and float arguments with ``xp.asarray``, writes nothing in place, and
+returns arrays of the input namespace: the value is a 0-d array.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from symdiff.emit import (
+    Backend,
+    Body,
+    FunctionSpec,
+    Param,
+    Program,
+    _docstring,
+    _program,
+)
+from symdiff.errors import EmitError, UnsupportedError
+from symdiff.graph import BOOL, Node
+from symdiff.ops import ATOM, OPS, index_text, reduction_count, shape_text
+
+RENAMED = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "power": "pow", "concatenate": "concat"}
+_CALL = re.compile(r"\bnp\.(\w+)\(")
+_CONSTANT = re.compile(r"\bC(\d+)\b")
+FLOAT = "xp.float64"
+
+
+def _xp_name(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name == "float64":
+        return "xp.asarray("  # a typed scalar: np.float64(1.0) -> xp.asarray(1.0), float64 by default
+    return f"xp.{RENAMED.get(name, name)}("
+
+
+def retext(line: str) -> str:
+    """NumPy calls in a printed line, under the standard's names; constants by their local names."""
+    return _CONSTANT.sub(r"xc\1", _CALL.sub(_xp_name, line))
+
+
+def _reduction(name: str) -> Any:
+    def render(a: Sequence[str], node: Node) -> str:
+        axes, keepdims = node.attrs
+        function = "sum" if name == "mean" else name
+        text = f"xp.{function}({a[0]}, axis={axes}" + (", keepdims=True)" if keepdims else ")")
+        if name == "mean":
+            text += f" / {int(reduction_count(node.inputs[0], axes))}"
+        return text
+
+    return render
+
+
+def _matmul(a: Sequence[str], node: Node) -> str:
+    return f"xp.matmul({a[0]}, {a[1]})"
+
+
+def _transpose(a: Sequence[str], node: Node) -> str:
+    return f"xp.permute_dims({a[0]}, {node.attrs[0]})"
+
+
+def _reshape(a: Sequence[str], node: Node) -> str:
+    return f"xp.reshape({a[0]}, {shape_text(node.attrs[0])})"
+
+
+def _tofloat(a: Sequence[str], node: Node) -> str:
+    return f"xp.astype({a[0]}, {FLOAT})"
+
+
+def _zeros(a: Sequence[str], node: Node) -> str:
+    return f"xp.zeros({shape_text(node.attrs[0])}, dtype={FLOAT})"
+
+
+def _split(a: Sequence[str], node: Node) -> str:
+    cuts, axis = node.attrs
+    bounds = [0, *cuts, node.inputs[0].shape[axis]]
+    lead = ":, " * axis
+    parts = [f"{a[0]}[{lead}{lo}:{hi}]" for lo, hi in itertools.pairwise(bounds)]
+    return "(" + ", ".join(parts) + ",)"
+
+
+def _logsumexp(a: Sequence[str], node: Node) -> str:
+    axes, keepdims = node.attrs
+    return f"_logsumexp_xp(xp, {a[0]}, {axes}, {keepdims})"
+
+
+def _scatter(target: str, a: Sequence[str], node: Node) -> list[str]:
+    """Pieces placed into zeros by concatenating zero blocks around them: no in-place writes."""
+    shape, indices = node.attrs
+    lines = []
+    for part, (text, index) in enumerate(zip(a, indices, strict=True)):
+        piece = f"{target}_{part}"
+        lines.append(f"{piece} = xp.asarray({text}, dtype={FLOAT})")
+        lines.extend(_pad(piece, shape, index))
+        lines.append(f"{target} = {piece}" if part == 0 else f"{target} = {target} + {piece}")
+    return lines
+
+
+def _pad(piece: str, shape: tuple[int, ...], index: tuple[Any, ...]) -> list[str]:
+    lines = []
+    for axis, item in enumerate(index):
+        size = shape[axis]
+        if isinstance(item, tuple):
+            start, stop, step = slice(*item).indices(size)
+            if step != 1:
+                raise UnsupportedError("the array_api backend cannot scatter into a stepped slice (x[::2])")
+        else:
+            start, stop = item, item + 1
+            lines.append(f"{piece} = xp.expand_dims({piece}, axis={axis})")
+        before = (*shape[:axis], start, *shape[axis + 1:])
+        after = (*shape[:axis], size - stop, *shape[axis + 1:])
+        blocks = ([f"xp.zeros({_block(before, axis, piece)}, dtype={FLOAT})"] if start else []) + [piece] \
+            + ([f"xp.zeros({_block(after, axis, piece)}, dtype={FLOAT})"] if stop < size else [])
+        if len(blocks) > 1:
+            lines.append(f"{piece} = xp.concat([{', '.join(blocks)}], axis={axis})")
+    return lines
+
+
+def _block(shape: tuple[int, ...], axis: int, piece: str) -> str:
+    """A zero block's shape: its own length on ``axis``, the piece's lengths on the axes after."""
+    dims = [str(d) for d in shape[: axis + 1]] + [f"{piece}.shape[{i}]" for i in range(axis + 1, len(shape))]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def _arithmetic(symbol: str) -> Any:
+    """NumPy multiplies a float by a bool as 0/1; the standard wants the bool cast first."""
+    def render(a: Sequence[str], node: Node) -> str:
+        parts = [f"xp.astype({text}, {FLOAT})" if child.dtype == BOOL else text
+                 for text, child in zip(a, node.inputs, strict=True)]
+        return f"{parts[0]} {symbol} {parts[1]}"
+
+    return render
+
+
+def _getitem(a: Sequence[str], node: Node) -> str:
+    index = node.attrs[0]
+    rest = ", ..." if len(index) < node.inputs[0].ndim else ""  # the standard has no implicit trailing axes
+    return f"{a[0]}[{index_text(index)}{rest}]"
+
+
+def _assemble(spec: FunctionSpec, params: list[Param], body: Body, imports: tuple[str, ...]) -> Program:
+    if imports:
+        raise EmitError(f"the array_api backend cannot call user-defined ops (from {', '.join(imports)})")
+    arrays = [p.name for p in params if p.node.shape != ()]
+    if not arrays:
+        raise UnsupportedError("the array_api backend takes its namespace from the arrays: give it an array input")
+    check = [f"    xp = array_api_compat.array_namespace({', '.join(arrays)})"]
+    for p in params:
+        if p.node.shape == ():
+            check.append(f"    {p.name} = xp.asarray({p.name}, dtype={FLOAT})")
+        else:
+            check.append(f"    {p.name} = _array_arg_xp(xp, {p.name}, {p.name!r}, {shape_text(p.node.shape)})")
+    check += [f"    xc{name[1:]} = xp.asarray({name})" for name in body.emitter.constants]
+    results = [retext(text.replace("np.array(", "xp.asarray(").replace("float(", "(")) for text in body.results]
+    returned = spec.layout(results)
+    doc = _docstring(spec, params, returned, body.expression, False)
+    signature = ", ".join(p.name for p in params)
+    source = [f"def {spec.name}({signature}):", *doc, *check, *body.emitter.lines, f"    return {returned}"]
+    return _program(spec.name, source, body.emitter, ("array_api_compat",))
+
+
+ARRAY_API = Backend(
+    printers={
+        **{name: (_reduction(name), ATOM, (0,)) for name in ("sum", "max", "min", "prod")},
+        "mean": (_reduction("mean"), 14, (0,)),
+        "matmul": (_matmul, ATOM, (0,)),
+        "transpose": (_transpose, ATOM, (0,)),
+        "reshape": (_reshape, ATOM, (0,)),
+        "tofloat": (_tofloat, ATOM, (0,)),
+        "zeros": (_zeros, ATOM, (0,)),
+        "split": (_split, ATOM, (ATOM,)),
+        "logsumexp": (_logsumexp, ATOM, (0,)),
+        "getitem": (_getitem, ATOM, (ATOM,)),
+        **{name: (_arithmetic(symbol), OPS[name].prec, OPS[name].arg_prec)
+           for name, symbol in (("add", "+"), ("sub", "-"), ("mul", "*"), ("div", "/"))},
+    },
+    statements={"scatter": _scatter},
+    assemble=_assemble,
+    retext=retext,
+)

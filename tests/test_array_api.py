@@ -1,0 +1,108 @@
+"""The array API backend: the op matrix on array_api_strict (the standard, strictly) and on
+NumPy arrays, equal to the NumPy backend; and its errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_strict as xps
+import numpy as np
+import pytest
+from test_ops import ARRAY_CASES, Case, _objective, _point
+
+import symdiff as sd
+
+
+def plain(result: Any) -> Any:
+    value, grads = result
+    return np.asarray(value), [np.asarray(g) for g in grads]
+
+
+@pytest.mark.parametrize("case", ARRAY_CASES, ids=Case.id)
+def test_every_array_case_on_array_api_strict_equals_numpy(case: Case, rng: np.random.Generator,
+                                                           weights: Any) -> None:
+    variables = [sd.var(f"a{i}", shape=s) for i, s in enumerate(case.shapes)]
+    objective = _objective(case, variables, weights)
+    point = [np.asarray(p, dtype=np.float64) for p in _point(case, rng)]
+    if all(p.shape == () for p in point):
+        variables.append(sd.var("anchor", shape=(1,)))  # the namespace comes from an array argument
+        point.append(np.zeros(1))
+    if "step" in case.tags or "reversed" in case.tags:  # the gradient needs a stepped scatter
+        with pytest.raises(sd.UnsupportedError, match="stepped slice"):
+            sd.compile(objective, variables, backend="array_api")
+        return
+    fn = sd.compile(objective, variables, backend="array_api")
+    assert "np." not in fn.source.split('"""')[2]
+    value, grads = fn(*(xps.asarray(p) if p.shape else float(p) for p in point))
+    assert type(value).__module__.startswith("array_api_strict") and value.shape == ()
+    expected_value, expected_grads = sd.compile(objective, variables)(*point)
+    np.testing.assert_allclose(np.asarray(value), expected_value, rtol=1e-12, atol=1e-14)
+    for got, want, variable in zip(grads, expected_grads, variables, strict=True):
+        assert tuple(got.shape) == variable.shape
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-14)
+
+
+def test_numpy_arrays_through_the_array_api_backend() -> None:
+    x1, x2 = sd.var("x1", shape=(4,)), sd.var("x2", shape=(4,))
+    f = sd.sum(sd.log(x1) + x1 * x2 - sd.sin(x2))
+    a, b = np.array([0.5, 1.0, 1.5, 2.0]), np.array([-1.0, 0.0, 1.0, 2.0])
+    got = plain(sd.compile(f, [x1, x2], backend="array_api")(a, b))
+    want = plain(sd.compile(f, [x1, x2])(a, b))
+    np.testing.assert_array_equal(got[0], want[0])
+    for g, w in zip(got[1], want[1], strict=True):
+        np.testing.assert_array_equal(g, w)
+
+
+GOLDEN = """\
+    xp = array_api_compat.array_namespace(x1, x2)
+    x1 = _array_arg_xp(xp, x1, 'x1', (4,))
+    x2 = _array_arg_xp(xp, x2, 'x2', (4,))
+    # forward sweep
+    value = xp.sum(xp.log(x1) + x1 * x2 - xp.sin(x2), axis=(0,))
+    # reverse sweep
+    bar_x1 = x2 + 1.0 / x1
+    bar_x2 = x1 - xp.cos(x2)
+    return value, (bar_x1, bar_x2)
+"""
+
+
+def test_golden_array_api_source() -> None:
+    x1, x2 = sd.var("x1", shape=(4,)), sd.var("x2", shape=(4,))
+    source = sd.compile(sd.sum(sd.log(x1) + x1 * x2 - sd.sin(x2)), [x1, x2], backend="array_api").source
+    assert source.endswith(GOLDEN)
+
+
+def test_array_api_errors_name_the_problem() -> None:
+    x, s = sd.var("x", shape=(5,)), sd.var("s")
+    with pytest.raises(sd.UnsupportedError, match="give it an array input"):
+        sd.compile(sd.sin(s), [s], backend="array_api")
+    with pytest.raises(sd.UnsupportedError, match="stepped slice"):
+        sd.compile(sd.sum(x[::2] ** 2), [x], backend="array_api")
+    with pytest.raises(sd.UnsupportedError, match="backend must be"):
+        sd.compile(sd.sum(x), [x], backend="cupy")
+    fn = sd.compile(sd.sum(x), [x], backend="array_api")
+    with pytest.raises(sd.ArgumentError, match="expected shape"):
+        fn(xps.asarray(np.ones(4)))
+
+
+def test_an_array_api_module_imports_array_api_compat_and_runs(tmp_path) -> None:
+    import importlib.util
+
+    from symdiff.compiler import compile_program
+    from symdiff.emit import module_text
+
+    x = sd.var("x", shape=(3,))
+    expr = sd.sum(sd.logsumexp(sd.reshape(x, (3, 1)) * np.arange(4.0), axis=1))
+    path = tmp_path / "lse.py"
+    path.write_text(module_text(compile_program(expr, [x], name="lse", backend="array_api"), "logsumexp"),
+                    encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert "import array_api_compat" in text and "def _logsumexp_xp(" in text and "def _scalar_arg(" not in text
+    spec = importlib.util.spec_from_file_location("lse", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    point = np.array([0.1, -0.4, 0.3])
+    value, (grad,) = module.lse(xps.asarray(point))
+    expected_value, (expected_grad,) = sd.compile(expr, [x])(point)
+    np.testing.assert_allclose(np.asarray(value), expected_value, rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(grad), expected_grad, rtol=1e-13)
