@@ -104,7 +104,7 @@ def load_spec(spec: str) -> tuple[str, Any, list[Any], list[Any] | None]:
 
 def show(args: argparse.Namespace) -> int:
     name, expr, wrt, inputs = load_spec(args.spec)
-    print(compile(expr, wrt, inputs, name=name, rewrites=not args.no_rewrites).source, end="")
+    print(compile(expr, wrt, inputs, name=name, rewrites=not args.no_rewrites, backend=args.backend).source, end="")
     return 0
 
 
@@ -112,7 +112,8 @@ def generate(args: argparse.Namespace) -> int:
     name, expr, wrt, inputs = load_spec(args.spec)
     output = Path(args.output)
     module_name = output.stem if output.stem.isidentifier() else name
-    program = compile_program(expr, wrt, inputs, name=module_name, rewrites=not args.no_rewrites)
+    program = compile_program(expr, wrt, inputs, name=module_name, rewrites=not args.no_rewrites,
+                              backend=args.backend)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(module_text(program, f"{args.spec}: value and gradient"), encoding="utf-8")
     print(f"wrote {output} (function {module_name})")
@@ -159,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub = commands.add_parser(command, help=helper, description=helper + ". " + SPEC_HELP)
         sub.add_argument("spec", help="path/to/file.py:function")
         sub.add_argument("--no-rewrites", action="store_true", help="turn off the compile-time rewrites")
+        sub.add_argument("--backend", choices=["numpy", "array_api"], default="numpy",
+                         help="the code to write: NumPy, or the array API standard (default: numpy)")
         if command == "generate":
             sub.add_argument("-o", "--output", required=True, help="the module to write, e.g. generated/loss.py")
         sub.set_defaults(run=run)

@@ -61,6 +61,13 @@ def test_generate_writes_an_importable_module(folder: Path) -> None:
     np.testing.assert_allclose(grad, 2 * t * (1 - t**2) * x, rtol=1e-14)
 
 
+def test_generate_with_the_array_api_backend(folder: Path) -> None:
+    done = run("generate", "problems.py:with_data", "-o", "out/loss_xp.py", "--backend", "array_api", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    text = (folder / "out" / "loss_xp.py").read_text(encoding="utf-8")
+    assert "import array_api_compat" in text and "xp.tanh(" in text and "np.tanh(" not in text
+
+
 def test_dot_writes_the_graph_and_its_adjoints(folder: Path) -> None:
     plain = run("dot", "problems.py:baydin", cwd=folder)
     both = run("dot", "problems.py:baydin", "--grad", "-o", "graph.dot", cwd=folder)
