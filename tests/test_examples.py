@@ -44,3 +44,9 @@ def test_relu_regression_trains_and_draws_its_figure(tmp_path) -> None:
     rgb = pixels[..., :3].reshape(-1, 3)
     for color in ([1.0, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]):  # targets, initial fit, trained fit
         assert np.any(np.all(np.abs(rgb - color) < 0.05, axis=1)), color
+
+
+def test_a_generated_gradient_on_a_dask_local_cluster() -> None:
+    example = load("dask_cluster")
+    value_error, grad_error = example.run(workers=2)
+    assert value_error <= 1e-12 and grad_error <= 1e-12
