@@ -42,3 +42,20 @@ def test_mlp_loss_with_the_batch_in_chunks() -> None:
     np.testing.assert_allclose(computed[0], expected_value, rtol=1e-12)
     for got, want in zip(computed[1:], expected_grads, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-14)
+
+
+def test_compiled_functions_travel_by_cloudpickle_to_another_process() -> None:
+    import ast
+    import subprocess
+    import sys
+
+    import cloudpickle
+
+    x = sd.var("x", shape=(3,))
+    fn = sd.compile(sd.sum(sd.exp(x) * np.arange(3.0)) + sd.sum(x @ (np.arange(9.0).reshape(3, 3) / 9.0)), [x])
+    program = ("import pickle, sys, numpy as np; f = pickle.loads(sys.stdin.buffer.read()); "
+               "v, (g,) = f(np.ones(3)); print(repr([float(v), g.tolist()]))")
+    done = subprocess.run([sys.executable, "-c", program], input=cloudpickle.dumps(fn), capture_output=True)
+    assert done.returncode == 0, done.stderr.decode()
+    value, (grad,) = fn(np.ones(3))
+    assert ast.literal_eval(done.stdout.decode()) == [float(value), grad.tolist()]
