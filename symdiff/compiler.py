@@ -130,7 +130,7 @@ def prepare(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, re
     value and adjoints."""
     rewriter = Rewriter(ALL_RULES)
     if rewrites:
-        (stable,) = stabilize([root], rewriter)
+        (stable,) = stabilize([root], rewriter.counts)
         root, order = stable, (order if stable is root else None)
     guarded, grads, reverse = differentiate(root, wrt, order, seed)
     adjoint_of: dict[Node, Node] = {}

@@ -14,6 +14,7 @@ transformations built on them apply them to the expression they differentiate.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import symdiff.api as sd
@@ -99,17 +100,10 @@ STABILITY: list[RuleSpec] = [
 ]
 
 
-def stabilize(roots: Sequence[Node], rewriter: Rewriter | None = None) -> list[Node]:
-    """``roots`` with the stability rewrites applied (counted in ``rewriter``, if given)."""
-    rw = rewriter if rewriter is not None else Rewriter(STABILITY)
-    if rw.rules != STABILITY:
-        rw = _sharing_counts(rw)
+def stabilize(roots: Sequence[Node], counts: Counter[str] | None = None) -> list[Node]:
+    """``roots`` with the stability rewrites applied; ``counts``, if given, tallies the rules."""
+    rw = Rewriter(STABILITY)
+    if counts is not None:
+        rw.counts = counts
     new = rw.run(roots)
     return [new.get(r, r) for r in roots]
-
-
-def _sharing_counts(full: Rewriter) -> Rewriter:
-    """A stability-only rewriter that adds its counts to ``full``'s."""
-    rw = Rewriter(STABILITY)
-    rw.counts = full.counts
-    return rw
