@@ -12,7 +12,7 @@ from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
 
-from symdiff import runtime
+from symdiff import pickled, runtime
 from symdiff.adjoint import Reverse, adjoints
 from symdiff.api import as_node, tofloat, zeros
 from symdiff.emit import Backend, FunctionSpec, Program, emit_function
@@ -222,6 +222,7 @@ def load(program: Program) -> CompiledFunction:
     function = namespace[program.name]
     function.source = program.source
     function.__source__ = program.source
+    pickled.register(function, program)
     return cast(CompiledFunction, function)
 
 
