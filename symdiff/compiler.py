@@ -109,7 +109,14 @@ def backend_for(name: str, single: bool = False) -> Backend | None:
         from symdiff.array_api import ARRAY_API
 
         return ARRAY_API
-    raise UnsupportedError(f"backend must be 'numpy' or 'array_api', got {name!r}")
+    if name == "numba":
+        if single:
+            raise UnsupportedError("the numba backend writes float64 code; cast the results for float32")
+        from symdiff.numba_backend import NUMBA, require_numba
+
+        require_numba()
+        return NUMBA
+    raise UnsupportedError(f"backend must be 'numpy', 'array_api' or 'numba', got {name!r}")
 
 
 class Prepared(NamedTuple):

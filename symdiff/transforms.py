@@ -24,6 +24,7 @@ from symdiff.compiler import (
     CompiledFunction,
     _check_covered,
     _variables,
+    backend_for,
     differentiate,
     load,
     prepare,
@@ -83,20 +84,21 @@ def hvp(expr: Any, wrt: Node, v: Any) -> Node:
 
 
 def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
-             rewrites: bool = True, dtype: Any = np.float64) -> CompiledFunction:
+             rewrites: bool = True, dtype: Any = np.float64, backend: str = "numpy") -> CompiledFunction:
     """Compile nodes into one function of ``inputs``, sharing every common subexpression.
 
     A list of outputs gives a tuple; a single node gives its value alone. The result has
-    ``.source``. ``rewrites`` and ``dtype`` as in ``compile``.
+    ``.source``. ``rewrites``, ``dtype`` and ``backend`` as in ``compile``.
     """
-    return load(function_program(inputs, outputs, name, rewrites=rewrites, dtype=dtype))
+    return load(function_program(inputs, outputs, name, rewrites=rewrites, dtype=dtype, backend=backend))
 
 
 def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
-                     rewrites: bool = True, dtype: Any = np.float64) -> Program:
+                     rewrites: bool = True, dtype: Any = np.float64, backend: str = "numpy") -> Program:
     """The generated program for ``function``, before it is loaded."""
     input_list = _variables(inputs, "inputs")
     single = float_type(dtype) == "float32"
+    printers = backend_for(backend, single)
     alone = isinstance(outputs, Node)
     listed = [outputs] if alone else _listed(outputs, "outputs")
     if not listed:
@@ -122,7 +124,8 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
         summary=f"{len(guarded)} output(s) computed together; common subexpressions are computed once." + summary
         + (SINGLE if single else ""),
         describe_inputs=lambda node: "",
-        fast_path=not single,
+        fast_path=not single and printers is None,
+        backend=printers,
     )
     program = emit_function(spec)
     return retype(program) if single else program

@@ -1,0 +1,362 @@
+"""The compiled backend: fused loops that numba turns into machine code.
+
+``compile(..., backend="numba")`` writes two functions. A kernel, decorated with
+``numba.njit`` for the exact argument types, holds the arithmetic: straight-line code for
+scalars, and for arrays one loop per group of ``symdiff.fusion`` (elementwise ops with the
+sums and dot products that consume them), with ``prange`` once a loop is long enough to
+pay for threads. Matrix products stay ``a.dot(b)``, which numba hands to BLAS. A plain
+Python function in front checks and converts the arguments on the NumPy backend's fast path
+and calls the kernel, so bad input still raises ``ArgumentError`` naming the argument.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+from symdiff.emit import (
+    Backend,
+    Body,
+    Emitter,
+    FunctionSpec,
+    Namer,
+    Param,
+    Program,
+    _docstring,
+    _program,
+    all_scalar,
+    array_check,
+    number_text,
+    scalar_check,
+)
+from symdiff.errors import UnsupportedError
+from symdiff.fusion import Loop, schedule
+from symdiff.graph import BOOL, Node, toposort, use_counts
+from symdiff.ops import ATOM, OPS, Printer, reduction_count, shape_text
+
+# Loops of at least this many elements run on all cores. Measured on 2 cores with
+# `python benchmarks/parallel_threshold.py`: below it, waking the threads costs more than
+# the loop itself (see README).
+PARALLEL_MIN = 1 << 15
+HEADER = (
+    "\n    Compiled by numba: fused loops; loops of {min} elements or more run in parallel, and"
+    "\n    their sums may add in a different order than NumPy's (last-bit differences)."
+)
+
+
+def require_numba() -> None:
+    """numba is an optional extra: say how to get it before anything is emitted."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        raise UnsupportedError(
+            "backend='numba' needs numba (and scipy, for matrix products): pip install 'symdiff[numba]'"
+        ) from None
+
+
+def _where(a: Sequence[str], node: Node) -> str:
+    if node.shape == ():
+        return f"({a[1]} if {a[0]} else {a[2]})"
+    return f"np.where({a[0]}, {a[1]}, {a[2]})"
+
+
+def _tofloat(a: Sequence[str], node: Node) -> str:
+    return f"(1.0 if {a[0]} else 0.0)" if node.shape == () else f"{a[0]}.astype(np.float64)"  # numba has no float(bool)
+
+
+def _contiguous(text: str, node: Node) -> str:
+    """numba's reshape and BLAS calls want contiguous arrays: views of slices are copied."""
+    return f"np.ascontiguousarray({text})" if node.op in ("getitem", "broadcast_to", "item") else text
+
+
+def _reshape(a: Sequence[str], node: Node) -> str:
+    source = node.inputs[0]
+    if source.shape == ():
+        return f"np.full({shape_text(node.attrs[0])}, {a[0]})"
+    if node.attrs[0] == ():
+        return f"{a[0]}.ravel()[0]"
+    if source.op in ("var", "const") or not OPS[source.op].view:
+        return f"{a[0]}.reshape({shape_text(node.attrs[0])})"
+    return f"np.ascontiguousarray({a[0]}).reshape({shape_text(node.attrs[0])})"  # numba reshapes C order only
+
+
+def _sum_like(fn: str) -> Printer:
+    """``sum`` and ``mean``: numba takes one integer axis, so several axes are summed one by one."""
+
+    def render(a: Sequence[str], node: Node) -> str:
+        axes, keepdims = node.attrs
+        source = node.inputs[0]
+        if source.ndim == 0:
+            return a[0]
+        text = a[0]
+        if len(axes) == source.ndim:
+            text = f"{text}.sum()"
+        else:
+            for axis in sorted(axes, reverse=True):
+                text = f"{text}.sum(axis={axis})"
+        if keepdims and len(axes) == source.ndim:
+            text = f"np.full({shape_text(node.shape)}, {text})"  # the whole sum is a float
+        elif keepdims:
+            text = f"{text}.reshape({shape_text(node.shape)})"
+        if fn == "mean":
+            text = f"{text} / {int(reduction_count(source, axes))}"
+        return text
+
+    return render
+
+
+def _matmul(a: Sequence[str], node: Node) -> str:
+    left, right = node.inputs
+    if max(left.ndim, right.ndim) > 2:
+        raise UnsupportedError(f"the numba backend has no batched matmul ({left.shape} @ {right.shape})")
+    return f"{_contiguous(a[0], left)}.dot({_contiguous(a[1], right)})"
+
+
+def _rows(kind: str) -> object:
+    """max, min, prod and logsumexp over any axes: the reduced axes are moved last, and each
+    row is reduced by a loop (numba's own max and prod take no axis)."""
+
+    def statement(target: str, a: Sequence[str], node: Node) -> list[str]:
+        axes, keepdims = node.attrs
+        source = node.inputs[0]
+        if source.ndim == 0:
+            return [f"{target} = {a[0]}"]
+        if kind in ("max", "min") and len(axes) == source.ndim and not keepdims:
+            return [f"{target} = {a[0]}.{kind}()"]
+        kept = [d for d in range(source.ndim) if d not in axes]
+        rows = math.prod(source.shape[d] for d in kept)
+        width = math.prod(source.shape[d] for d in axes)
+        order = (*kept, *axes)
+        # numba gives each name one type: the row results get a name of their own
+        grid, out, j, k, acc = (f"_{target}_{part}" for part in ("rows", "out", "j", "k", "acc"))
+        init = {"max": "-math.inf", "min": "math.inf", "prod": "1.0", "logsumexp": "-math.inf"}[kind]
+        step = {"max": f"np.maximum({acc}, {grid}[{j}, {k}])", "min": f"np.minimum({acc}, {grid}[{j}, {k}])",
+                "prod": f"{acc} * {grid}[{j}, {k}]", "logsumexp": f"np.maximum({acc}, {grid}[{j}, {k}])"}[kind]
+        lines = [f"{grid} = np.ascontiguousarray({a[0]}.transpose({order})).reshape(({rows}, {width}))",
+                 f"{out} = np.empty({rows})",
+                 f"for {j} in range({rows}):",
+                 f"    {acc} = {init}",
+                 f"    for {k} in range({width}):",
+                 f"        {acc} = {step}"]
+        if kind == "logsumexp":  # shift by the finite maximum, as runtime._logsumexp does
+            lines += [f"    if not np.isfinite({acc}):",
+                      f"        {acc} = 0.0",
+                      f"    {out}[{j}] = np.log(np.exp({grid}[{j}] - {acc}).sum()) + {acc}"]
+        else:
+            lines.append(f"    {out}[{j}] = {acc}")
+        if node.shape == ():
+            lines.append(f"{target} = {out}[0]")
+        else:
+            lines.append(f"{target} = {out}.reshape({shape_text(node.shape)})")
+        return lines
+
+    return statement
+
+
+def _split(a: Sequence[str], node: Node) -> str:
+    cuts, axis = node.attrs
+    source = node.inputs[0]
+    bounds = [0, *cuts, source.shape[axis]]
+    lead = ":, " * axis
+    parts = [f"{a[0]}[{lead}{lo}:{hi}]" for lo, hi in itertools.pairwise(bounds)]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+NUMBA = Backend(
+    printers={
+        "where": (_where, ATOM, (0, 0, 0)),
+        "tofloat": (_tofloat, ATOM, (ATOM,)),
+        "reshape": (_reshape, ATOM, (ATOM,)),
+        "sum": (_sum_like("sum"), ATOM, (ATOM,)),
+        "mean": (_sum_like("mean"), 14, (ATOM,)),
+        "matmul": (_matmul, ATOM, (ATOM, 0)),
+        "split": (_split, ATOM, (ATOM,)),
+    },
+    statements={name: _rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
+    assemble=lambda *args: assemble(*args),
+    retext=lambda line: line,
+)
+
+
+def _elements() -> Backend:
+    """Printers for one element at a time: the plain-float forms, where numba takes them."""
+    forms = {name: op.scalar for name, op in OPS.items() if op.scalar is not None}
+    forms["tofloat"] = (lambda a, node: f"(1.0 if {a[0]} else 0.0)", ATOM, (0,))
+    forms["where"] = (lambda a, node: f"({a[1]} if {a[0]} else {a[2]})", ATOM, (0, 0, 0))
+    return Backend({**NUMBA.printers, **forms}, NUMBA.statements, NUMBA.assemble, NUMBA.retext)
+
+
+def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports: tuple[str, ...]) -> Program:
+    if imports:
+        raise UnsupportedError(f"the numba backend cannot call user-defined ops (from {', '.join(imports)})")
+    if spec.cotangent is not None:
+        raise UnsupportedError("the numba backend has no pullback: use backend='numpy' for sd.pullback")
+    namer = Namer()
+    namer.used.update([spec.name, "numba", *(p.name for p in params)])
+    kernel = namer.claim(f"_{spec.name}_kernel")
+    order = list(spec.order) if spec.order is not None else toposort(spec.outputs)
+    preferred: dict[Node, str] = {}
+    param_of = {p.node: p.name for p in params}
+    for node, base in zip(spec.outputs, spec.output_names, strict=True):
+        if node not in preferred and node not in param_of:
+            preferred[node] = base if isinstance(base, str) else "bar_" + param_of[base]
+    scalar = all_scalar(order) and all(p.node.shape == () for p in params)
+    elements = _elements()
+    outer = Emitter(namer, preferred, spec.adjoint_of, spec.origin, backend=elements if scalar else NUMBA)
+    for p in params:
+        outer.bind(p.node, p.name)
+    steps = schedule(order)
+    uses = use_counts(order)
+    for node in spec.outputs:
+        uses[node] = uses.get(node, 0) + 1
+    read_by_loops = {i for step in steps if isinstance(step, Loop) for n in (*step.nodes, *step.reductions)
+                     for i in n.inputs}
+    named = set(spec.outputs) | read_by_loops  # a loop reads names, never re-evaluates an expression
+    # BLAS already runs matrix products on every core; numba's threads beside it would fight
+    # over them (W3 ran 4x slower), so a kernel with a matrix product keeps its loops serial
+    threads = not any(n.op == "matmul" and max(i.ndim for i in n.inputs) > 1 for n in order)
+    parallel = False
+    flat: dict[Node, str] = {}
+    for step in steps:
+        if isinstance(step, Loop):
+            parallel |= _loop(step, outer, elements, order, set(spec.outputs), flat, threads)
+        else:
+            outer.run([step], uses, named)
+    seen: set[Node] = set()
+    results = [_result(outer, node, seen) for node in spec.outputs]
+    returned = spec.layout(results)
+    kernel_params = [*(p.name for p in params), *outer.constants]
+    types = ", ".join([*(_numba_type(p.node) for p in params),
+                       *(_array_type(value.ndim, readonly=True) for value in outer.constants.values())])
+    flags = f"({types},), error_model=\"numpy\"" + (", parallel=True" if parallel else "")
+    doc = _docstring(spec, params, returned, numpy_body.expression, False)
+    doc[0] = doc[0] + HEADER.format(min=PARALLEL_MIN)
+    check: list[str] = []
+    for p in params:
+        check += scalar_check(p, False) if p.node.shape == () else _array_check(p)
+    call = f"    return {kernel}({', '.join(kernel_params)})"
+    source = [f"@numba.njit({flags}{{cache}})", f"def {kernel}({', '.join(kernel_params)}):",
+              *outer.lines, f"    return {returned}", "", "",
+              f"def {spec.name}({', '.join(p.name for p in params)}):", *doc, *check, call]
+    program = _program(spec.name, source, outer, ("numba",))
+    program.source = program.source.replace("{cache}", "")
+    program.module_source = program.module_source.replace("{cache}", ", cache=True")
+    return program
+
+
+def _array_check(p: Param) -> list[str]:
+    """The NumPy backend's check, plus C order: the kernel is compiled for C-contiguous arrays."""
+    first, convert = array_check(p)
+    return [first[:-1] + f" or not {p.name}.flags.c_contiguous:", convert]
+
+
+def _numba_type(node: Node) -> str:
+    return "numba.float64" if node.shape == () else _array_type(node.ndim)
+
+
+def _array_type(ndim: int, readonly: bool = False) -> str:
+    """C-contiguous float64 arrays (the argument checks guarantee it); constants are read-only."""
+    if ndim == 0:
+        return "numba.float64"
+    if readonly:
+        return f'numba.types.Array(numba.float64, {ndim}, "C", readonly=True)'
+    return "numba.float64[" + ", ".join([":"] * (ndim - 1) + ["::1"]) + "]"
+
+
+def _result(emitter: Emitter, node: Node, seen: set[Node]) -> str:
+    text = emitter.text[node][0]
+    if node.shape == ():
+        return text
+    op = OPS.get(node.op)
+    fresh = op is not None and not op.view and node.op not in ("var", "const")
+    if not fresh or node in seen:
+        text = f"{text}.copy()"  # a fresh, writable array that aliases nothing
+    seen.add(node)
+    return text
+
+
+def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outputs: set[Node],
+          flat: dict[Node, str], threads: bool) -> bool:
+    """Print one fused loop into ``outer``; True when it runs in parallel. ``flat`` holds the
+    one-dimensional views already made of multi-dimensional arrays."""
+    members = set(loop.nodes)
+    consumers: dict[Node, int] = {}
+    for node in order:
+        for i in node.inputs:
+            if i in members and node not in members and node not in loop.reductions:
+                consumers[i] = consumers.get(i, 0) + 1
+    stored = [n for n in loop.nodes if n in outputs or consumers.get(n)]
+    size = loop.size
+    parallel = threads and size >= PARALLEL_MIN
+    namer = outer.namer
+    index = namer.claim("i")
+    inner = Emitter(namer, {}, outer.adjoint_of, outer.origin, backend=elements)
+    lines = [f"    # one loop over {size} elements: {len(loop.nodes)} elementwise ops, "
+             f"{len(loop.reductions)} sums" + (" (parallel)" if parallel else "")]
+
+    def element(node: Node) -> str:
+        """How the loop reads an array computed outside it."""
+        if node not in flat:
+            name = outer.text[node][0]
+            if node.ndim > 1:
+                view = namer.claim(f"{name}_flat")
+                lines.append(f"    {view} = {name}.ravel()")
+                name = view
+            flat[node] = name
+        return f"{flat[node]}[{index}]"
+
+    for node in [*loop.nodes, *loop.reductions]:
+        for i in node.inputs:
+            if i in members or i in inner.text:
+                continue
+            if i.op == "const" and i.shape == () and i.value is not None:
+                value = i.value
+                inner.text[i] = ("True" if value else "False", ATOM) if i.dtype == BOOL else number_text(float(value))
+            elif i.shape == ():
+                inner.text[i] = outer.text[i]
+            else:
+                inner.text[i] = (element(i), ATOM)
+            inner.depth[i] = 0
+    local_uses: dict[Node, int] = {}
+    for node in [*loop.nodes, *loop.reductions]:
+        for i in node.inputs:
+            local_uses[i] = local_uses.get(i, 0) + 1
+    targets: dict[Node, str] = {}
+    for node in stored:
+        name = outer.name_for(node)
+        dtype = ", dtype=np.bool_" if node.dtype == BOOL else ""
+        lines.append(f"    {name} = np.empty({shape_text(node.shape)}{dtype})")
+        targets[node] = name
+        if node.ndim > 1:
+            view = namer.claim(f"{name}_flat")
+            lines.append(f"    {view} = {name}.ravel()")
+            targets[node] = flat[node] = view
+        outer.bind(node, name)
+    sums: dict[Node, str] = {}
+    for node in loop.reductions:
+        sums[node] = outer.name_for(node)
+        lines.append(f"    {sums[node]} = 0.0")
+    loop_range = f"numba.prange({size})" if parallel else f"range({size})"
+    lines.append(f"    for {index} in {loop_range}:")
+    for node in loop.nodes:
+        if node.op == "broadcast_to":
+            inner.text[node], inner.depth[node] = inner.text[node.inputs[0]], 0
+    inner.run([n for n in loop.nodes if n.op != "broadcast_to"], local_uses, set(stored))
+    lines.extend("    " + line for line in inner.lines)
+    for node in stored:
+        lines.append(f"        {targets[node]}[{index}] = {inner.text[node][0]}")
+    for node in loop.reductions:
+        terms = [_factor(inner, i) for i in node.inputs]
+        lines.append(f"        {sums[node]} += {' * '.join(terms)}")
+    for node in loop.reductions:
+        if node.op == "mean":
+            lines.append(f"    {sums[node]} /= {size}")
+        outer.bind(node, sums[node])
+    outer.lines.extend(lines)
+    return parallel
+
+
+def _factor(inner: Emitter, node: Node) -> str:
+    text, precedence = inner.text[node]
+    return text if precedence >= 14 else f"({text})"

@@ -1,0 +1,163 @@
+"""The numba backend: every case of the op matrix equals the NumPy backend, fusion does what
+it says, and what numba cannot compile is refused by name."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from test_ops import ARRAY_CASES, SCALAR_CASES, Case, _objective, _point
+
+import symdiff as sd
+from symdiff.fusion import Loop, schedule
+from symdiff.graph import toposort
+
+pytest.importorskip("numba")
+
+
+
+def batched(case: Case) -> bool:
+    return case.op == "matmul" and max(len(shape) for shape in case.shapes) > 2
+
+
+def assert_same(got: Any, want: Any, what: str = "") -> None:
+    """Equal to the NumPy backend within 1e-12 relative (sums may add in another order)."""
+    value, grads = got
+    expected_value, expected_grads = want
+    assert type(value) is float or isinstance(value, float), what
+    np.testing.assert_allclose(value, expected_value, rtol=1e-12, atol=1e-14, err_msg=what)
+    for g, w in zip(grads, expected_grads, strict=True):
+        assert np.shape(g) == np.shape(w), what
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-14, err_msg=what)
+
+
+@pytest.mark.parametrize("case", ARRAY_CASES, ids=Case.id)
+def test_every_array_case_equals_the_numpy_backend(case: Case, rng: np.random.Generator, weights: Any) -> None:
+    variables = [sd.var(f"a{i}", shape=s) for i, s in enumerate(case.shapes)]
+    objective = _objective(case, variables, weights)
+    if batched(case):
+        with pytest.raises(sd.UnsupportedError, match="batched matmul"):
+            sd.compile(objective, variables, backend="numba")
+        return
+    point = _point(case, rng)
+    fn = sd.compile(objective, variables, backend="numba")
+    assert_same(fn(*point), sd.compile(objective, variables)(*point), case.id())
+
+
+@pytest.mark.parametrize("case", SCALAR_CASES, ids=Case.id)
+def test_every_scalar_case_is_one_straight_line_kernel(case: Case, rng: np.random.Generator) -> None:
+    variables = [sd.var(f"a{i}") for i in range(len(case.shapes))]
+    expr = sd.tofloat(sd.as_node(case.build(*variables)))
+    fn = sd.compile(expr, variables, backend="numba")
+    kernel = fn.source.split("def value_and_grad(")[0]
+    assert " for " not in kernel and "np.empty" not in kernel
+    point = _point(case, rng)
+    assert_same(fn(*point), sd.compile(expr, variables)(*point), case.id())
+
+
+def test_baydin_scalars_reproduce_the_seed() -> None:
+    x1, x2 = sd.var("x1"), sd.var("x2")
+    fn = sd.compile(sd.log(x1) + x1 * x2 - sd.sin(x2), [x1, x2], backend="numba")
+    value, (g1, g2) = fn(2.0, 5.0)
+    assert (round(value, 10), round(g1, 10), round(g2, 10)) == (11.6520714552, 5.5, 1.7163378145)
+
+
+def _relu_loss(n: int) -> tuple[sd.Node, list[sd.Node], list[Any]]:
+    w1, b1, w2, b2 = (sd.var(n) for n in ("w1", "b1", "w2", "b2"))
+    x, t = sd.var("x", shape=(n,)), sd.var("t", shape=(n,))
+    loss = sd.sum((t - (w2 * sd.relu(w1 * x + b1) + b2)) ** 2)
+    points = np.linspace(-2, 5, n, endpoint=False)
+    return loss, [w1, b1, w2, b2, x, t], [1.0, 1.0, 1.0, 1.0, points, 5 * np.maximum(0, 2 * points - 1) + 1]
+
+
+def test_the_relu_loss_and_its_four_gradients_come_from_one_loop() -> None:
+    loss, inputs, args = _relu_loss(70)
+    fn = sd.compile(loss, inputs[:4], inputs, backend="numba")
+    kernel = fn.source.split("def value_and_grad(")[0]
+    assert kernel.count(" for ") == 1 and "np.empty" not in kernel
+    assert "prange" not in kernel  # 70 points stay serial
+    assert_same(fn(*args), sd.compile(loss, inputs[:4], inputs)(*args))
+
+
+def test_long_loops_run_in_parallel_and_say_so() -> None:
+    from symdiff.numba_backend import PARALLEL_MIN
+
+    loss, inputs, args = _relu_loss(PARALLEL_MIN)
+    fn = sd.compile(loss, inputs[:4], inputs, backend="numba")
+    assert "numba.prange(" in fn.source and "parallel=True" in fn.source
+    assert "different order" in fn.source
+    assert_same(fn(*args), sd.compile(loss, inputs[:4], inputs)(*args))
+
+
+def test_a_matrix_product_keeps_blas_and_serial_loops() -> None:
+    W, X = sd.var("W", shape=(200, 200)), sd.var("X", shape=(200, 200))
+    fn = sd.compile(sd.sum(sd.tanh(X @ W)), [W], [W, X], backend="numba")
+    assert ".dot(" in fn.source and "prange" not in fn.source
+    rng = np.random.default_rng(0)
+    args = [rng.standard_normal((200, 200)) / 20, rng.standard_normal((200, 200))]
+    assert_same(fn(*args), sd.compile(sd.sum(sd.tanh(X @ W)), [W], [W, X])(*args))
+
+
+def test_a_loop_that_needs_a_sum_waits_for_it() -> None:
+    x = sd.var("x", shape=(50,))
+    centred = x - sd.mean(x)
+    expr = sd.sum(centred * centred)
+    order = toposort([expr])
+    loops = [step for step in schedule(order) if isinstance(step, Loop)]
+    assert [loop.level for loop in loops] == [0, 1]
+    point = np.linspace(-1.0, 2.0, 50)
+    assert_same(sd.compile(expr, [x], backend="numba")(point), sd.compile(expr, [x])(point))
+
+
+def test_ieee_results_and_where_guards_hold() -> None:
+    x, y = sd.var("x"), sd.var("y")
+    fn = sd.compile(x / y + sd.log(x), [x, y], backend="numba")
+    value, (gx, gy) = fn(1.0, 0.0)
+    assert (value == math.inf and gx == math.inf and math.isnan(gy)) or gy == -math.inf
+    value, _ = fn(-1.0, 1.0)
+    assert math.isnan(value)
+    v = sd.var("v", shape=(3,))
+    guarded = sd.sum(sd.where(v > 0.0, sd.log(v), 0.0))
+    point = np.array([-1.0, 0.0, 2.0])
+    with np.errstate(all="raise"):
+        assert_same(sd.compile(guarded, [v], backend="numba")(point), sd.compile(guarded, [v])(point))
+
+
+def test_bad_arguments_raise_argument_errors_naming_them() -> None:
+    x = sd.var("x", shape=(3,))
+    fn = sd.compile(sd.sum(sd.sin(x)), [x], backend="numba")
+    with pytest.raises(sd.ArgumentError, match=r"'x'.*shape"):
+        fn(np.ones(4))
+    with pytest.raises(sd.ArgumentError, match="'x'"):
+        fn("text")
+    value, (grad,) = fn(np.arange(6.0)[::2])  # a strided view is made contiguous first
+    assert grad.tolist() == np.cos(np.arange(6.0)[::2]).tolist()
+    value, (grad,) = fn([0, 1, 2])  # ints are cast, as on the NumPy backend
+    assert value == pytest.approx(np.sin([0, 1, 2]).sum())
+
+
+def test_what_numba_cannot_compile_is_refused_when_compiling() -> None:
+    x = sd.var("x", shape=(2,))
+    with pytest.raises(sd.UnsupportedError, match="float32"):
+        sd.compile(sd.sum(x), [x], backend="numba", dtype=np.float32)
+    with pytest.raises(sd.UnsupportedError, match="float32"):
+        sd.function([x], [sd.sin(x)], backend="numba", dtype=np.float32)
+    asinh = sd.define_op("numba_asinh", arity=1, numpy="numpy:arcsinh",
+                         vjp=lambda g, out, a: (g / sd.sqrt(1.0 + a * a),))
+    try:
+        with pytest.raises(sd.UnsupportedError, match="user-defined"):
+            sd.compile(sd.sum(asinh(x)), [x], backend="numba")
+    finally:
+        from symdiff.ops import OPS
+
+        OPS.pop("numba_asinh", None)
+
+
+def test_results_are_fresh_arrays() -> None:
+    x, y = sd.var("x", shape=(3,)), sd.var("y", shape=(3,))
+    fn = sd.compile(sd.sum(x * y), [x, y], backend="numba")
+    a, b = np.ones(3), np.arange(3.0)
+    _, (gx, gy) = fn(a, b)
+    assert gx is not b and not np.shares_memory(gx, b) and not np.shares_memory(gy, a)
