@@ -27,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import compiled_peers
 import frameworks
 import peers
 import workloads
@@ -35,6 +36,8 @@ import symdiff as sd
 from symdiff.compiler import prepare
 from symdiff.graph import toposort
 
+NUMBA_TARGETS = {"W1a": 0.45, "W1b": 0.45, "W2a": 0.3, "W2b": 0.2, "W3": 1.0, "W4a": 0.15, "W4b": 0.5}
+PEERS = ["sympy", "jax", "torch", "symengine", "pytensor", "casadi"]
 TARGETS = {"W1a": 0.6, "W1b": 1.02, "W2a": 1.0, "W2b": 1.0, "W3": 1.05, "W4a": 1.0, "W4b": 1.0,
            "W5 prod_sin n=100": 1.2}
 
@@ -101,18 +104,30 @@ def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float, runs: 
     systems: dict[str, Callable[..., Any]] = {"hand": w.hand, "symdiff": fn, "value": w.value}
     try:
         start = time.perf_counter()
+        systems["numba"] = sd.compile(w.expr, w.wrt, w.inputs, backend="numba")
+        row["compile"]["numba"] = time.perf_counter() - start  # numba compiles eagerly, for the argument types
+    except sd.UnsupportedError as reason:
+        row["notes"].append(f"numba: {reason}")
+    try:
+        start = time.perf_counter()
         systems["sympy"] = peers.sympy_peer(w, sympy_limit)
         row["compile"]["sympy"] = time.perf_counter() - start
     except peers.Skip as reason:
         row["notes"].append(f"sympy: {reason}")
-    for name, make in (("jax", frameworks.jax_peer), ("torch", frameworks.torch_peer)):
+    for name, make in (("jax", frameworks.jax_peer), ("torch", frameworks.torch_peer),
+                       ("symengine", compiled_peers.symengine_peer), ("pytensor", compiled_peers.pytensor_peer),
+                       ("casadi", compiled_peers.casadi_peer)):
         try:
             start = time.perf_counter()
             systems[name] = make(w)
             systems[name](*w.args)  # JAX traces and compiles on the first call
             row["compile"][name] = time.perf_counter() - start
         except peers.Skip as reason:
-            row["notes"].append(f"{name}: {reason}")
+            if name in ("jax", "torch") or "not installed" in str(reason):
+                row["notes"].append(f"{name}: {reason}")
+        except Exception as error:  # a peer that fails on a workload is reported, not fatal
+            first = (str(error).splitlines() or [""])[0][:100]
+            row["notes"].append(f"{name}: failed ({type(error).__name__}: {first})")
     reference = w.hand(*w.args)
     for name in [n for n in systems if n not in ("hand", "value")]:
         check = getattr(systems[name], "as_numpy", systems[name])
@@ -120,7 +135,8 @@ def run_workload(w: workloads.Workload, repeats: int, sympy_limit: float, runs: 
             row["notes"].append(f"{name}: results differ from the hand-written ones; not timed")
             del systems[name]
     if w.id == "W1b":
-        row["memory"] = {name: peak_memory(systems[name], w.args) for name in ("hand", "symdiff", "value")}
+        row["memory"] = {name: peak_memory(systems[name], w.args) for name in ("hand", "symdiff", "numba", "value")
+                         if name in systems}
     sessions = [time_round_robin(systems, w.args, repeats) for _ in range(runs)]
     row["hand_us"] = statistics.median(s["hand"] for s in sessions) * 1e6
     row["runs"] = [{name: t / s["hand"] for name, t in s.items() if name != "hand"} for s in sessions]
@@ -209,7 +225,7 @@ def fmt(ratio: float | None) -> str:
 
 def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, float]], command: str,
            hessian: dict[str, float], imported: dict[str, float]) -> str:
-    systems = ["symdiff", "value", "sympy", "jax", "torch"]
+    systems = ["symdiff", "numba", "value", *PEERS]
     lines = [
         "# Benchmark results",
         "",
@@ -224,27 +240,40 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
         "2-core machine is 15-25%, so a target counts as met when the median over three runs meets it. "
         f"SymPy's lambdify needed the recursion limit raised to {peers.RECURSION_LIMIT}. "
         f"JAX: {_version('jax')}, `jax.jit(jax.value_and_grad(...))` in float64 with `block_until_ready`; "
-        f"PyTorch: {_version('torch')}, eager float64 with `torch.autograd.grad`. A dash means the system "
-        "did not run (see notes).",
+        f"PyTorch: {_version('torch')}, eager float64 with `torch.autograd.grad`. "
+        "`numba` is symdiff's `backend=\"numba\"` (numba "
+        f"{_version('numba')}). SymEngine {_version('symengine')}: `diff` + `Lambdify(cse=True, "
+        f"backend=\"llvm\")` over scalar symbols (W1a, W4). PyTensor {_version('pytensor')}: "
+        "`pytensor.function` of `pytensor.grad` in `mode=\"NUMBA\"` (tensor workloads W1b, W3, W4; it fails "
+        f"on scalar inputs). CasADi {_version('casadi')}: an SX `Function` of `gradient` (W1a, W4). "
+        "A dash means the system did not run this workload (see notes).",
         "",
-        "| workload | hand µs | symdiff | target | met | value | sympy | jax | torch | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| workload | hand µs | symdiff | target | met | numba | target | met | value | "
+        + " | ".join(PEERS) + " | notes |",
+        "|---|---|---|---|---|---|---|---|---|" + "---|" * len(PEERS) + "---|",
     ]
     for row in rows:
         median = {s: row["ratio"].get(s) for s in systems}
         target = TARGETS.get(row["id"])
         met = "" if target is None or median["symdiff"] is None else ("yes" if median["symdiff"] <= target else "no")
+        goal = NUMBA_TARGETS.get(row["id"])
+        reached = "" if goal is None or median["numba"] is None else ("yes" if median["numba"] <= goal else "no")
         hand = row["hand_us"]
         lines.append(f"| {row['id']} | {hand:.1f} | {fmt(median['symdiff'])} | "
-                     f"{'' if target is None else f'≤ {target}x'} | {met} | {fmt(median['value'])} | "
-                     f"{fmt(median['sympy'])} | {fmt(median['jax'])} | {fmt(median['torch'])} | "
-                     f"{'; '.join(row['notes'])} |")
+                     f"{'' if target is None else f'≤ {target}x'} | {met} | {fmt(median['numba'])} | "
+                     f"{'' if goal is None else f'≤ {goal}x'} | {reached} | {fmt(median['value'])} | "
+                     + " | ".join(fmt(median[p]) for p in PEERS) + f" | {'; '.join(row['notes'])} |")
+    compiled = ["sympy", "jax", "symengine", "pytensor", "casadi"]
     lines += ["", "## Compile time (s)", "",
-              "| workload | symdiff | sympy | jax (trace + first call) | generated ops |", "|---|---|---|---|---|"]
+              "`numba` is symdiff's whole compile with the numba backend, most of it numba's JIT, paid once per "
+              "process; a module written by `symdiff generate --backend numba` compiles with `cache=True`, so "
+              "the next import loads the machine code from `__pycache__` instead. JAX: trace + first call.", "",
+              "| workload | symdiff | numba | " + " | ".join(compiled) + " | generated ops |",
+              "|---|---|---|" + "---|" * len(compiled) + "---|"]
     for row in rows:
-        took = {k: "–" if row["compile"].get(k) is None else f"{row['compile'][k]:.3f}" for k in ("sympy", "jax")}
-        lines.append(f"| {row['id']} | {row['compile']['symdiff']:.3f} | {took['sympy']} | {took['jax']} | "
-                     f"{row['ops']} |")
+        took = {k: "–" if row["compile"].get(k) is None else f"{row['compile'][k]:.3f}" for k in ["numba", *compiled]}
+        lines.append(f"| {row['id']} | {row['compile']['symdiff']:.3f} | {took['numba']} | "
+                     + " | ".join(took[k] for k in compiled) + f" | {row['ops']} |")
     lines += ["", "## Compile scaling", "", "| graph | generated ops | symdiff compile s |", "|---|---|---|"]
     lines += [f"| {name} | {ops} | {seconds:.3f} |" for name, ops, seconds in scaling]
     chains = [seconds for name, _, seconds in scaling if name.startswith("chain of")]
