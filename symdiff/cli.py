@@ -104,7 +104,8 @@ def load_spec(spec: str) -> tuple[str, Any, list[Any], list[Any] | None]:
 
 def show(args: argparse.Namespace) -> int:
     name, expr, wrt, inputs = load_spec(args.spec)
-    print(compile(expr, wrt, inputs, name=name, rewrites=not args.no_rewrites, backend=args.backend).source, end="")
+    program = compile_program(expr, wrt, inputs, name=name, rewrites=not args.no_rewrites, backend=args.backend)
+    print(program.source, end="")
     return 0
 
 
@@ -160,8 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub = commands.add_parser(command, help=helper, description=helper + ". " + SPEC_HELP)
         sub.add_argument("spec", help="path/to/file.py:function")
         sub.add_argument("--no-rewrites", action="store_true", help="turn off the compile-time rewrites")
-        sub.add_argument("--backend", choices=["numpy", "array_api"], default="numpy",
-                         help="the code to write: NumPy, or the array API standard (default: numpy)")
+        sub.add_argument("--backend", choices=["numpy", "array_api", "numba"], default="numpy",
+                         help="the code to write: NumPy, the array API standard, or numba kernels (default: numpy)")
         if command == "generate":
             sub.add_argument("-o", "--output", required=True, help="the module to write, e.g. generated/loss.py")
         sub.set_defaults(run=run)

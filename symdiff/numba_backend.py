@@ -36,9 +36,9 @@ from symdiff.graph import BOOL, Node, toposort, use_counts
 from symdiff.ops import ATOM, OPS, Printer, reduction_count, shape_text
 
 # Loops of at least this many elements run on all cores. Measured on 2 cores with
-# `python benchmarks/parallel_threshold.py`: below it, waking the threads costs more than
-# the loop itself (see README).
-PARALLEL_MIN = 1 << 15
+# `python benchmarks/parallel_threshold.py`: threads cost 1.28x at 4,000 elements and
+# save half at 16,000, so the line sits between them.
+PARALLEL_MIN = 1 << 13
 HEADER = (
     "\n    Compiled by numba: fused loops; loops of {min} elements or more run in parallel, and"
     "\n    their sums may add in a different order than NumPy's (last-bit differences)."

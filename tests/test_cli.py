@@ -68,6 +68,23 @@ def test_generate_with_the_array_api_backend(folder: Path) -> None:
     assert "import array_api_compat" in text and "xp.tanh(" in text and "np.tanh(" not in text
 
 
+def test_generate_with_the_numba_backend_caches_its_machine_code(folder: Path) -> None:
+    pytest.importorskip("numba")
+    done = run("generate", "problems.py:with_data", "-o", "out/loss_nb.py", "--backend", "numba", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    text = (folder / "out" / "loss_nb.py").read_text(encoding="utf-8")
+    assert "import numba" in text and "cache=True" in text and "def loss_nb(w, x):" in text
+    program = ("import sys, time; sys.path.insert(0, 'out'); start = time.perf_counter(); import loss_nb; "
+               "import numpy as np; v, (g,) = loss_nb.loss_nb(np.array([0.1, -0.2, 0.3]), np.array([1.0, 2.0, 3.0])); "
+               "print(v, time.perf_counter() - start)")
+    first = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=folder)
+    assert first.returncode == 0, first.stderr
+    assert list((folder / "out" / "__pycache__").glob("loss_nb*.nbi")), "numba wrote no cache index"
+    second = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, cwd=folder)
+    t = np.tanh(np.array([0.1, -0.2, 0.3]) * np.array([1.0, 2.0, 3.0]))
+    assert float(second.stdout.split()[0]) == pytest.approx(np.sum(t**2), rel=1e-14)
+
+
 def test_dot_writes_the_graph_and_its_adjoints(folder: Path) -> None:
     plain = run("dot", "problems.py:baydin", cwd=folder)
     both = run("dot", "problems.py:baydin", "--grad", "-o", "graph.dot", cwd=folder)
