@@ -1,4 +1,9 @@
-"""The plain-float body of all-scalar graphs gives exactly what the NumPy body gives."""
+"""The plain-float body of all-scalar graphs gives what the NumPy body gives, to the last bits.
+
+libm and NumPy's own SIMD kernels (chosen by NumPy at run time on CPUs with AVX-512) may round
+exp, log1p, expm1, arccos, sinh, cosh, tan and others differently in the last bit, so the bodies
+agree to a few units in the last place, not bit for bit, on such machines.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,9 @@ import symdiff as sd
 from symdiff.compiler import compile_program, load
 
 
+MAX_ULP = 4  # libm against NumPy's AVX-512 kernels: 1 to 3 ulp measured on one op, a little more through a VJP
+
+
 def both(expr, variables):
     fast = load(compile_program(expr, variables))
     plain = load(compile_program(expr, variables, fast_path=False))
@@ -19,13 +27,13 @@ def both(expr, variables):
 
 
 @pytest.mark.parametrize("case", SCALAR_CASES, ids=Case.id)
-def test_the_math_body_equals_the_numpy_body_bit_for_bit(case: Case, rng: np.random.Generator) -> None:
+def test_the_math_body_equals_the_numpy_body_to_the_last_bits(case: Case, rng: np.random.Generator) -> None:
     variables = [sd.var(f"a{i}") for i in range(len(case.shapes))]
     fast, plain = both(sd.as_node(case.build(*variables)), variables)
     for _ in range(20):
         point = _point(case, rng)
         got, expected = fast(*point), plain(*point)
-        assert got[0] == expected[0] and got[1] == expected[1]
+        np.testing.assert_array_max_ulp(np.array([got[0], *got[1]]), np.array([expected[0], *expected[1]]), MAX_ULP)
         assert type(got[0]) in (float, np.float64) and all(isinstance(g, float) for g in got[1])
 
 
