@@ -4,9 +4,11 @@
 ``numba.njit`` for the exact argument types, holds the arithmetic: straight-line code for
 scalars, and for arrays one loop per group of ``symdiff.fusion`` (elementwise ops with the
 sums and dot products that consume them), with ``prange`` once a loop is long enough to
-pay for threads. Matrix products stay ``a.dot(b)``, which numba hands to BLAS. A plain
+pay for threads. Small matrix products are loops; large ones, and transcendentals on large
+arrays, are NumPy calls through numba's object mode, for NumPy's BLAS and SIMD loops. A plain
 Python function in front checks and converts the arguments on the NumPy backend's fast path
-and calls the kernel, so bad input still raises ``ArgumentError`` naming the argument.
+and calls the kernel, so bad input still raises ``ArgumentError`` naming the argument; an
+all-scalar kernel is called directly and hands any argument that is not a float to it.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from symdiff.emit import (
     scalar_check,
 )
 from symdiff.errors import UnsupportedError
-from symdiff.fusion import Loop, schedule
+from symdiff.fusion import Loop, numpy_vectorised, schedule
 from symdiff.graph import BOOL, Node, toposort, use_counts
 from symdiff.ops import ATOM, OPS, Printer, reduction_count, shape_text
 
@@ -39,6 +41,8 @@ from symdiff.ops import ATOM, OPS, Printer, reduction_count, shape_text
 # `python benchmarks/parallel_threshold.py`: threads cost 1.28x at 4,000 elements and
 # save half at 16,000, so the line sits between them.
 PARALLEL_MIN = 1 << 13
+FREEZE_MAX = 1 << 16  # constants up to this many elements are compiled in; larger ones are arguments
+LOOP_FLOPS = 1 << 12  # matrix products of up to this many multiply-adds are loops
 HEADER = (
     "\n    Compiled by numba: fused loops; loops of {min} elements or more run in parallel, and"
     "\n    their sums may add in a different order than NumPy's (last-bit differences)."
@@ -51,7 +55,7 @@ def require_numba() -> None:
         import numba  # noqa: F401
     except ImportError:
         raise UnsupportedError(
-            "backend='numba' needs numba (and scipy, for matrix products): pip install 'symdiff[numba]'"
+            "backend='numba' needs numba: pip install 'symdiff[numba]'"
         ) from None
 
 
@@ -63,11 +67,6 @@ def _where(a: Sequence[str], node: Node) -> str:
 
 def _tofloat(a: Sequence[str], node: Node) -> str:
     return f"(1.0 if {a[0]} else 0.0)" if node.shape == () else f"{a[0]}.astype(np.float64)"  # numba has no float(bool)
-
-
-def _contiguous(text: str, node: Node) -> str:
-    """numba's reshape and BLAS calls want contiguous arrays: views of slices are copied."""
-    return f"np.ascontiguousarray({text})" if node.op in ("getitem", "broadcast_to", "item") else text
 
 
 def _reshape(a: Sequence[str], node: Node) -> str:
@@ -106,11 +105,70 @@ def _sum_like(fn: str) -> Printer:
     return render
 
 
-def _matmul(a: Sequence[str], node: Node) -> str:
+def _matmul_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
+    """Small products as loops (a BLAS call costs ~0.3 µs before its first flop); the rest in
+    NumPy, so the process has one BLAS thread pool: numba's own products call SciPy's BLAS,
+    whose idle threads spin beside NumPy's."""
+    if not _calls_blas(node):
+        return _matmul_loops(target, a, node)
+    return _objmode(target, node, f"np.matmul({a[0]}, {a[1]})", "NumPy's matrix product")
+
+
+def _calls_blas(node: Node) -> bool:
+    if node.op != "matmul":
+        return False
     left, right = node.inputs
-    if max(left.ndim, right.ndim) > 2:
-        raise UnsupportedError(f"the numba backend has no batched matmul ({left.shape} @ {right.shape})")
-    return f"{_contiguous(a[0], left)}.dot({_contiguous(a[1], right)})"
+    if left.ndim == right.ndim == 1:  # a dot product of vectors is a sum of a loop
+        return False
+    return max(left.ndim, right.ndim) > 2 or math.prod((*left.shape, *right.shape[1:])) > LOOP_FLOPS
+
+
+def _matmul_loops(target: str, a: Sequence[str], node: Node) -> list[str]:
+    left, right = node.inputs
+    lines: list[str] = []
+    names = []
+    for text, side in zip(a, ("left", "right"), strict=True):
+        if not text.isidentifier():
+            lines.append(f"_{target}_{side} = {text}")
+            text = f"_{target}_{side}"
+        names.append(text)
+    m, v = names
+    i, j, k, acc = (f"_{target}_{part}" for part in ("i", "j", "k", "acc"))
+    if left.ndim == 1 and right.ndim == 1:
+        return [*lines, f"{target} = 0.0",
+                f"for {k} in range({left.shape[0]}):",
+                f"    {target} += {m}[{k}] * {v}[{k}]"]
+    if right.ndim == 1:  # rows of the matrix times the vector
+        rows, inner = left.shape
+        return [*lines, f"{target} = np.empty({rows})",
+                f"for {i} in range({rows}):",
+                f"    {acc} = 0.0",
+                f"    for {k} in range({inner}):",
+                f"        {acc} += {m}[{i}, {k}] * {v}[{k}]",
+                f"    {target}[{i}] = {acc}"]
+    # rows of the right factor scaled and added: the innermost loop runs along contiguous rows
+    inner, cols = right.shape
+    if left.ndim == 1:
+        return [*lines, f"{target} = np.zeros({cols})",
+                f"for {k} in range({inner}):",
+                f"    {acc} = {m}[{k}]",
+                f"    for {j} in range({cols}):",
+                f"        {target}[{j}] += {acc} * {v}[{k}, {j}]"]
+    rows = left.shape[0]
+    return [*lines, f"{target} = np.zeros(({rows}, {cols}))",
+            f"for {i} in range({rows}):",
+            f"    for {k} in range({inner}):",
+            f"        {acc} = {m}[{i}, {k}]",
+            f"        for {j} in range({cols}):",
+            f"            {target}[{i}, {j}] += {acc} * {v}[{k}, {j}]"]
+
+
+def _objmode(target: str, node: Node, call: str, what: str) -> list[str]:
+    """A NumPy call from inside the kernel, through numba's object mode (~2 µs)."""
+    kind = "float64" if node.ndim == 0 else "float64[" + ", ".join([":"] * (node.ndim - 1) + ["::1"]) + "]"
+    result = call if node.ndim == 0 else f"np.ascontiguousarray({call})"
+    return [f"with numba.objmode({target}=\"{kind}\"):  # {what}",
+            f"    {target} = {result}"]
 
 
 def _rows(kind: str) -> object:
@@ -170,10 +228,10 @@ NUMBA = Backend(
         "reshape": (_reshape, ATOM, (ATOM,)),
         "sum": (_sum_like("sum"), ATOM, (ATOM,)),
         "mean": (_sum_like("mean"), 14, (ATOM,)),
-        "matmul": (_matmul, ATOM, (ATOM, 0)),
         "split": (_split, ATOM, (ATOM,)),
     },
-    statements={name: _rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
+    statements={**{name: _rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
+                "matmul": _matmul_statement},
     assemble=lambda *args: assemble(*args),
     retext=lambda line: line,
 )
@@ -212,23 +270,29 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
         uses[node] = uses.get(node, 0) + 1
     read_by_loops = {i for step in steps if isinstance(step, Loop) for n in (*step.nodes, *step.reductions)
                      for i in n.inputs}
-    named = set(spec.outputs) | read_by_loops  # a loop reads names, never re-evaluates an expression
-    # BLAS already runs matrix products on every core; numba's threads beside it would fight
-    # over them (W3 ran 4x slower), so a kernel with a matrix product keeps its loops serial
-    threads = not any(n.op == "matmul" and max(i.ndim for i in n.inputs) > 1 for n in order)
+    by_numpy = [step for step in steps if isinstance(step, Node) and numpy_vectorised(step)]
+    # a loop reads names, never re-evaluates an expression; so does a call into NumPy
+    named = set(spec.outputs) | read_by_loops | {i for node in by_numpy for i in node.inputs}
+    # BLAS already runs large matrix products on every core; numba's threads beside it would
+    # fight over them (W3 ran 4x slower), so a kernel that calls BLAS keeps its loops serial
+    threads = not any(_calls_blas(n) for n in order)
     parallel = False
     flat: dict[Node, str] = {}
     for step in steps:
         if isinstance(step, Loop):
             parallel |= _loop(step, outer, elements, order, set(spec.outputs), flat, threads)
+        elif numpy_vectorised(step):
+            _numpy_call(step, outer)
         else:
             outer.run([step], uses, named)
     seen: set[Node] = set()
     results = [_result(outer, node, seen) for node in spec.outputs]
     returned = spec.layout(results)
-    kernel_params = [*(p.name for p in params), *outer.constants]
+    # numba bakes global arrays into the machine code; unboxing an argument costs ~0.1 µs a call
+    passed = {name: value for name, value in outer.constants.items() if value.size > FREEZE_MAX}
+    kernel_params = [*(p.name for p in params), *passed]
     types = ", ".join([*(_numba_type(p.node) for p in params),
-                       *(_array_type(value.ndim, readonly=True) for value in outer.constants.values())])
+                       *(_array_type(value.ndim, readonly=True) for value in passed.values())])
     flags = f"({types},), error_model=\"numpy\"" + (", parallel=True" if parallel else "")
     doc = _docstring(spec, params, returned, numpy_body.expression, False)
     doc[0] = doc[0] + HEADER.format(min=PARALLEL_MIN)
@@ -236,13 +300,31 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     for p in params:
         check += scalar_check(p, False) if p.node.shape == () else _array_check(p)
     call = f"    return {kernel}({', '.join(kernel_params)})"
+    checked = namer.claim(f"_{spec.name}_checked") if scalar else spec.name
     source = [f"@numba.njit({flags}{{cache}})", f"def {kernel}({', '.join(kernel_params)}):",
               *outer.lines, f"    return {returned}", "", "",
-              f"def {spec.name}({', '.join(p.name for p in params)}):", *doc, *check, call]
+              f"def {checked}({', '.join(p.name for p in params)}):", *doc, *check, call]
+    if scalar:
+        source += _direct_entry(spec.name, kernel, checked)
     program = _program(spec.name, source, outer, ("numba",))
     program.source = program.source.replace("{cache}", "")
     program.module_source = program.module_source.replace("{cache}", ", cache=True")
     return program
+
+
+def _direct_entry(name: str, kernel: str, checked: str) -> list[str]:
+    """An all-scalar kernel is itself the function: a Python frame in front would cost a fifth of
+    the call. Floats match its one compiled signature; any other argument matches none, and
+    numba asks the dispatcher's compile hook for a new one, which answers with the checking
+    function instead, so conversions and ``ArgumentError`` stay those of the NumPy backend."""
+    return ["", "",
+            "# float arguments call the kernel directly; anything else reaches numba's compile hook,",
+            "# which hands the call to the checks above instead of compiling another signature",
+            f"{kernel}.disable_compile(False)",
+            f"{kernel}._compile_for_args = lambda *args, **kwargs: {checked}",
+            f"{name} = {kernel}",
+            f"{name}.__name__, {name}.__wrapped__ = {name!r}, {checked}",
+            f"{name}.__doc__ = {checked}.__doc__"]
 
 
 def _array_check(p: Param) -> list[str]:
@@ -262,6 +344,16 @@ def _array_type(ndim: int, readonly: bool = False) -> str:
     if readonly:
         return f'numba.types.Array(numba.float64, {ndim}, "C", readonly=True)'
     return "numba.float64[" + ", ".join([":"] * (ndim - 1) + ["::1"]) + "]"
+
+
+def _numpy_call(node: Node, outer: Emitter) -> None:
+    """NumPy's SIMD loop for a large transcendental, through numba's object mode (~2 µs a call).
+    Unlike the kernel's own arithmetic, it warns as NumPy does (log(-1) outside a guarded where)."""
+    name = outer.name_for(node)
+    (source,) = (outer.text[i][0] for i in node.inputs)
+    lines = _objmode(name, node, f"np.{node.op}({source})", f"NumPy's SIMD {node.op}")
+    outer.lines += ["    " + line for line in lines]
+    outer.bind(node, name)
 
 
 def _result(emitter: Emitter, node: Node, seen: set[Node]) -> str:

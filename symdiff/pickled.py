@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import types
 import weakref
 import zlib
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,10 @@ def register(function: Any, program: Program) -> None:
         name = f"{base}{_COPY}{copies}"
     function.__module__ = __name__
     function.__qualname__ = name
+    if not isinstance(function, types.FunctionType):
+        # the numba backend's scalar functions are dispatchers, which numba pickles by value;
+        # a string from __reduce__ makes pickle store them by name, as it stores functions
+        function.__reduce__ = lambda: function.__qualname__
     _live[name] = function
 
 

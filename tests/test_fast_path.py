@@ -16,7 +16,6 @@ from test_ops import SCALAR_CASES, Case, _point
 import symdiff as sd
 from symdiff.compiler import compile_program, load
 
-
 MAX_ULP = 4  # libm against NumPy's AVX-512 kernels: 1 to 3 ulp measured on one op, a little more through a VJP
 
 

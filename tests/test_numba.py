@@ -18,10 +18,6 @@ pytest.importorskip("numba")
 
 
 
-def batched(case: Case) -> bool:
-    return case.op == "matmul" and max(len(shape) for shape in case.shapes) > 2
-
-
 def assert_same(got: Any, want: Any, what: str = "") -> None:
     """Equal to the NumPy backend within 1e-12 relative (sums may add in another order)."""
     value, grads = got
@@ -37,10 +33,6 @@ def assert_same(got: Any, want: Any, what: str = "") -> None:
 def test_every_array_case_equals_the_numpy_backend(case: Case, rng: np.random.Generator, weights: Any) -> None:
     variables = [sd.var(f"a{i}", shape=s) for i, s in enumerate(case.shapes)]
     objective = _objective(case, variables, weights)
-    if batched(case):
-        with pytest.raises(sd.UnsupportedError, match="batched matmul"):
-            sd.compile(objective, variables, backend="numba")
-        return
     point = _point(case, rng)
     fn = sd.compile(objective, variables, backend="numba")
     assert_same(fn(*point), sd.compile(objective, variables)(*point), case.id())
@@ -51,7 +43,7 @@ def test_every_scalar_case_is_one_straight_line_kernel(case: Case, rng: np.rando
     variables = [sd.var(f"a{i}") for i in range(len(case.shapes))]
     expr = sd.tofloat(sd.as_node(case.build(*variables)))
     fn = sd.compile(expr, variables, backend="numba")
-    kernel = fn.source.split("def value_and_grad(")[0]
+    kernel = fn.source.split("\n\n\ndef ")[0]
     assert " for " not in kernel and "np.empty" not in kernel
     point = _point(case, rng)
     assert_same(fn(*point), sd.compile(expr, variables)(*point), case.id())
@@ -75,7 +67,7 @@ def _relu_loss(n: int) -> tuple[sd.Node, list[sd.Node], list[Any]]:
 def test_the_relu_loss_and_its_four_gradients_come_from_one_loop() -> None:
     loss, inputs, args = _relu_loss(70)
     fn = sd.compile(loss, inputs[:4], inputs, backend="numba")
-    kernel = fn.source.split("def value_and_grad(")[0]
+    kernel = fn.source.split("\n\n\ndef ")[0]
     assert kernel.count(" for ") == 1 and "np.empty" not in kernel
     assert "prange" not in kernel  # 70 points stay serial
     assert_same(fn(*args), sd.compile(loss, inputs[:4], inputs)(*args))
@@ -91,10 +83,11 @@ def test_long_loops_run_in_parallel_and_say_so() -> None:
     assert_same(fn(*args), sd.compile(loss, inputs[:4], inputs)(*args))
 
 
-def test_a_matrix_product_keeps_blas_and_serial_loops() -> None:
+def test_a_matrix_product_calls_numpy_and_keeps_loops_serial() -> None:
     W, X = sd.var("W", shape=(200, 200)), sd.var("X", shape=(200, 200))
     fn = sd.compile(sd.sum(sd.tanh(X @ W)), [W], [W, X], backend="numba")
-    assert ".dot(" in fn.source and "prange" not in fn.source
+    kernel = fn.source.split("\n\n\ndef ")[0]
+    assert "np.matmul(X, W)" in kernel and "NumPy's SIMD tanh" in kernel and "prange" not in kernel
     rng = np.random.default_rng(0)
     args = [rng.standard_normal((200, 200)) / 20, rng.standard_normal((200, 200))]
     assert_same(fn(*args), sd.compile(sd.sum(sd.tanh(X @ W)), [W], [W, X])(*args))
@@ -161,3 +154,45 @@ def test_results_are_fresh_arrays() -> None:
     a, b = np.ones(3), np.arange(3.0)
     _, (gx, gy) = fn(a, b)
     assert gx is not b and not np.shares_memory(gx, b) and not np.shares_memory(gy, a)
+
+
+@pytest.mark.parametrize(("left", "right"), [((3,), (3, 4)), ((4, 3), (3,)), ((2, 3), (3, 5)), ((3,), (3,))],
+                         ids=["vector @ matrix", "matrix @ vector", "matrix @ matrix", "vector @ vector"])
+def test_small_matrix_products_are_loops_without_blas(left: tuple[int, ...], right: tuple[int, ...],
+                                                      rng: np.random.Generator) -> None:
+    a, b = sd.var("a", shape=left), sd.var("b", shape=right)
+    expr = sd.sum(sd.sin(a @ b))
+    fn = sd.compile(expr, [a, b], backend="numba")
+    kernel = fn.source.split("\n\n\ndef ")[0]
+    assert "np.matmul" not in kernel and ".dot(" not in kernel and "objmode" not in kernel
+    point = [rng.uniform(-1, 1, left), rng.uniform(-1, 1, right)]
+    assert_same(fn(*point), sd.compile(expr, [a, b])(*point))
+
+
+def test_large_transcendentals_call_numpy_and_small_ones_stay_in_the_loop(rng: np.random.Generator) -> None:
+    from symdiff.fusion import NUMPY_MIN
+
+    for n, expected in ((NUMPY_MIN, True), (NUMPY_MIN - 1, False)):
+        x = sd.var("x", shape=(n,))
+        expr = sd.sum(sd.exp(x) * sd.log(x))
+        fn = sd.compile(expr, [x], backend="numba")
+        assert ("NumPy's SIMD exp" in fn.source) is expected and ("NumPy's SIMD log" in fn.source) is expected
+        point = rng.uniform(0.5, 2.0, n)
+        assert_same(fn(point), sd.compile(expr, [x])(point))
+
+
+def test_scalar_functions_are_their_kernels_and_send_other_types_to_the_checks() -> None:
+    import pickle
+
+    x1, x2 = sd.var("x1"), sd.var("x2")
+    fn = sd.compile(sd.log(x1) + x1 * x2 - sd.sin(x2), [x1, x2], backend="numba")
+    assert type(fn).__name__ == "CPUDispatcher" and fn.__name__ == "value_and_grad"
+    expected = fn(2.0, 5.0)
+    assert fn(2, 5) == expected and fn(np.float32(2.0), np.int64(5)) == expected == fn(x2=5.0, x1=2.0)
+    assert len(fn.signatures) == 1  # the other types compiled nothing new
+    with pytest.raises(sd.ArgumentError, match=r"x1.*bool"):
+        fn(True, 5.0)
+    with pytest.raises(sd.ArgumentError, match="x2"):
+        fn(2.0, "5")
+    assert pickle.loads(pickle.dumps(fn)) is fn
+    assert "Value and gradient" in fn.__doc__ and "def _value_and_grad_checked(x1, x2)" in fn.source
