@@ -348,7 +348,8 @@ def scalar_square(a: Sequence[str], node: Node) -> str:
 
 def scalar_power(a: Sequence[str], node: Node) -> str:
     exponent = node.inputs[1]
-    if exponent.op == "const" and exponent.value is not None and float(exponent.value).is_integer():
+    if (exponent.op == "const" and exponent.shape == () and exponent.value is not None
+            and float(exponent.value).is_integer()):
         return f"{a[0]} ** {int(exponent.value)}"
     return f"math.pow({a[0]}, {a[1]})"  # raises where ** would silently return a complex number
 

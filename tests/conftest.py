@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -38,6 +43,40 @@ def weights():
         return np.random.default_rng(7).uniform(0.5, 1.5, size=shape) if shape else 1.3
 
     return make
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def each_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once per backend: the default backend of ``compile`` and ``function`` is
+    switched for its duration, so the numba backend meets the very same assertions."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    from symdiff import compiler, transforms
+
+    for fn in (compiler.compile, transforms.function):
+        monkeypatch.setattr(fn, "__kwdefaults__", {**fn.__kwdefaults__, "backend": request.param})
+    return str(request.param)
+
+
+@pytest.fixture
+def numpy_warns(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """``pytest.warns`` on the NumPy backend; on numba (``error_model="numpy"``: IEEE results,
+    no warnings) the same block must run without any warning."""
+    backend = request.getfixturevalue("each_backend") if "each_backend" in request.fixturenames else "numpy"
+
+    def expect(*args: Any, **kwargs: Any) -> Any:
+        if backend == "numpy":
+            return pytest.warns(*args, **kwargs)
+        return _no_warnings()
+
+    return expect
+
+
+@contextlib.contextmanager
+def _no_warnings() -> Iterator[None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
 
 
 __all__ = ["sample", "sd", "verify"]

@@ -11,6 +11,8 @@ import pytest
 import symdiff as sd
 from symdiff.testing import check_grad
 
+pytestmark = pytest.mark.usefixtures("each_backend")  # every test on both backends
+
 RNG = np.random.default_rng(4)
 EXTREMES = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
 

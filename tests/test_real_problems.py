@@ -8,6 +8,8 @@ import pytest
 import symdiff as sd
 from symdiff.testing import check_grad
 
+pytestmark = pytest.mark.usefixtures("each_backend")  # every test on both backends
+
 
 def rosenbrock(x):
     return sd.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)

@@ -8,6 +8,8 @@ from scipy.optimize import minimize
 
 import symdiff as sd
 
+pytestmark = pytest.mark.usefixtures("each_backend")  # every test on both backends
+
 
 def rosenbrock(n: int = 10):
     x = sd.var("x", shape=(n,))

@@ -13,6 +13,9 @@ import symdiff as sd
 from symdiff.ops import OPS
 from symdiff.testing import check_grad
 
+pytestmark = pytest.mark.usefixtures("each_backend")  # every test on both backends
+
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 

@@ -11,6 +11,8 @@ import pytest
 
 import symdiff as sd
 
+pytestmark = pytest.mark.usefixtures("each_backend")  # every test on both backends
+
 
 def naive_softplus(x):
     return sd.log(1.0 + sd.exp(x))
