@@ -24,6 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# OpenBLAS's idle workers spin for 2^28 cycles (~0.1 s) after each call, taking a core from
+# whatever runs next: in this round-robin harness, numba's parallel loops ran at half speed
+# after the hand-written sweep's np.dot. 2^4 makes them sleep at once; the hand-written times
+# moved by under 4% (W2a to W4b, measured). OpenBLAS reads it when NumPy loads it, so here.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -250,7 +256,11 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
         f"backend=\"llvm\")` over scalar symbols (W1a, W4). PyTensor {_version('pytensor')}: "
         "`pytensor.function` of `pytensor.grad` in `mode=\"NUMBA\"` (tensor workloads W1b, W3, W4; it fails "
         f"on scalar inputs). CasADi {_version('casadi')}: an SX `Function` of `gradient` (W1a, W4). "
-        "A dash means the system did not run this workload (see notes).",
+        "A dash means the system did not run this workload (see notes). The run sets "
+        f"`OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')}`: by default OpenBLAS's idle "
+        "workers spin for about 0.1 s after each call and took a core from numba's parallel loops whenever "
+        "they ran right after the hand-written sweep's `np.dot` (W2b: 3.2 ms instead of 1.4 ms); the "
+        "hand-written times move by under 4%.",
         "",
         "| workload | hand µs | symdiff | target | met | numba | target | met | value | "
         + " | ".join(PEERS) + " | notes |",

@@ -1,9 +1,9 @@
 """Loop fusion for the compiled backend: which nodes share one loop over their elements.
 
-Elementwise nodes of one shape, and the sums and dot products that consume them, run in
-one loop. Nodes are placed by level: a loop at level L may read any value available at L
-(the inputs, values computed before it, the scalar results of loops of lower levels), and
-its own scalar results become available at L + 1. So the forward and the reverse sweep of
+Elementwise nodes of one shape, and the whole-array sums, means, dot products, maxima and
+minima that consume them, run in one loop. Nodes are placed by level: a loop at level L may
+read any value available at L (the inputs, values computed before it, the scalar results of
+loops of lower levels), and its own scalar results become available at L + 1. So the forward and the reverse sweep of
 an elementwise graph share one loop whenever no element needs a sum of the others first,
 and a loop waits for a sum only when it must. One topological pass, no recursion.
 """
@@ -23,7 +23,7 @@ class Loop:
     shape: Shape
     level: int
     nodes: list[Node] = field(default_factory=list)  # per-element values, in topological order
-    reductions: list[Node] = field(default_factory=list)  # scalars accumulated over the elements
+    reductions: list[Node] = field(default_factory=list)  # sums, means, dot products, max and min
 
     @property
     def size(self) -> int:
@@ -56,12 +56,17 @@ def elementwise(node: Node) -> bool:
         return node.inputs[0].shape == ()
     if op.shape is not same_shape and op.shape is not broadcast:
         return False
-    return all(i.shape in (node.shape, ()) and i.dtype != TUPLE for i in node.inputs)
+    return all(_spread(i, node) and i.dtype != TUPLE for i in node.inputs)
+
+
+def _spread(operand: Node, node: Node) -> bool:
+    """An operand a loop over ``node``'s elements can read: of its shape, or one element broadcast."""
+    return operand.shape == node.shape or (operand.size == 1 and operand.ndim <= node.ndim)
 
 
 def accumulated(node: Node) -> Shape | None:
     """The loop shape over which ``node`` is a running sum, or None."""
-    if node.op in ("sum", "mean"):
+    if node.op in ("sum", "mean", "max", "min"):
         source = node.inputs[0]
         axes, keepdims = node.attrs
         whole = len(axes) == source.ndim and not keepdims

@@ -17,6 +17,8 @@ import itertools
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 from symdiff.emit import (
     Backend,
     Body,
@@ -35,14 +37,18 @@ from symdiff.emit import (
 from symdiff.errors import UnsupportedError
 from symdiff.fusion import Loop, numpy_vectorised, schedule
 from symdiff.graph import BOOL, Node, toposort, use_counts
-from symdiff.ops import ATOM, OPS, Printer, reduction_count, shape_text
+from symdiff.ops import ATOM, OPS, Printer, broadcast, reduction_count, shape_text
 
 # Loops of at least this many elements run on all cores. Measured on 2 cores with
 # `python benchmarks/parallel_threshold.py`: threads cost 1.28x at 4,000 elements and
 # save half at 16,000, so the line sits between them.
 PARALLEL_MIN = 1 << 13
 FREEZE_MAX = 1 << 16  # constants up to this many elements are compiled in; larger ones are arguments
-LOOP_FLOPS = 1 << 12  # matrix products of up to this many multiply-adds are loops
+# matrix products of up to this many multiply-adds are loops. Against NumPy through object mode
+# (256 x 256, measured): v @ M and M @ N, whose inner loop runs along rows and vectorises, are
+# even at 2^16; M @ v sums each row serially, 3x slower there, so it stops at 2^12
+LOOP_FLOPS = 1 << 16
+LOOP_FLOPS_ROWS = 1 << 12
 HEADER = (
     "\n    Compiled by numba: fused loops; loops of {min} elements or more run in parallel, and"
     "\n    their sums may add in a different order than NumPy's (last-bit differences)."
@@ -114,13 +120,22 @@ def _matmul_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
     return _objmode(target, node, f"np.matmul({a[0]}, {a[1]})", "NumPy's matrix product")
 
 
+def _broadcasts(node: Node) -> bool:
+    op = OPS.get(node.op)
+    if op is None or node.ndim == 0:
+        return False
+    return node.op == "broadcast_to" or (op.shape is broadcast and any(
+        i.shape not in ((), node.shape) for i in node.inputs))
+
+
 def _calls_blas(node: Node) -> bool:
     if node.op != "matmul":
         return False
     left, right = node.inputs
     if left.ndim == right.ndim == 1:  # a dot product of vectors is a sum of a loop
         return False
-    return max(left.ndim, right.ndim) > 2 or math.prod((*left.shape, *right.shape[1:])) > LOOP_FLOPS
+    limit = LOOP_FLOPS if right.ndim == 2 else LOOP_FLOPS_ROWS
+    return max(left.ndim, right.ndim) > 2 or math.prod((*left.shape, *right.shape[1:])) > limit
 
 
 def _matmul_loops(target: str, a: Sequence[str], node: Node) -> list[str]:
@@ -276,6 +291,11 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     # BLAS already runs large matrix products on every core; numba's threads beside it would
     # fight over them (W3 ran 4x slower), so a kernel that calls BLAS keeps its loops serial
     threads = not any(_calls_blas(n) for n in order)
+    # numba's parallel array analysis asserts that broadcast operands have equal sizes
+    # ("sizes of t12, ... do not match" for x - mean(x, axis=1, keepdims=True)), so a kernel
+    # that broadcasts outside its loops stays serial
+    looped = {n for step in steps if isinstance(step, Loop) for n in (*step.nodes, *step.reductions)}
+    threads = threads and not any(_broadcasts(n) for n in order if n not in looped)
     parallel = False
     flat: dict[Node, str] = {}
     for step in steps:
@@ -385,7 +405,7 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
     index = namer.claim("i")
     inner = Emitter(namer, {}, outer.adjoint_of, outer.origin, backend=elements)
     lines = [f"    # one loop over {size} elements: {len(loop.nodes)} elementwise ops, "
-             f"{len(loop.reductions)} sums" + (" (parallel)" if parallel else "")]
+             f"{len(loop.reductions)} reductions" + (" (parallel)" if parallel else "")]
 
     def element(node: Node) -> str:
         """How the loop reads an array computed outside it."""
@@ -402,11 +422,15 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
         for i in node.inputs:
             if i in members or i in inner.text:
                 continue
-            if i.op == "const" and i.shape == () and i.value is not None:
-                value = i.value
+            if i.op == "const" and i.size == 1 and i.value is not None:
+                value = i.value.ravel()[0] if isinstance(i.value, np.ndarray) else i.value
                 inner.text[i] = ("True" if value else "False", ATOM) if i.dtype == BOOL else number_text(float(value))
             elif i.shape == ():
                 inner.text[i] = outer.text[i]
+            elif i.shape != loop.shape:  # one element broadcast over the loop: read it once
+                single = namer.claim(f"{outer.text[i][0]}_0")
+                lines.append(f"    {single} = {outer.text[i][0]}.ravel()[0]")
+                inner.text[i] = (single, ATOM)
             else:
                 inner.text[i] = (element(i), ATOM)
             inner.depth[i] = 0
@@ -428,7 +452,10 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
     sums: dict[Node, str] = {}
     for node in loop.reductions:
         sums[node] = outer.name_for(node)
-        lines.append(f"    {sums[node]} = 0.0")
+        start = {"max": "-math.inf", "min": "math.inf"}.get(node.op, "0.0")
+        lines.append(f"    {sums[node]} = {start}")
+        if node.op in ("max", "min"):
+            lines.append(f"    {sums[node]}_nans = 0.0")
     loop_range = f"numba.prange({size})" if parallel else f"range({size})"
     lines.append(f"    for {index} in {loop_range}:")
     for node in loop.nodes:
@@ -439,11 +466,24 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
     for node in stored:
         lines.append(f"        {targets[node]}[{index}] = {inner.text[node][0]}")
     for node in loop.reductions:
+        if node.op in ("max", "min"):
+            # prange reduces with the builtins alone, which may drop a NaN; NumPy's max returns
+            # NaN if there is one anywhere, so NaNs are counted beside it
+            item = inner.text[node.inputs[0]][0]
+            if not item.replace("[", "").replace("]", "").isidentifier():
+                lines.append(f"        {sums[node]}_item = {item}")
+                item = f"{sums[node]}_item"
+            lines.append(f"        {sums[node]} = {node.op}({sums[node]}, {item})")
+            lines.append(f"        {sums[node]}_nans += {item} != {item}")
+            continue
         terms = [_factor(inner, i) for i in node.inputs]
         lines.append(f"        {sums[node]} += {' * '.join(terms)}")
     for node in loop.reductions:
         if node.op == "mean":
             lines.append(f"    {sums[node]} /= {size}")
+        if node.op in ("max", "min"):
+            lines.append(f"    if {sums[node]}_nans:")
+            lines.append(f"        {sums[node]} = math.nan")
         outer.bind(node, sums[node])
     outer.lines.extend(lines)
     return parallel

@@ -38,6 +38,29 @@ def test_every_array_case_equals_the_numpy_backend(case: Case, rng: np.random.Ge
     assert_same(fn(*point), sd.compile(objective, variables)(*point), case.id())
 
 
+@pytest.fixture
+def thresholds_at_their_extremes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every loop parallel, every transcendental and matrix product a NumPy call, every constant
+    an argument: the other side of each size threshold, on the op matrix's small shapes."""
+    from symdiff import fusion, numba_backend
+
+    monkeypatch.setattr(numba_backend, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(fusion, "NUMPY_MIN", 1)
+    monkeypatch.setattr(numba_backend, "LOOP_FLOPS", 0)
+    monkeypatch.setattr(numba_backend, "LOOP_FLOPS_ROWS", 0)
+    monkeypatch.setattr(numba_backend, "FREEZE_MAX", 0)
+
+
+@pytest.mark.parametrize("case", ARRAY_CASES, ids=Case.id)
+def test_every_array_case_equals_the_numpy_backend_past_every_threshold(
+        case: Case, rng: np.random.Generator, weights: Any, thresholds_at_their_extremes: None) -> None:
+    variables = [sd.var(f"a{i}", shape=s) for i, s in enumerate(case.shapes)]
+    objective = _objective(case, variables, weights)
+    point = _point(case, rng)
+    fn = sd.compile(objective, variables, backend="numba")
+    assert_same(fn(*point), sd.compile(objective, variables)(*point), case.id())
+
+
 @pytest.mark.parametrize("case", SCALAR_CASES, ids=Case.id)
 def test_every_scalar_case_is_one_straight_line_kernel(case: Case, rng: np.random.Generator) -> None:
     variables = [sd.var(f"a{i}") for i in range(len(case.shapes))]
@@ -196,3 +219,17 @@ def test_scalar_functions_are_their_kernels_and_send_other_types_to_the_checks()
         fn(2.0, "5")
     assert pickle.loads(pickle.dumps(fn)) is fn
     assert "Value and gradient" in fn.__doc__ and "def _value_and_grad_checked(x1, x2)" in fn.source
+
+
+@pytest.mark.parametrize("n", [50, 20_000], ids=["serial", "parallel"])
+def test_max_and_min_share_the_loop_and_keep_numpys_nan(n: int, rng: np.random.Generator) -> None:
+    x = sd.var("x", shape=(n,))
+    expr = sd.max(sd.sin(x)) - sd.min(x * x) + sd.sum(x)
+    fn, reference = sd.compile(expr, [x], backend="numba"), sd.compile(expr, [x])
+    first_loop = fn.source.split("# one loop over")[1].split("\n    if ")[0]
+    assert "max(" in first_loop and "min(" in first_loop and "+= x[i]" in first_loop
+    point = rng.uniform(-2.0, 2.0, n)
+    assert_same(fn(point), reference(point))
+    point[n // 2] = np.nan
+    with np.errstate(invalid="ignore"):  # the NumPy backend's gradient divides 0 by a NaN count
+        assert np.isnan(fn(point)[0]) and np.isnan(reference(point)[0])
