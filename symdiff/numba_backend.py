@@ -13,10 +13,6 @@ all-scalar kernel is called directly and hands any argument that is not a float 
 
 from __future__ import annotations
 
-import itertools
-import math
-from collections.abc import Sequence
-
 import numpy as np
 
 from symdiff.emit import (
@@ -37,18 +33,25 @@ from symdiff.emit import (
 from symdiff.errors import UnsupportedError
 from symdiff.fusion import Loop, numpy_vectorised, schedule
 from symdiff.graph import BOOL, Node, toposort, use_counts
-from symdiff.ops import ATOM, OPS, Printer, broadcast, reduction_count, shape_text
+from symdiff.numba_printers import (
+    broadcasts,
+    calls_blas,
+    matmul_statement,
+    objmode,
+    reshape,
+    rows,
+    split,
+    sum_like,
+    tofloat,
+    where,
+)
+from symdiff.ops import ATOM, OPS, shape_text
 
 # Loops of at least this many elements run on all cores. Measured on 2 cores with
 # `python benchmarks/parallel_threshold.py`: threads cost 1.28x at 4,000 elements and
 # save half at 16,000, so the line sits between them.
 PARALLEL_MIN = 1 << 13
 FREEZE_MAX = 1 << 16  # constants up to this many elements are compiled in; larger ones are arguments
-# matrix products of up to this many multiply-adds are loops. Against NumPy through object mode
-# (256 x 256, measured): v @ M and M @ N, whose inner loop runs along rows and vectorises, are
-# even at 2^16; M @ v sums each row serially, 3x slower there, so it stops at 2^12
-LOOP_FLOPS = 1 << 16
-LOOP_FLOPS_ROWS = 1 << 12
 HEADER = (
     "\n    Compiled by numba: fused loops; loops of {min} elements or more run in parallel, and"
     "\n    their sums may add in a different order than NumPy's (last-bit differences)."
@@ -65,188 +68,17 @@ def require_numba() -> None:
         ) from None
 
 
-def _where(a: Sequence[str], node: Node) -> str:
-    if node.shape == ():
-        return f"({a[1]} if {a[0]} else {a[2]})"
-    return f"np.where({a[0]}, {a[1]}, {a[2]})"
-
-
-def _tofloat(a: Sequence[str], node: Node) -> str:
-    return f"(1.0 if {a[0]} else 0.0)" if node.shape == () else f"{a[0]}.astype(np.float64)"  # numba has no float(bool)
-
-
-def _reshape(a: Sequence[str], node: Node) -> str:
-    source = node.inputs[0]
-    if source.shape == ():
-        return f"np.full({shape_text(node.attrs[0])}, {a[0]})"
-    if node.attrs[0] == ():
-        return f"{a[0]}.ravel()[0]"
-    if source.op in ("var", "const") or not OPS[source.op].view:
-        return f"{a[0]}.reshape({shape_text(node.attrs[0])})"
-    return f"np.ascontiguousarray({a[0]}).reshape({shape_text(node.attrs[0])})"  # numba reshapes C order only
-
-
-def _sum_like(fn: str) -> Printer:
-    """``sum`` and ``mean``: numba takes one integer axis, so several axes are summed one by one."""
-
-    def render(a: Sequence[str], node: Node) -> str:
-        axes, keepdims = node.attrs
-        source = node.inputs[0]
-        if source.ndim == 0:
-            return a[0]
-        text = a[0]
-        if len(axes) == source.ndim:
-            text = f"{text}.sum()"
-        else:
-            for axis in sorted(axes, reverse=True):
-                text = f"{text}.sum(axis={axis})"
-        if keepdims and len(axes) == source.ndim:
-            text = f"np.full({shape_text(node.shape)}, {text})"  # the whole sum is a float
-        elif keepdims:
-            text = f"{text}.reshape({shape_text(node.shape)})"
-        if fn == "mean":
-            text = f"{text} / {int(reduction_count(source, axes))}"
-        return text
-
-    return render
-
-
-def _matmul_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
-    """Small products as loops (a BLAS call costs ~0.3 µs before its first flop); the rest in
-    NumPy, so the process has one BLAS thread pool: numba's own products call SciPy's BLAS,
-    whose idle threads spin beside NumPy's."""
-    if not _calls_blas(node):
-        return _matmul_loops(target, a, node)
-    return _objmode(target, node, f"np.matmul({a[0]}, {a[1]})", "NumPy's matrix product")
-
-
-def _broadcasts(node: Node) -> bool:
-    op = OPS.get(node.op)
-    if op is None or node.ndim == 0:
-        return False
-    return node.op == "broadcast_to" or (op.shape is broadcast and any(
-        i.shape not in ((), node.shape) for i in node.inputs))
-
-
-def _calls_blas(node: Node) -> bool:
-    if node.op != "matmul":
-        return False
-    left, right = node.inputs
-    if left.ndim == right.ndim == 1:  # a dot product of vectors is a sum of a loop
-        return False
-    limit = LOOP_FLOPS if right.ndim == 2 else LOOP_FLOPS_ROWS
-    return max(left.ndim, right.ndim) > 2 or math.prod((*left.shape, *right.shape[1:])) > limit
-
-
-def _matmul_loops(target: str, a: Sequence[str], node: Node) -> list[str]:
-    left, right = node.inputs
-    lines: list[str] = []
-    names = []
-    for text, side in zip(a, ("left", "right"), strict=True):
-        if not text.isidentifier():
-            lines.append(f"_{target}_{side} = {text}")
-            text = f"_{target}_{side}"
-        names.append(text)
-    m, v = names
-    i, j, k, acc = (f"_{target}_{part}" for part in ("i", "j", "k", "acc"))
-    if left.ndim == 1 and right.ndim == 1:
-        return [*lines, f"{target} = 0.0",
-                f"for {k} in range({left.shape[0]}):",
-                f"    {target} += {m}[{k}] * {v}[{k}]"]
-    if right.ndim == 1:  # rows of the matrix times the vector
-        rows, inner = left.shape
-        return [*lines, f"{target} = np.empty({rows})",
-                f"for {i} in range({rows}):",
-                f"    {acc} = 0.0",
-                f"    for {k} in range({inner}):",
-                f"        {acc} += {m}[{i}, {k}] * {v}[{k}]",
-                f"    {target}[{i}] = {acc}"]
-    # rows of the right factor scaled and added: the innermost loop runs along contiguous rows
-    inner, cols = right.shape
-    if left.ndim == 1:
-        return [*lines, f"{target} = np.zeros({cols})",
-                f"for {k} in range({inner}):",
-                f"    {acc} = {m}[{k}]",
-                f"    for {j} in range({cols}):",
-                f"        {target}[{j}] += {acc} * {v}[{k}, {j}]"]
-    rows = left.shape[0]
-    return [*lines, f"{target} = np.zeros(({rows}, {cols}))",
-            f"for {i} in range({rows}):",
-            f"    for {k} in range({inner}):",
-            f"        {acc} = {m}[{i}, {k}]",
-            f"        for {j} in range({cols}):",
-            f"            {target}[{i}, {j}] += {acc} * {v}[{k}, {j}]"]
-
-
-def _objmode(target: str, node: Node, call: str, what: str) -> list[str]:
-    """A NumPy call from inside the kernel, through numba's object mode (~2 µs)."""
-    kind = "float64" if node.ndim == 0 else "float64[" + ", ".join([":"] * (node.ndim - 1) + ["::1"]) + "]"
-    result = call if node.ndim == 0 else f"np.ascontiguousarray({call})"
-    return [f"with numba.objmode({target}=\"{kind}\"):  # {what}",
-            f"    {target} = {result}"]
-
-
-def _rows(kind: str) -> object:
-    """max, min, prod and logsumexp over any axes: the reduced axes are moved last, and each
-    row is reduced by a loop (numba's own max and prod take no axis)."""
-
-    def statement(target: str, a: Sequence[str], node: Node) -> list[str]:
-        axes, keepdims = node.attrs
-        source = node.inputs[0]
-        if source.ndim == 0:
-            return [f"{target} = {a[0]}"]
-        if kind in ("max", "min") and len(axes) == source.ndim and not keepdims:
-            return [f"{target} = {a[0]}.{kind}()"]
-        kept = [d for d in range(source.ndim) if d not in axes]
-        rows = math.prod(source.shape[d] for d in kept)
-        width = math.prod(source.shape[d] for d in axes)
-        order = (*kept, *axes)
-        # numba gives each name one type: the row results get a name of their own
-        grid, out, j, k, acc = (f"_{target}_{part}" for part in ("rows", "out", "j", "k", "acc"))
-        init = {"max": "-math.inf", "min": "math.inf", "prod": "1.0", "logsumexp": "-math.inf"}[kind]
-        step = {"max": f"np.maximum({acc}, {grid}[{j}, {k}])", "min": f"np.minimum({acc}, {grid}[{j}, {k}])",
-                "prod": f"{acc} * {grid}[{j}, {k}]", "logsumexp": f"np.maximum({acc}, {grid}[{j}, {k}])"}[kind]
-        lines = [f"{grid} = np.ascontiguousarray({a[0]}.transpose({order})).reshape(({rows}, {width}))",
-                 f"{out} = np.empty({rows})",
-                 f"for {j} in range({rows}):",
-                 f"    {acc} = {init}",
-                 f"    for {k} in range({width}):",
-                 f"        {acc} = {step}"]
-        if kind == "logsumexp":  # shift by the finite maximum, as runtime._logsumexp does
-            lines += [f"    if not np.isfinite({acc}):",
-                      f"        {acc} = 0.0",
-                      f"    {out}[{j}] = np.log(np.exp({grid}[{j}] - {acc}).sum()) + {acc}"]
-        else:
-            lines.append(f"    {out}[{j}] = {acc}")
-        if node.shape == ():
-            lines.append(f"{target} = {out}[0]")
-        else:
-            lines.append(f"{target} = {out}.reshape({shape_text(node.shape)})")
-        return lines
-
-    return statement
-
-
-def _split(a: Sequence[str], node: Node) -> str:
-    cuts, axis = node.attrs
-    source = node.inputs[0]
-    bounds = [0, *cuts, source.shape[axis]]
-    lead = ":, " * axis
-    parts = [f"{a[0]}[{lead}{lo}:{hi}]" for lo, hi in itertools.pairwise(bounds)]
-    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
-
-
 NUMBA = Backend(
     printers={
-        "where": (_where, ATOM, (0, 0, 0)),
-        "tofloat": (_tofloat, ATOM, (ATOM,)),
-        "reshape": (_reshape, ATOM, (ATOM,)),
-        "sum": (_sum_like("sum"), ATOM, (ATOM,)),
-        "mean": (_sum_like("mean"), 14, (ATOM,)),
-        "split": (_split, ATOM, (ATOM,)),
+        "where": (where, ATOM, (0, 0, 0)),
+        "tofloat": (tofloat, ATOM, (ATOM,)),
+        "reshape": (reshape, ATOM, (ATOM,)),
+        "sum": (sum_like("sum"), ATOM, (ATOM,)),
+        "mean": (sum_like("mean"), 14, (ATOM,)),
+        "split": (split, ATOM, (ATOM,)),
     },
-    statements={**{name: _rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
-                "matmul": _matmul_statement},
+    statements={**{name: rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
+                "matmul": matmul_statement},
     assemble=lambda *args: assemble(*args),
     retext=lambda line: line,
 )
@@ -290,12 +122,12 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     named = set(spec.outputs) | read_by_loops | {i for node in by_numpy for i in node.inputs}
     # BLAS already runs large matrix products on every core; numba's threads beside it would
     # fight over them (W3 ran 4x slower), so a kernel that calls BLAS keeps its loops serial
-    threads = not any(_calls_blas(n) for n in order)
+    threads = not any(calls_blas(n) for n in order)
     # numba's parallel array analysis asserts that broadcast operands have equal sizes
     # ("sizes of t12, ... do not match" for x - mean(x, axis=1, keepdims=True)), so a kernel
     # that broadcasts outside its loops stays serial
     looped = {n for step in steps if isinstance(step, Loop) for n in (*step.nodes, *step.reductions)}
-    threads = threads and not any(_broadcasts(n) for n in order if n not in looped)
+    threads = threads and not any(broadcasts(n) for n in order if n not in looped)
     parallel = False
     flat: dict[Node, str] = {}
     for step in steps:
@@ -371,7 +203,7 @@ def _numpy_call(node: Node, outer: Emitter) -> None:
     Unlike the kernel's own arithmetic, it warns as NumPy does (log(-1) outside a guarded where)."""
     name = outer.name_for(node)
     (source,) = (outer.text[i][0] for i in node.inputs)
-    lines = _objmode(name, node, f"np.{node.op}({source})", f"NumPy's SIMD {node.op}")
+    lines = objmode(name, node, f"np.{node.op}({source})", f"NumPy's SIMD {node.op}")
     outer.lines += ["    " + line for line in lines]
     outer.bind(node, name)
 

@@ -42,12 +42,12 @@ def test_every_array_case_equals_the_numpy_backend(case: Case, rng: np.random.Ge
 def thresholds_at_their_extremes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every loop parallel, every transcendental and matrix product a NumPy call, every constant
     an argument: the other side of each size threshold, on the op matrix's small shapes."""
-    from symdiff import fusion, numba_backend
+    from symdiff import fusion, numba_backend, numba_printers
 
     monkeypatch.setattr(numba_backend, "PARALLEL_MIN", 1)
     monkeypatch.setattr(fusion, "NUMPY_MIN", 1)
-    monkeypatch.setattr(numba_backend, "LOOP_FLOPS", 0)
-    monkeypatch.setattr(numba_backend, "LOOP_FLOPS_ROWS", 0)
+    monkeypatch.setattr(numba_printers, "LOOP_FLOPS", 0)
+    monkeypatch.setattr(numba_printers, "LOOP_FLOPS_ROWS", 0)
     monkeypatch.setattr(numba_backend, "FREEZE_MAX", 0)
 
 

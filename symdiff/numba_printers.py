@@ -1,0 +1,193 @@
+"""How the numba backend prints the ops whose NumPy spelling numba lacks or runs slowly.
+
+numba compiles a subset of NumPy: no ``axis`` for ``max`` or ``prod``, one integer axis for
+``sum``, reshapes of C-ordered arrays only. These printers write what numba does compile. Matrix
+products are loops while small and NumPy calls through object mode when large, so that one
+BLAS serves the process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+from symdiff.graph import Node
+from symdiff.ops import OPS, Printer, broadcast, reduction_count, shape_text
+
+# matrix products of up to this many multiply-adds are loops. Against NumPy through object mode
+# (256 x 256, measured): v @ M and M @ N, whose inner loop runs along rows and vectorises, are
+# even at 2^16; M @ v sums each row serially, 3x slower there, so it stops at 2^12
+LOOP_FLOPS = 1 << 16
+LOOP_FLOPS_ROWS = 1 << 12
+
+
+def where(a: Sequence[str], node: Node) -> str:
+    if node.shape == ():
+        return f"({a[1]} if {a[0]} else {a[2]})"
+    return f"np.where({a[0]}, {a[1]}, {a[2]})"
+
+
+def tofloat(a: Sequence[str], node: Node) -> str:
+    return f"(1.0 if {a[0]} else 0.0)" if node.shape == () else f"{a[0]}.astype(np.float64)"  # numba has no float(bool)
+
+
+def reshape(a: Sequence[str], node: Node) -> str:
+    source = node.inputs[0]
+    if source.shape == ():
+        return f"np.full({shape_text(node.attrs[0])}, {a[0]})"
+    if node.attrs[0] == ():
+        return f"{a[0]}.ravel()[0]"
+    if source.op in ("var", "const") or not OPS[source.op].view:
+        return f"{a[0]}.reshape({shape_text(node.attrs[0])})"
+    return f"np.ascontiguousarray({a[0]}).reshape({shape_text(node.attrs[0])})"  # numba reshapes C order only
+
+
+def sum_like(fn: str) -> Printer:
+    """``sum`` and ``mean``: numba takes one integer axis, so several axes are summed one by one."""
+
+    def render(a: Sequence[str], node: Node) -> str:
+        axes, keepdims = node.attrs
+        source = node.inputs[0]
+        if source.ndim == 0:
+            return a[0]
+        text = a[0]
+        if len(axes) == source.ndim:
+            text = f"{text}.sum()"
+        else:
+            for axis in sorted(axes, reverse=True):
+                text = f"{text}.sum(axis={axis})"
+        if keepdims and len(axes) == source.ndim:
+            text = f"np.full({shape_text(node.shape)}, {text})"  # the whole sum is a float
+        elif keepdims:
+            text = f"{text}.reshape({shape_text(node.shape)})"
+        if fn == "mean":
+            text = f"{text} / {int(reduction_count(source, axes))}"
+        return text
+
+    return render
+
+
+def matmul_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
+    """Small products as loops (a BLAS call costs ~0.3 µs before its first flop); the rest in
+    NumPy, so the process has one BLAS thread pool: numba's own products call SciPy's BLAS,
+    whose idle threads spin beside NumPy's."""
+    if not calls_blas(node):
+        return _matmul_loops(target, a, node)
+    return objmode(target, node, f"np.matmul({a[0]}, {a[1]})", "NumPy's matrix product")
+
+
+def broadcasts(node: Node) -> bool:
+    op = OPS.get(node.op)
+    if op is None or node.ndim == 0:
+        return False
+    return node.op == "broadcast_to" or (op.shape is broadcast and any(
+        i.shape not in ((), node.shape) for i in node.inputs))
+
+
+def calls_blas(node: Node) -> bool:
+    if node.op != "matmul":
+        return False
+    left, right = node.inputs
+    if left.ndim == right.ndim == 1:  # a dot product of vectors is a sum of a loop
+        return False
+    limit = LOOP_FLOPS if right.ndim == 2 else LOOP_FLOPS_ROWS
+    return max(left.ndim, right.ndim) > 2 or math.prod((*left.shape, *right.shape[1:])) > limit
+
+
+def _matmul_loops(target: str, a: Sequence[str], node: Node) -> list[str]:
+    left, right = node.inputs
+    lines: list[str] = []
+    names = []
+    for text, side in zip(a, ("left", "right"), strict=True):
+        if not text.isidentifier():
+            lines.append(f"_{target}_{side} = {text}")
+            text = f"_{target}_{side}"
+        names.append(text)
+    m, v = names
+    i, j, k, acc = (f"_{target}_{part}" for part in ("i", "j", "k", "acc"))
+    if left.ndim == 1 and right.ndim == 1:
+        return [*lines, f"{target} = 0.0",
+                f"for {k} in range({left.shape[0]}):",
+                f"    {target} += {m}[{k}] * {v}[{k}]"]
+    if right.ndim == 1:  # rows of the matrix times the vector
+        rows, inner = left.shape
+        return [*lines, f"{target} = np.empty({rows})",
+                f"for {i} in range({rows}):",
+                f"    {acc} = 0.0",
+                f"    for {k} in range({inner}):",
+                f"        {acc} += {m}[{i}, {k}] * {v}[{k}]",
+                f"    {target}[{i}] = {acc}"]
+    # rows of the right factor scaled and added: the innermost loop runs along contiguous rows
+    inner, cols = right.shape
+    if left.ndim == 1:
+        return [*lines, f"{target} = np.zeros({cols})",
+                f"for {k} in range({inner}):",
+                f"    {acc} = {m}[{k}]",
+                f"    for {j} in range({cols}):",
+                f"        {target}[{j}] += {acc} * {v}[{k}, {j}]"]
+    rows = left.shape[0]
+    return [*lines, f"{target} = np.zeros(({rows}, {cols}))",
+            f"for {i} in range({rows}):",
+            f"    for {k} in range({inner}):",
+            f"        {acc} = {m}[{i}, {k}]",
+            f"        for {j} in range({cols}):",
+            f"            {target}[{i}, {j}] += {acc} * {v}[{k}, {j}]"]
+
+
+def objmode(target: str, node: Node, call: str, what: str) -> list[str]:
+    """A NumPy call from inside the kernel, through numba's object mode (~2 µs)."""
+    kind = "float64" if node.ndim == 0 else "float64[" + ", ".join([":"] * (node.ndim - 1) + ["::1"]) + "]"
+    result = call if node.ndim == 0 else f"np.ascontiguousarray({call})"
+    return [f"with numba.objmode({target}=\"{kind}\"):  # {what}",
+            f"    {target} = {result}"]
+
+
+def rows(kind: str) -> object:
+    """max, min, prod and logsumexp over any axes: the reduced axes are moved last, and each
+    row is reduced by a loop (numba's own max and prod take no axis)."""
+
+    def statement(target: str, a: Sequence[str], node: Node) -> list[str]:
+        axes, keepdims = node.attrs
+        source = node.inputs[0]
+        if source.ndim == 0:
+            return [f"{target} = {a[0]}"]
+        if kind in ("max", "min") and len(axes) == source.ndim and not keepdims:
+            return [f"{target} = {a[0]}.{kind}()"]
+        kept = [d for d in range(source.ndim) if d not in axes]
+        rows = math.prod(source.shape[d] for d in kept)
+        width = math.prod(source.shape[d] for d in axes)
+        order = (*kept, *axes)
+        # numba gives each name one type: the row results get a name of their own
+        grid, out, j, k, acc = (f"_{target}_{part}" for part in ("rows", "out", "j", "k", "acc"))
+        init = {"max": "-math.inf", "min": "math.inf", "prod": "1.0", "logsumexp": "-math.inf"}[kind]
+        step = {"max": f"np.maximum({acc}, {grid}[{j}, {k}])", "min": f"np.minimum({acc}, {grid}[{j}, {k}])",
+                "prod": f"{acc} * {grid}[{j}, {k}]", "logsumexp": f"np.maximum({acc}, {grid}[{j}, {k}])"}[kind]
+        lines = [f"{grid} = np.ascontiguousarray({a[0]}.transpose({order})).reshape(({rows}, {width}))",
+                 f"{out} = np.empty({rows})",
+                 f"for {j} in range({rows}):",
+                 f"    {acc} = {init}",
+                 f"    for {k} in range({width}):",
+                 f"        {acc} = {step}"]
+        if kind == "logsumexp":  # shift by the finite maximum, as runtime._logsumexp does
+            lines += [f"    if not np.isfinite({acc}):",
+                      f"        {acc} = 0.0",
+                      f"    {out}[{j}] = np.log(np.exp({grid}[{j}] - {acc}).sum()) + {acc}"]
+        else:
+            lines.append(f"    {out}[{j}] = {acc}")
+        if node.shape == ():
+            lines.append(f"{target} = {out}[0]")
+        else:
+            lines.append(f"{target} = {out}.reshape({shape_text(node.shape)})")
+        return lines
+
+    return statement
+
+
+def split(a: Sequence[str], node: Node) -> str:
+    cuts, axis = node.attrs
+    source = node.inputs[0]
+    bounds = [0, *cuts, source.shape[axis]]
+    lead = ":, " * axis
+    parts = [f"{a[0]}[{lead}{lo}:{hi}]" for lo, hi in itertools.pairwise(bounds)]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
