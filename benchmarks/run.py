@@ -4,8 +4,9 @@ Run: python benchmarks/run.py [--quick] [--runs 3] [--sympy-limit 300] [--sympy-
      [--output benchmarks/RESULTS.md]
 
 Systems are timed round-robin, repeat after repeat, rotating which goes first; each repeat
-is calibrated to about 0.1 s of calls, and the median over the repeats is reported as a
-ratio to the hand-written forward + reverse sweep of the same run. Every system's value and
+follows 0.15 s of untimed calls and is calibrated to about 0.1 s of calls, and the median
+over the repeats is reported as a ratio to the hand-written forward + reverse sweep of the
+same run. Every system's value and
 gradients are checked against the hand-written result before timing.
 """
 
@@ -23,12 +24,6 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-# OpenBLAS's idle workers spin for 2^28 cycles (~0.1 s) after each call, taking a core from
-# whatever runs next: in this round-robin harness, numba's parallel loops ran at half speed
-# after the hand-written sweep's np.dot. 2^4 makes them sleep at once; the hand-written times
-# moved by under 4% (W2a to W4b, measured). OpenBLAS reads it when NumPy loads it, so here.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import numpy as np
 
@@ -61,6 +56,12 @@ def calibrate(fn: Callable[..., Any], args: list[Any], seconds: float = 0.1) -> 
         calls *= 4
 
 
+# OpenBLAS's idle workers spin for 2^28 cycles (~0.1 s) after a call, so whatever runs next
+# shares the cores with them: numba's parallel W2b loop took 3.2 ms right after the hand-written
+# sweep's np.dot instead of 1.4 ms. Each system runs this long untimed before each timed repeat.
+WARM_UP = 0.15
+
+
 def time_round_robin(systems: dict[str, Callable[..., Any]], args: list[Any], repeats: int) -> dict[str, float]:
     calls = {name: calibrate(fn, args) for name, fn in systems.items()}
     samples: dict[str, list[float]] = {name: [] for name in systems}
@@ -68,6 +69,9 @@ def time_round_robin(systems: dict[str, Callable[..., Any]], args: list[Any], re
     for r in range(repeats):
         for name in names[r % len(names):] + names[: r % len(names)]:
             fn, n = systems[name], calls[name]
+            settled = time.perf_counter() + WARM_UP
+            while time.perf_counter() < settled:
+                fn(*args)
             start = time.perf_counter()
             for _ in range(n):
                 fn(*args)
@@ -256,11 +260,10 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
         f"backend=\"llvm\")` over scalar symbols (W1a, W4). PyTensor {_version('pytensor')}: "
         "`pytensor.function` of `pytensor.grad` in `mode=\"NUMBA\"` (tensor workloads W1b, W3, W4; it fails "
         f"on scalar inputs). CasADi {_version('casadi')}: an SX `Function` of `gradient` (W1a, W4). "
-        "A dash means the system did not run this workload (see notes). The run sets "
-        f"`OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')}`: by default OpenBLAS's idle "
-        "workers spin for about 0.1 s after each call and took a core from numba's parallel loops whenever "
-        "they ran right after the hand-written sweep's `np.dot` (W2b: 3.2 ms instead of 1.4 ms); the "
-        "hand-written times move by under 4%.",
+        "A dash means the system did not run this workload (see notes). Before each timed repeat a system "
+        f"runs untimed for {WARM_UP} s: OpenBLAS's idle workers spin for about 0.1 s after each call, and "
+        "took a core from numba's parallel loops whenever they ran right after the hand-written sweep's "
+        "`np.dot` (W2b: 3.2 ms instead of 1.4 ms).",
         "",
         "| workload | hand µs | symdiff | target | met | numba | target | met | value | "
         + " | ".join(PEERS) + " | notes |",
