@@ -3,9 +3,9 @@
 Elementwise nodes of one shape, and the whole-array sums, means, dot products, maxima and
 minima that consume them, run in one loop. Nodes are placed by level: a loop at level L may
 read any value available at L (the inputs, values computed before it, the scalar results of
-loops of lower levels), and its own scalar results become available at L + 1. So the forward and the reverse sweep of
-an elementwise graph share one loop whenever no element needs a sum of the others first,
-and a loop waits for a sum only when it must. One topological pass, no recursion.
+loops of lower levels), and its own scalar results become available at L + 1. So the
+forward and the reverse sweep of an elementwise graph share one loop whenever no element
+needs a sum of the others first, and a loop waits for a sum only when it must. One topological pass, no recursion.
 """
 
 from __future__ import annotations

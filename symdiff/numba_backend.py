@@ -115,8 +115,8 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     uses = use_counts(order)
     for node in spec.outputs:
         uses[node] = uses.get(node, 0) + 1
-    read_by_loops = {i for step in steps if isinstance(step, Loop) for n in (*step.nodes, *step.reductions)
-                     for i in n.inputs}
+    looped = {n for step in steps if isinstance(step, Loop) for n in (*step.nodes, *step.reductions)}
+    read_by_loops = {i for n in looped for i in n.inputs}
     by_numpy = [step for step in steps if isinstance(step, Node) and numpy_vectorised(step)]
     # a loop reads names, never re-evaluates an expression; so does a call into NumPy
     named = set(spec.outputs) | read_by_loops | {i for node in by_numpy for i in node.inputs}
@@ -126,7 +126,6 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     # numba's parallel array analysis asserts that broadcast operands have equal sizes
     # ("sizes of t12, ... do not match" for x - mean(x, axis=1, keepdims=True)), so a kernel
     # that broadcasts outside its loops stays serial
-    looped = {n for step in steps if isinstance(step, Loop) for n in (*step.nodes, *step.reductions)}
     threads = threads and not any(broadcasts(n) for n in order if n not in looped)
     parallel = False
     flat: dict[Node, str] = {}

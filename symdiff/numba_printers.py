@@ -145,15 +145,14 @@ def objmode(target: str, node: Node, call: str, what: str) -> list[str]:
 
 def rows(kind: str) -> object:
     """max, min, prod and logsumexp over any axes: the reduced axes are moved last, and each
-    row is reduced by a loop (numba's own max and prod take no axis)."""
+    row is reduced by a loop (numba's own max and prod take no axis). A whole-array max or
+    min without keepdims never arrives here: fusion makes it a reduction of a loop."""
 
     def statement(target: str, a: Sequence[str], node: Node) -> list[str]:
-        axes, keepdims = node.attrs
+        axes = node.attrs[0]  # keepdims only changes the final reshape to node.shape
         source = node.inputs[0]
         if source.ndim == 0:
             return [f"{target} = {a[0]}"]
-        if kind in ("max", "min") and len(axes) == source.ndim and not keepdims:
-            return [f"{target} = {a[0]}.{kind}()"]
         kept = [d for d in range(source.ndim) if d not in axes]
         rows = math.prod(source.shape[d] for d in kept)
         width = math.prod(source.shape[d] for d in axes)
