@@ -10,18 +10,22 @@ import argparse
 import importlib.util
 import subprocess
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from symdiff.api import as_node, tofloat
-from symdiff.compiler import compile, compile_program, prepare  # noqa: A004
+from symdiff.compiler import _variables, compile, compile_program, prepare  # noqa: A004
 from symdiff.emit import module_text
-from symdiff.errors import SymdiffError
+from symdiff.errors import GraphError, SymdiffError
 from symdiff.gallery import GENERATED, Example, baydin
+from symdiff.graph import Node
 from symdiff.transforms import function_program
 
 SPEC_HELP = "SPEC is path/to/file.py:name, where name() returns (expr, wrt) or (expr, wrt, inputs)."
+PACKAGE = Path(__file__).resolve().parent
 
 
 def module_for(example: Example) -> str:
@@ -50,6 +54,8 @@ def demo(args: argparse.Namespace) -> int:
 
 def regenerate(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"--dir {folder} is a file, not a folder")
     stale = []
     for make in GENERATED:
         example = make()
@@ -59,8 +65,9 @@ def regenerate(args: argparse.Namespace) -> int:
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 stale.append(str(path))
         else:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            with writing(path):
+                folder.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
             print(f"wrote {path}")
     if stale:
         print("out of date (run `symdiff regenerate`): " + ", ".join(stale), file=sys.stderr)
@@ -72,6 +79,42 @@ def regenerate(args: argparse.Namespace) -> int:
 
 class SpecError(SymdiffError, ValueError):
     """A SPEC that does not name a loadable function returning (expr, wrt[, inputs])."""
+
+
+class OutputError(SymdiffError):
+    """A file or folder the command cannot write."""
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """Report a file that cannot be written (a folder in the way, no permission) in one line."""
+    try:
+        yield
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def run_user_code(what: str, path: Path, run: Callable[..., Any], *args: Any) -> Any:
+    """``run(*args)``, with an error of the spec's own code (syntax, import, runtime) as a one-line SpecError.
+
+    Every error symdiff means to raise is a SymdiffError, so any other error raised inside symdiff
+    is a bug in symdiff and keeps its traceback.
+    """
+    try:
+        return run(*args)
+    except Exception as error:
+        # the innermost frame of either the spec or symdiff tells which of them raised
+        spec, at, in_symdiff = path.resolve(), "", False
+        for frame in traceback.extract_tb(error.__traceback__)[1:]:  # [0] is this function's
+            file = Path(frame.filename).resolve()
+            if file == spec:
+                at, in_symdiff = f" ({path}, line {frame.lineno})", False
+            elif file.parent == PACKAGE:
+                in_symdiff = True
+        if in_symdiff and not isinstance(error, SymdiffError):
+            raise
+        message = str(error).strip().splitlines()
+        raise SpecError(f"{what} {type(error).__name__}{': ' + message[0] if message else ''}{at}") from None
 
 
 def load_spec(spec: str) -> tuple[str, Any, list[Any], list[Any] | None]:
@@ -88,18 +131,21 @@ def load_spec(spec: str) -> tuple[str, Any, list[Any], list[Any] | None]:
     module = importlib.util.module_from_spec(loader)
     sys.path.insert(0, str(path.resolve().parent))
     try:
-        loader.loader.exec_module(module)
+        run_user_code(f"cannot import {path}:", path, loader.loader.exec_module, module)
     finally:
         sys.path.pop(0)
     build = getattr(module, name, None)
     if not callable(build):
         raise SpecError(f"{path} has no function {name!r}")
-    result = build()
+    result = run_user_code(f"{spec} raised", path, build)
     if not isinstance(result, tuple) or len(result) not in (2, 3):
         raise SpecError(f"{name}() must return (expr, wrt) or (expr, wrt, inputs), got {type(result).__name__}")
-    expr, wrt = result[0], list(result[1]) if isinstance(result[1], (list, tuple)) else [result[1]]
-    inputs = list(result[2]) if len(result) == 3 else None
-    return name, expr, wrt, inputs
+    try:  # compile's own checks, so that every command refuses what show refuses
+        wrt = _variables([result[1]] if isinstance(result[1], Node) else result[1], "wrt")
+        inputs = _variables(result[2], "inputs") if len(result) == 3 else None
+    except GraphError as error:
+        raise SpecError(f"{spec}: {error}") from None
+    return name, result[0], wrt, inputs
 
 
 def show(args: argparse.Namespace) -> int:
@@ -115,8 +161,9 @@ def generate(args: argparse.Namespace) -> int:
     module_name = output.stem if output.stem.isidentifier() else name
     program = compile_program(expr, wrt, inputs, name=module_name, rewrites=not args.no_rewrites,
                               backend=args.backend)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(module_text(program, f"{args.spec}: value and gradient"), encoding="utf-8")
+    with writing(output):
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(module_text(program, f"{args.spec}: value and gradient"), encoding="utf-8")
     print(f"wrote {output} (function {module_name})")
     return 0
 
@@ -135,7 +182,8 @@ def dot(args: argparse.Namespace) -> int:
     if args.output is None:
         print(text, end="")
         return 0
-    draw.write(text, Path(args.output))
+    with writing(Path(args.output)):
+        draw.write(text, Path(args.output))
     print(f"wrote {args.output}")
     return 0
 

@@ -2,7 +2,8 @@
 
 Variables are ellipses, constants plain text, ops boxes; with adjoints, the reverse-sweep
 nodes are shaded and each adjoint is linked to its forward node by a dashed edge. Node ids
-follow the topological order, so the same graph gives the same text.
+follow the topological order, so the same graph gives the same text; labels appear only inside
+quoted strings, never in ids, so two labels never share a node.
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ def to_dot(roots: Sequence[Node], names: Sequence[str], adjoint_of: dict[Node, N
         lines.append(f"  {ids[node]} [{_style(node, node not in forward)}];")
     for node in order:
         lines.extend(f"  {ids[child]} -> {ids[node]};" for child in node.inputs)
-    for root, name in zip(roots, names, strict=True):
-        lines.append(f'  out_{_safe(name)} [label="{_escape(name)}", shape=plaintext, fontcolor="#1f4e9c"];')
-        lines.append(f"  {ids[root]} -> out_{_safe(name)} [style=bold];")
+    for i, (root, name) in enumerate(zip(roots, names, strict=True)):
+        lines.append(f'  out{i} [label="{_escape(name)}", shape=plaintext, fontcolor="#1f4e9c"];')
+        lines.append(f"  {ids[root]} -> out{i} [style=bold];")
     for adjoint, source in sorted((adjoint_of or {}).items(), key=lambda pair: ids.get(pair[0], "")):
         if adjoint in ids and source in ids and adjoint not in forward:
             lines.append(f'  {ids[source]} -> {ids[adjoint]} [style=dashed, color="#999999", constraint=false];')
@@ -72,12 +73,10 @@ def _style(node: Node, reverse: bool) -> str:
             text = f"array{tuple(value.shape)}"
         return f'label="{_escape(text)}", shape=plaintext'
     attrs = f"\\n{_escape(str(node.attrs))}" if node.attrs and node.op not in ("const", "var") else ""
-    return f'label="{node.op}{attrs}{shape}", shape=box{fill}'
+    return f'label="{_escape(node.op)}{attrs}{shape}", shape=box{fill}'
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name)
+    """``text`` for inside a DOT quoted string; line breaks become \\n, so each statement stays one line."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return text.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC_FILE = '''
+HOSTILE = ["a-b", "a_b", 'say "hi"', "back\\slash\\", "two\nlines", "cr\rhere", "} digraph { x -> y; //"]
+SPEC_FILE = f"HOSTILE = {HOSTILE!r}\n" + '''
 import numpy as np
 import symdiff as sd
 
@@ -29,6 +31,35 @@ def with_data():
 
 def wrong():
     return 3
+
+
+def boom():
+    return 1 / 0
+
+
+def no_inputs():
+    x = sd.var("x")
+    return x * x, [x], None
+
+
+def sum_wrt():
+    x, y = sd.var("x"), sd.var("y")
+    return x * y, [x + y]
+
+
+def twice():
+    x = sd.var("x")
+    return x * x, [x, x]
+
+
+def number():
+    x = sd.var("x")
+    return x * x, 2.0
+
+
+def hostile():
+    xs = [sd.var(label) for label in HOSTILE]
+    return sum(x * x for x in xs), xs
 '''
 
 
@@ -39,6 +70,9 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "problems.py").write_text(SPEC_FILE, encoding="utf-8")
+    (tmp_path / "bad_syntax.py").write_text("def f(:\n", encoding="utf-8")
+    (tmp_path / "bad_import.py").write_text("import no_such_module_here\n", encoding="utf-8")
+    (tmp_path / "a_folder").mkdir()
     return tmp_path
 
 
@@ -92,7 +126,22 @@ def test_dot_writes_the_graph_and_its_adjoints(folder: Path) -> None:
     assert plain.stdout.startswith("digraph symdiff {") and 'label="sin"' in plain.stdout
     assert "cos" not in plain.stdout
     text = (folder / "graph.dot").read_text(encoding="utf-8")
-    assert 'label="cos", shape=box, style=filled' in text and "out_bar_x1" in text
+    assert 'label="cos", shape=box, style=filled' in text and 'label="bar_x1"' in text
+
+
+def test_dot_ids_are_unique_and_labels_stay_inside_their_quotes(folder: Path) -> None:
+    done = run("dot", "problems.py:hostile", "--grad", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    quoted = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+    lines = quoted.sub("Q", done.stdout).splitlines()
+    assert lines[0] == "digraph symdiff {" and lines[-1] == "}"
+    assert all(re.fullmatch(r"  [\w =,\[\]>-]+;", line) for line in lines[1:-1]), lines
+    outputs = [line.split()[0] for line in lines if "fontcolor=" in line]
+    assert len(outputs) == len(set(outputs)) == 1 + len(HOSTILE)
+    labels = {re.sub(r"\\(.)", lambda m: "\n" if m[1] == "n" else m[1], text[1:-1])
+              for text in quoted.findall(done.stdout)}
+    hostile = [label.replace("\r", "\n") for label in HOSTILE]
+    assert {*hostile, *(f"bar_{label}" for label in hostile)} <= labels
 
 
 def test_dot_renders_svg_or_says_how_to_install_graphviz(folder: Path) -> None:
@@ -111,8 +160,25 @@ def test_dot_renders_svg_or_says_how_to_install_graphviz(folder: Path) -> None:
         (("show", "missing.py:f"), "no such file"),
         (("show", "problems.py:nothing"), "has no function 'nothing'"),
         (("generate", "problems.py:wrong", "-o", "x.py"), "must return (expr, wrt)"),
+        (("show", "bad_syntax.py:f"), "cannot import bad_syntax.py: SyntaxError: "),
+        (("show", "bad_import.py:f"),
+         "cannot import bad_import.py: ModuleNotFoundError: No module named 'no_such_module_here' "
+         "(bad_import.py, line 1)"),
+        (("show", "problems.py:boom"),
+         "problems.py:boom raised ZeroDivisionError: division by zero (problems.py, line "),
+        (("show", "problems.py:no_inputs"), "problems.py:no_inputs: inputs must be a list of variables"),
+        (("generate", "problems.py:baydin", "-o", "a_folder"), "cannot write a_folder: Is a directory"),
+        (("dot", "problems.py:baydin", "-o", "missing/graph.dot"),
+         "cannot write missing/graph.dot: No such file or directory"),
+        (("regenerate", "--dir", "problems.py"), "--dir problems.py is a file, not a folder"),
+        (("regenerate", "--check", "--dir", "problems.py"), "--dir problems.py is a file, not a folder"),
+        (("dot", "problems.py:sum_wrt", "--grad"), "wrt[0] must be a variable made by sd.var, got add(x, y)"),
+        (("dot", "problems.py:twice", "--grad"), "wrt[1]: variable 'x' is listed twice"),
+        (("dot", "problems.py:number", "--grad"), "wrt must be a list of variables, got float"),
     ],
-    ids=["no name", "no file", "no function", "wrong return"],
+    ids=["no name", "no file", "no function", "wrong return", "syntax error", "import error", "spec raises",
+         "inputs None", "output is a folder", "no output folder", "dir is a file", "check dir is a file",
+         "wrt expression", "wrt twice", "wrt float"],
 )
 def test_bad_input_exits_1_with_one_line(folder: Path, args, message: str) -> None:
     done = run(*args, cwd=folder)
