@@ -5,12 +5,17 @@ from its array arguments through ``array_api_compat.array_namespace``. The same 
 runs on NumPy, ``array_api_strict``, Dask, JAX or CuPy arrays. It calls only the standard's
 functions under the standard's names (``xp.asin``, ``xp.concat``, ``xp.permute_dims``...),
 converts constants and float arguments with ``xp.asarray``, writes nothing in place, and
-returns arrays of the input namespace: the value is a 0-d array.
+returns arrays of the input namespace: the value is a 0-d array. Where arrays are mutable
+(NumPy, CuPy, ``array_api_strict``), no result shares memory with an input or another result;
+JAX and Dask results are not copied (JAX arrays are immutable; Dask's item assignment touches
+no other array). Arguments must be real arrays or numbers (integers are cast); anything else
+raises ``ArgumentError``.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -145,21 +150,44 @@ def _getitem(a: Sequence[str], node: Node) -> str:
     return f"{a[0]}[{index_text(index)}{rest}]"
 
 
+def _results(outputs: Sequence[Node], body: Body) -> list[str]:
+    """The returned texts: ``_copy_xp`` where an output may be an input's memory or another
+    output's (a no-op on immutable arrays), a new 0-d array for a scalar constant."""
+    texts, seen = [], set()
+    for node in outputs:
+        text = retext(body.emitter.text[node][0])
+        if node.op == "const" and node.shape == ():
+            text = f"xp.asarray({text}, dtype={FLOAT})"  # a new 0-d array, not a float
+        elif node in seen or _may_alias(node):
+            text = f"_copy_xp(xp, {text})"
+        seen.add(node)
+        texts.append(text)
+    return texts
+
+
+def _may_alias(node: Node) -> bool:
+    """An input, a constant, a view, or a scatter of one piece that fills it (the piece itself);
+    every other op writes a new array."""
+    if node.op == "scatter":
+        return len(node.inputs) == 1 and math.prod(node.inputs[0].shape) == math.prod(node.shape)
+    return node.op in ("var", "const") or OPS[node.op].view
+
+
 def _assemble(spec: FunctionSpec, params: list[Param], body: Body, imports: tuple[str, ...]) -> Program:
     if imports:
         raise EmitError(f"the array_api backend cannot call user-defined ops (from {', '.join(imports)})")
     arrays = [p.name for p in params if p.node.shape != ()]
     if not arrays:
         raise UnsupportedError("the array_api backend takes its namespace from the arrays: give it an array input")
-    check = [f"    xp = array_api_compat.array_namespace({', '.join(arrays)})"]
+    check = [f"    xp = _namespace_xp({tuple(arrays)!r}, {', '.join(arrays)})"]
     for p in params:
         if p.node.shape == ():
-            check.append(f"    {p.name} = xp.asarray({p.name}, dtype={FLOAT})")
+            check.append(f"    {p.name} = xp.asarray({p.name}, dtype={FLOAT}) if type({p.name}) is float"
+                         f" else _scalar_arg_xp(xp, {p.name}, {p.name!r})")
         else:
             check.append(f"    {p.name} = _array_arg_xp(xp, {p.name}, {p.name!r}, {shape_text(p.node.shape)})")
     check += [f"    xc{name[1:]} = xp.asarray({name})" for name in body.emitter.constants]
-    results = [retext(text.replace("np.array(", "xp.asarray(").replace("float(", "(")) for text in body.results]
-    returned = spec.layout(results)
+    returned = spec.layout(_results(spec.outputs, body))
     doc = _docstring(spec, params, returned, body.expression, False)
     signature = ", ".join(p.name for p in params)
     source = [f"def {spec.name}({signature}):", *doc, *check, *body.emitter.lines, f"    return {returned}"]

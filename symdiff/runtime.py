@@ -53,11 +53,64 @@ def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return total if keepdims else np.squeeze(total, axis=axes)
 
 
+def _namespace_xp(names: tuple[str, ...], *arrays: Any) -> Any:
+    """The array arguments' namespace; an ArgumentError naming the argument that has none."""
+    import array_api_compat  # the array API backend's own dependency: imported only by its code
+
+    try:
+        return array_api_compat.array_namespace(*arrays)
+    except TypeError:
+        pass
+    spaces = []
+    for name, value in zip(names, arrays, strict=True):
+        try:
+            spaces.append(f"{name!r} of {array_api_compat.array_namespace(value).__name__}")
+        except TypeError:
+            raise ArgumentError(f"argument {name!r}: expected a real array, got {type(value).__name__}") from None
+    raise ArgumentError(f"arguments from different array namespaces: {', '.join(spaces)}")
+
+
 def _array_arg_xp(xp: Any, value: Any, name: str, shape: tuple[int, ...]) -> Any:
-    """An array of ``shape`` in namespace ``xp``, as float64; the array API backend's check."""
+    """A real array of ``shape`` in namespace ``xp``, as float64 (integers are cast); reject the rest."""
+    dtype = getattr(value, "dtype", None)
+    if dtype != xp.float64:
+        try:
+            real = xp.isdtype(dtype, ("real floating", "integral"))
+        except Exception:  # None, or a dtype the namespace does not know
+            real = False
+        if not real:
+            got = f"dtype {dtype}" if dtype is not None else type(value).__name__
+            raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got {got}")
+        value = xp.astype(value, xp.float64)
     if tuple(value.shape) != shape:
         raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {tuple(value.shape)}")
-    return value if value.dtype == xp.float64 else xp.astype(value, xp.float64)
+    return value
+
+
+def _scalar_arg_xp(xp: Any, value: Any, name: str) -> Any:
+    """A real number or 0-d real array as a 0-d float64 array of ``xp``; reject the rest (bools too)."""
+    try:
+        array = xp.asarray(value)
+        real = array.shape == () and xp.isdtype(array.dtype, ("real floating", "integral"))
+    except Exception:  # None, or what the namespace cannot read
+        real = False
+    if not real:
+        shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+        raise ArgumentError(
+            f"argument {name!r}: expected a real scalar of shape (), got {type(value).__name__}"
+            + (f" of shape {tuple(shape)} and dtype {dtype}" if shape is not None else "")
+        )
+    return xp.astype(array, xp.float64)
+
+
+def _copy_xp(xp: Any, value: Any) -> Any:
+    """A copy of an output that may be an input's memory or another output's. JAX arrays are
+    immutable and Dask's item assignment touches no other array, so theirs are returned as they are."""
+    import array_api_compat
+
+    if array_api_compat.is_jax_namespace(xp) or array_api_compat.is_dask_namespace(xp):
+        return value
+    return xp.asarray(value, copy=True)
 
 
 def _logsumexp_xp(xp: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
@@ -68,4 +121,5 @@ def _logsumexp_xp(xp: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any
     return total if keepdims else xp.squeeze(total, axis=axes)
 
 
-HELPERS = (_scalar_arg, _array_arg, _logsumexp, _array_arg_xp, _logsumexp_xp)
+HELPERS = (_scalar_arg, _array_arg, _logsumexp, _namespace_xp, _array_arg_xp, _scalar_arg_xp, _copy_xp,
+           _logsumexp_xp)

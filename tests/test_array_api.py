@@ -64,7 +64,7 @@ def test_numpy_arrays_through_the_array_api_backend() -> None:
 
 
 GOLDEN = """\
-    xp = array_api_compat.array_namespace(x1, x2)
+    xp = _namespace_xp(('x1', 'x2'), x1, x2)
     x1 = _array_arg_xp(xp, x1, 'x1', (4,))
     x2 = _array_arg_xp(xp, x2, 'x2', (4,))
     # forward sweep
@@ -93,6 +93,84 @@ def test_array_api_errors_name_the_problem() -> None:
     fn = sd.compile(sd.sum(x), [x], backend="array_api")
     with pytest.raises(sd.ArgumentError, match="expected shape"):
         fn(xps.asarray(np.ones(4)))
+
+
+def _aliasing_cases() -> list[tuple[Any, list[np.ndarray]]]:
+    """Graphs whose outputs are an input, a constant, a view, or one node twice."""
+    x, y, z, s, t = sd.var("x", shape=(3,)), sd.var("y", shape=(3,)), sd.var("z", shape=(3,)), sd.var("s"), sd.var("t")
+    m = sd.var("m", shape=(1, 3))
+    a, b, c = np.array([0.5, 1.0, 1.5]), np.array([-1.0, 0.0, 2.0]), np.array([3.0, 4.0, 5.0])
+    graphs = [
+        (sd.sum(x * y), [x, y], [x, y], [a, b]),  # the gradients are the inputs
+        (sd.sum(x * z) + sd.sum(y * z), [x, y], [x, y, z], [a, b, c]),  # one input, twice
+        (sd.sum(x * c), [x], [x], [a]),  # a constant
+        (sd.sum(m[0] * y), [m, y], [m, y], [a.reshape(1, 3), b]),  # a view; a scatter filled by its piece
+        (sd.sum(x), [x], [x], [a]),  # a read-only broadcast on NumPy
+        (s * t + sd.sum(x), [s, t], [s, t, x], [np.array(2.0), np.array(3.0), a]),  # 0-d inputs
+        (s + t + sd.sum(x), [s, t], [s, t, x], [np.array(2.0), np.array(3.0), a]),  # constant 0-d gradients
+        (s, [s], [s, x], [np.array(2.0), a]),  # the value is an input
+    ]
+    return [(sd.compile(f, wrt, inputs, backend="array_api"), point) for f, wrt, inputs, point in graphs]
+
+
+def _memory(array: Any) -> Any:
+    return array if isinstance(array, np.ndarray | np.generic) else np.from_dlpack(array)
+
+
+def test_results_are_fresh_on_mutable_namespaces_and_not_copied_on_dask() -> None:
+    import array_api_compat
+    import dask.array as da
+
+    for fn, point in _aliasing_cases():
+        for to_array in (np.asarray, xps.asarray):
+            args = [to_array(p) for p in point]
+            value, grads = fn(*args)
+            outputs = [value, *grads]
+            expected = [np.array(_memory(out)) for out in outputs]
+            for i, out in enumerate(outputs):
+                assert array_api_compat.array_namespace(out) is array_api_compat.array_namespace(args[0])
+                for other in [*args, *outputs[:i]]:
+                    assert not np.shares_memory(_memory(out), _memory(other)), fn.source
+                if not isinstance(out, np.generic):  # NumPy's 0-d results may be immutable scalars
+                    out[...] = -7.0  # writable; the inputs and the constants keep their values
+            for arg, original in zip(args, point, strict=True):
+                np.testing.assert_array_equal(_memory(arg), original)
+            value, grads = fn(*args)
+            for out, want in zip([value, *grads], expected, strict=True):
+                np.testing.assert_array_equal(_memory(out), want)
+    fn, point = _aliasing_cases()[0]
+    lazy = [da.from_array(p) for p in point]
+    _, (grad_x, grad_y) = fn(*lazy)
+    assert grad_x is lazy[1] and grad_y is lazy[0]  # not copied: Dask's item assignment touches no other array
+
+
+def _with_numpy(x: Any) -> Any:
+    return pytest.param(x, np.ones(3), id=type(x).__name__ + (f"-{x.dtype}" if hasattr(x, "dtype") else ""))
+
+
+@pytest.mark.parametrize("bad, other", [
+    *(_with_numpy(bad) for bad in (None, "abc", [0.5, 1.0, 1.5], 2.0, np.array([True, False, True]),
+                                   np.ones(3) * 1j, np.array(["a", "b", "c"]), np.array([None] * 3))),
+    pytest.param(xps.asarray([True, False, True]), xps.ones(3), id="strict-bool"),
+    pytest.param(xps.ones(3) * 1j, xps.ones(3), id="strict-complex"),
+    pytest.param(xps.ones(3), np.ones(3), id="two-namespaces"),
+])
+def test_array_arguments_must_be_real_arrays(bad: Any, other: Any) -> None:
+    x, y = sd.var("x", shape=(3,)), sd.var("y", shape=(3,))
+    fn = sd.compile(sd.sum(x * y), [x, y], backend="array_api")
+    with pytest.raises(sd.ArgumentError, match="'x'"):
+        fn(bad, other)
+
+
+@pytest.mark.parametrize("bad", [None, "2.5", True, np.bool_(True), 1 + 2j, np.asarray(1 + 2j), np.ones(1),
+                                 xps.asarray(True)], ids=repr)
+def test_scalar_arguments_must_be_real_numbers(bad: Any) -> None:
+    x, s = sd.var("x", shape=(3,)), sd.var("s")
+    fn = sd.compile(sd.sum(x * s), [x, s], backend="array_api")
+    with pytest.raises(sd.ArgumentError, match="argument 's'"):
+        fn(np.ones(3), bad)
+    value, (grad_x, grad_s) = fn(np.arange(3), 2)  # integers are cast
+    assert value == 6.0 and grad_x.dtype == np.float64 and grad_s == 3.0
 
 
 def test_an_array_api_module_imports_array_api_compat_and_runs(tmp_path) -> None:
