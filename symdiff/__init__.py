@@ -9,7 +9,7 @@ Build an expression from variables and NumPy-named functions, then compile it::
     print(fn.source)
 """
 
-from symdiff import special
+from symdiff import special, testing  # reachable as sd.special, sd.testing (as np.testing is)
 from symdiff.api import (
     abs,
     add,
@@ -96,5 +96,5 @@ __all__ = [
     "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "multiply", "negative", "not_equal", "outer", "power", "prod", "pullback", "relu", "reshape", "scipy_objective",
     "sigmoid", "sign", "sin", "sinh", "softplus", "special", "split", "sqrt", "square", "stack", "subtract", "sum",
-    "sum_to", "tan", "tanh", "to_sympy", "tofloat", "trace", "transpose", "var", "vjp", "where"
+    "sum_to", "tan", "tanh", "testing", "to_sympy", "tofloat", "trace", "transpose", "var", "vjp", "where"
 ]

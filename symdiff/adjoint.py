@@ -8,6 +8,7 @@ from typing import NamedTuple
 import symdiff.api as sd
 from symdiff.errors import NoVJPError, ShapeError
 from symdiff.graph import TUPLE, Node, graph_window, toposort
+from symdiff.guard import Guarded
 from symdiff.ops import OPS
 
 
@@ -18,12 +19,16 @@ class Reverse(NamedTuple):
     origin: dict[Node, Node]  # each new reverse-sweep node -> the forward node whose VJP built it
 
 
-def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | None = None) -> Reverse:
+def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | None = None,
+             branches: Guarded | None = None) -> Reverse:
     """Walk once in reverse topological order, accumulating each node's cotangent.
 
     Only nodes on a path from a ``wrt`` variable to ``output`` receive adjoints: data
-    inputs and constants get none, and no zero arrays are built for them.
+    inputs and constants get none, and no zero arrays are built for them. ``branches`` (from
+    ``guard``) masks the contributions that leave a where-branch with its condition, so the
+    untaken side adds strong zeros.
     """
+    guarded = Guarded([output], {}) if branches is None else branches
     order = toposort([output]) if order is None else order
     known = set(order)
     origin: dict[Node, Node] = {}
@@ -34,7 +39,7 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
     for node in reversed(order):
         parts = pending.pop(node, None)
         if parts is not None:
-            adjoint[node] = _total(parts)
+            adjoint[node] = guarded.cotangent(node, _total(parts))
             _attribute([adjoint[node]], None, known, origin)  # a sum of parts: no single VJP made it
         if node.op == "item":
             _collect_item(slots, node, adjoint.get(node))
@@ -54,7 +59,7 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
         for position, (child, part) in enumerate(zip(node.inputs, contributions, strict=True)):
             if part is None or child not in active:
                 continue
-            fitted = _fit(part, child, node, position)
+            fitted = _fit(guarded.contribution(node, child, sd.as_node(part)), child, node, position)
             pending.setdefault(child, []).append(fitted)
             _attribute([fitted], node, known, origin)
     return Reverse(adjoint, origin)

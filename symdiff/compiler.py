@@ -18,7 +18,7 @@ from symdiff.api import as_node, tofloat, zeros
 from symdiff.emit import Backend, FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import Node, free_variables, short_text, toposort
-from symdiff.guard import guard_where
+from symdiff.guard import guard, guard_where
 from symdiff.precision import float_type, retype
 from symdiff.rewrite import SPEED, Rewriter
 from symdiff.stability import STABILITY, stabilize
@@ -76,7 +76,7 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     guarded, grads, adjoint_of, origin = prepared.value, prepared.grads, prepared.adjoint_of, prepared.origin
     summary = rewrites_header(prepared.rewrites)
     # the walk from the first root, guarded, comes first in the order: it is the forward graph
-    forward = frozenset(prepared.order[: prepared.order.index(guarded) + 1])
+    forward = frozenset(prepared.order[: next(i for i, n in enumerate(prepared.order) if n is guarded) + 1])
     adjoint_of = {c: n for c, n in adjoint_of.items() if c not in forward}
     in_wrt = set(wrt_list)
     spec = FunctionSpec(
@@ -165,8 +165,10 @@ def differentiate(root: Node, wrt: Sequence[Node], order: list[Node] | None = No
     cotangent of ``root`` (1.0 for a gradient).
     """
     order = toposort([root]) if order is None else order
-    (guarded,) = guard_where([root], order)
-    reverse = adjoints(guarded, wrt, as_node(1.0) if seed is None else seed, order if guarded is root else None)
+    guarded_roots = guard([root], order)
+    (guarded,) = guarded_roots.roots
+    reverse = adjoints(guarded, wrt, as_node(1.0) if seed is None else seed, order if guarded is root else None,
+                       guarded_roots)
     return guarded, [_gradient(reverse.cotangents, w) for w in wrt], reverse
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import numbers
 import struct
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
@@ -26,9 +27,33 @@ TUPLE = "tuple"  # the multi-output node of ``split``; its shape is a tuple of s
 # when its node dies: WeakValueDictionary does the same in Python code, at 4x the cost per node.
 _cache: dict[tuple[Any, ...], weakref.ref[Node]] = {}
 _var_ids = itertools.count()
-# what a transformation recorded about a node it built (jacobian: forward or reverse mode);
-# generated headers quote the notes of the nodes they compute
-notes: weakref.WeakKeyDictionary[Node, str] = weakref.WeakKeyDictionary()
+
+
+class Notes:
+    """What a transformation recorded about a node it built (jacobian: forward or reverse mode).
+
+    Generated headers quote the notes of the nodes they compute. Keyed by identity: a
+    ``WeakKeyDictionary`` would compare nodes with ``==``, which builds an ``equal`` node.
+    """
+
+    def __init__(self) -> None:
+        self._notes: dict[int, tuple[weakref.ref[Node], str]] = {}
+
+    def __setitem__(self, node: Node, note: str) -> None:
+        key = id(node)
+        self._notes[key] = (weakref.ref(node, lambda ref: self._drop(key, ref)), note)
+
+    def _drop(self, key: int, ref: weakref.ref[Node]) -> None:
+        entry = self._notes.get(key)
+        if entry is not None and entry[0] is ref:
+            del self._notes[key]
+
+    def get(self, node: Node) -> str | None:
+        entry = self._notes.get(id(node))
+        return entry[1] if entry is not None and entry[0]() is node else None
+
+
+notes = Notes()
 
 
 class Node:
@@ -108,6 +133,16 @@ class Node:
     def __abs__(self) -> Node:
         return _api.abs(self)
 
+    # Comparisons are elementwise, as in NumPy, JAX and PyTorch; the hash stays identity, so nodes
+    # are dict keys and set members. Inside symdiff nodes are compared with ``is``, never ``==``.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return _api.equal(self, other) if _comparable(other) else NotImplemented
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return _api.not_equal(self, other) if _comparable(other) else NotImplemented
+
     def __lt__(self, other: Any) -> Node:
         return _api.less(self, other)
 
@@ -174,6 +209,13 @@ class Node:
 
     def transpose(self, *axes: Any) -> Node:
         return _api.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
+
+
+def _comparable(other: Any) -> bool:
+    """A node, a real number or a real/boolean array: what ``==`` compares elementwise."""
+    if isinstance(other, (Node, numbers.Real, np.generic)):
+        return not isinstance(other, np.generic) or other.dtype.kind in "biuf"
+    return isinstance(other, np.ndarray) and other.dtype.kind in "biuf"
 
 
 def make(op: str, inputs: Sequence[Node], attrs: tuple[Any, ...], shape: Any, dtype: str) -> Node:
@@ -268,7 +310,7 @@ def free_variables(roots: Iterable[Node]) -> list[Node]:
 def check(roots: Iterable[Node]) -> None:
     """The verifier: every node has a known op, its arity, and the shape its op's rule gives."""
     from symdiff.errors import GraphError
-    from symdiff.ops import OPS
+    from symdiff.ops import OPS, result_dtype
 
     for node in toposort(roots):
         if node.op in ("var", "const"):
@@ -279,7 +321,7 @@ def check(roots: Iterable[Node]) -> None:
         if op is None:
             raise GraphError(f"unknown op '{node.op}'\n{graph_window(node)}")
         expected = op.shape([i.shape for i in node.inputs], node.attrs)
-        if expected != node.shape or node.dtype != op.dtype:
+        if expected != node.shape or node.dtype != result_dtype(op, node.inputs):
             raise GraphError(f"'{node.op}' has shape {node.shape}, its rule gives {expected}\n{graph_window(node)}")
 
 

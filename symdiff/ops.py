@@ -43,6 +43,7 @@ class Op:
     domain: tuple[tuple[float, float], ...] = ((-2.0, 2.0),)  # test points, per input
     guard: dict[int, float] | None = None  # singular input -> safe value (where-branches)
     view: bool = False  # the result may alias an input
+    layout: bool = False  # moves elements without arithmetic: the result has its input's dtype
     module: str | None = None  # a user-defined op's module, which generated code must import
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
@@ -95,6 +96,16 @@ def _truth(condition: Any) -> Any:
 
 def same_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
     return shapes[0]
+
+
+def result_dtype(op: Op, inputs: Sequence[Node]) -> str:
+    """A layout op keeps its input's dtype (a reshaped boolean is boolean); other ops have their own."""
+    return inputs[0].dtype if op.layout else op.dtype
+
+
+def elementwise(op: Op) -> bool:
+    """Each output position depends only on the same position of each (broadcast) input."""
+    return op.module is None and (op.shape is same_shape or op.shape is broadcast)
 
 
 def broadcast_shapes(*shapes: Shape) -> Shape:
@@ -509,21 +520,22 @@ register(Op("prod", reduced, reduction_printer("prod"), _prod_vjp, arg_prec=(ATO
 
 register(
     Op("reshape", attr_shape, reshape_printer,
-       lambda g, y, x: (sd.reshape(g, x.shape),), arg_prec=(ATOM,), view=True, zero_d=True, sympy=lambda a: a)
+       lambda g, y, x: (sd.reshape(g, x.shape),), arg_prec=(ATOM,), view=True, layout=True, zero_d=True,
+       sympy=lambda a: a)
 )
 register(
     Op("transpose", transposed, transpose_printer,
        lambda g, y, x: (sd.transpose(g, tuple(int(i) for i in np.argsort(y.attrs[0]))),), arg_prec=(ATOM,),
-       view=True, zero_d=True, sympy=lambda a: a)
+       view=True, layout=True, zero_d=True, sympy=lambda a: a)
 )
 register(
     Op("broadcast_to", attr_shape,
        lambda a, n: f"np.broadcast_to({typed(a[0], n.inputs[0])}, {shape_text(n.attrs[0])})",
-       lambda g, y, x: (g,), view=True, zero_d=True, sympy=lambda a: a)
+       lambda g, y, x: (g,), view=True, layout=True, zero_d=True, sympy=lambda a: a)
 )
 register(
     Op("getitem", indexed, lambda a, n: f"{a[0]}[{index_text(n.attrs[0])}]",
-       lambda g, y, x: (sd.scatter(g, x.shape, y.attrs[0]),), arg_prec=(ATOM,), view=True)
+       lambda g, y, x: (sd.scatter(g, x.shape, y.attrs[0]),), arg_prec=(ATOM,), view=True, layout=True)
 )
 register(
     Op("scatter", attr_shape, lambda a, n: "", lambda g, y, *parts: [sd.take(g, index) for index in y.attrs[1]],

@@ -27,10 +27,11 @@ class Objective:
     def __init__(self, expr: Any, wrt: Sequence[Node], inputs: Sequence[Node] | None, rewrites: bool) -> None:
         self.wrt = _variables(wrt, "wrt")
         listed = self.wrt if inputs is None else _variables(inputs, "inputs")
-        outside = [w.label for w in self.wrt if w not in listed]
+        given, differentiated = set(listed), set(self.wrt)
+        outside = [w.label for w in self.wrt if w not in given]
         if outside:
             raise GraphError(f"scipy_objective: wrt variables {outside} are not in inputs")
-        self.data = [v for v in listed if v not in self.wrt]
+        self.data = [v for v in listed if v not in differentiated]
         self.size = sum(w.size for w in self.wrt)
         self.theta = make_var("theta", (self.size,))
         self.expr = _substitute(sd.tofloat(sd.as_node(expr, "expr")), self._slices())

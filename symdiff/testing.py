@@ -58,7 +58,7 @@ def _check_at(expr: Any, wrt_list: list[Node], input_list: list[Node], point: li
     f = value_function(expr, input_list)
     rng = np.random.default_rng(seed)
     for variable, grad in zip(wrt_list, grads, strict=True):
-        position = input_list.index(variable)
+        position = next(i for i, v in enumerate(input_list) if v is variable)
         grad = np.asarray(grad, dtype=np.float64)
 
         def shifted(direction: np.ndarray, step: float, position: int = position) -> float:

@@ -69,7 +69,7 @@ def jvp(expr: Any, wrt: Node | Sequence[Node], tangents: Sequence[Any]) -> Node:
     for g, t in zip(pulled, directions, strict=True):
         pairing = pairing + sd.sum(g * t)
     (result,) = vjp(pairing, [probe], 1.0)
-    if probe in free_variables([result]):
+    if any(v is probe for v in free_variables([result])):
         raise GraphError(f"jvp: a VJP rule in {short_text(root)} is not linear in its cotangent")
     return result
 
@@ -107,7 +107,7 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
     order = toposort(nodes)
     _check_covered(order, [], input_list)
     guarded = guard_where(nodes, order)
-    recorded = "".join(f"\n        {notes[n]}" for n in order if n in notes)
+    recorded = "".join(f"\n        {note}" for n in order if (note := notes.get(n)) is not None)
     summary = f"\n    Built by transformations:{recorded}" if recorded else ""
     if rewrites:
         rewriter = Rewriter(ALL_RULES)
