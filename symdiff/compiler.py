@@ -18,7 +18,7 @@ from symdiff.api import as_node, tofloat, zeros
 from symdiff.emit import Backend, FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import Node, free_variables, short_text, toposort
-from symdiff.guard import guard, guard_where
+from symdiff.guard import guard
 from symdiff.precision import float_type, retype
 from symdiff.rewrite import SPEED, Rewriter
 from symdiff.stability import STABILITY, stabilize
@@ -246,10 +246,11 @@ def evaluate(expr: Any, values: dict[Node, Any]) -> Any:
 
 
 def value_function(expr: Any, inputs: Sequence[Node]) -> CompiledFunction:
-    """A compiled function computing ``expr`` alone, with ``inputs`` as parameters."""
-    (root,) = guard_where([as_node(expr, "expr")])
-    spec = FunctionSpec(
-        name="value_only", inputs=list(inputs), outputs=[root], layout=lambda texts: texts[0],
-        output_names=["value"], summary="Value only.", describe_inputs=lambda node: "",
-    )
-    return load(emit_function(spec))
+    """A compiled function computing ``expr`` alone, with ``inputs`` as parameters.
+
+    It is ``sd.function``'s pipeline (guard, stability and speed rewrites), so it computes what
+    ``compile`` computes: ``log(1 + exp(x))`` at 1000 is 1000.0 in both.
+    """
+    from symdiff.transforms import function_program  # transforms builds on this module
+
+    return load(function_program(list(inputs), as_node(expr, "expr"), name="value_only"))

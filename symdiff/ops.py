@@ -403,7 +403,8 @@ def unary(name: str, vjp: Vjp, sympy: Callable[..., Any], domain: tuple[tuple[fl
 unary("exp", lambda g, y, x: (g * y,), sym("exp"), guard={0: 0.0})
 unary("log", lambda g, y, x: (g / x,), sym("log"), POSITIVE, guard={0: 1.0})
 unary("log1p", lambda g, y, x: (g / (1.0 + x),), lambda a: _sympy().log(1 + a), ((-0.5, 2.0),), guard={0: 0.0})
-unary("expm1", lambda g, y, x: (g * (y + 1.0),), lambda a: _sympy().exp(a) - 1, guard={0: 0.0})
+# not g * (y + 1): expm1(x) rounds to -1 for x < -37, so y + 1 is 0 where exp(x) is not
+unary("expm1", lambda g, y, x: (g * sd.exp(x),), lambda a: _sympy().exp(a) - 1, guard={0: 0.0})
 unary("sqrt", lambda g, y, x: (0.5 * g / y,), sym("sqrt"), POSITIVE, guard={0: 1.0})
 unary("sin", lambda g, y, x: (g * sd.cos(x),), sym("sin"))
 unary("cos", lambda g, y, x: (-g * sd.sin(x),), sym("cos"))
