@@ -36,8 +36,15 @@ SKETCH_LINES = 12  # forward statements quoted in the header; a tree could be ex
 FAST_PATH_NODES = 5000
 MAX_NAME = 24  # sanitised labels are cut to this many characters before the suffix
 
-GENERATED = re.compile(r"t\d+|C\d+|bar_.*|value|np|math|float64")
-RESERVED = set(keyword.kwlist) | set(dir(builtins)) | {"np", "math"}
+MAX_PLAIN = 64  # a longer label is cut and suffixed too (numba's LLVM fails on 10,000-character names)
+
+# Every name the emitted code binds or reads besides its parameters, on every backend: modules,
+# argument-check helpers, module-file definitions, array-API and numba globals, the pullback's
+# nested function. Labels become parameters only when they avoid these and the patterns below.
+RESERVED = (set(keyword.kwlist) | set(dir(builtins))
+            | {"np", "math", "xp", "numba", "array_api_compat", "back", "ArgumentError", "annotations"}
+            | {fn.__name__ for fn in runtime.HELPERS})
+GENERATED = re.compile(r"t\d+|C\d+|xc\d+|bar_.*|value|float64")
 
 CONVENTIONS = (
     "maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;\n"
@@ -69,7 +76,7 @@ class Namer:
 
     def param(self, label: str) -> str:
         """The label itself when it is a plain ASCII identifier clashing with nothing."""
-        if label.isascii() and label.isidentifier() and not label.startswith("_") and not GENERATED.fullmatch(label):
+        if plain(label):
             return self.claim(label, always_suffix=label in self.used)
         ascii_form = unicodedata.normalize("NFKC", label)
         base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in ascii_form).strip("_")
@@ -79,8 +86,25 @@ class Namer:
         return self.claim(base, always_suffix=True)
 
 
+def plain(name: str) -> bool:
+    """An ASCII identifier of modest length that no generated name can be (NFKC leaves it alone)."""
+    return (name.isascii() and name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_")
+            and len(name) <= MAX_PLAIN and not GENERATED.fullmatch(name))
+
+
+def check_function_name(name: object) -> str:
+    """The generated function's name: plain, and bound to nothing else in its namespace."""
+    if not isinstance(name, str) or not plain(name) or name in RESERVED:
+        raise EmitError(
+            f"function name {name!r} must be a short ASCII identifier, not starting with '_', that the "
+            "generated code does not use itself (np, math, xp, back, t0, C0, bar_..., builtins, keywords)")
+    return name
+
+
 def doc_escape(text: str) -> str:
-    """Labels reach the source only inside the docstring, escaped so they cannot end it."""
+    """The one way text reaches generated source outside code: escaped, so it cannot end a
+    docstring or a comment line. Applied to every docstring line, so labels, notes and user
+    op names are covered wherever they are quoted."""
     return text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
 
 
@@ -315,9 +339,7 @@ class FunctionSpec:
 
 def emit_function(spec: FunctionSpec) -> Program:
     namer = Namer()
-    if not spec.name.isidentifier() or keyword.iskeyword(spec.name):
-        raise EmitError(f"function name {spec.name!r} is not a Python identifier")
-    namer.used.add(spec.name)
+    namer.used.add(check_function_name(spec.name))
     order = list(spec.order) if spec.order is not None else toposort(spec.outputs)
     imports = tuple(sorted({m for n in order if n.op in OPS and (m := OPS[n.op].module) is not None}))
     namer.used.update(m.split(".")[0] for m in imports)
@@ -410,7 +432,9 @@ def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_bo
     else:
         sweeps = _with_fallback(params, numpy_body, math_body)
         for p in params:
-            check += [f"    if type({p.name}) is not float:", f"        {p.name} = _scalar_arg({p.name}, {p.name!r})"]
+            # a Python float, so the math body warns nowhere: only the NumPy body gives NumPy's warnings
+            check += [f"    if type({p.name}) is not float:",
+                      f"        {p.name} = _scalar_arg({p.name}, {p.name!r}, float)"]
     doc = _docstring(spec, params, numpy_body.returned, numpy_body.expression, math_body is not None)
     signature = ", ".join(p.name for p in params)
     body = [f"def {spec.name}({signature}):", *doc, *check, *sweeps]
@@ -466,20 +490,20 @@ def _with_fallback(params: list[Param], numpy_body: Body, math_body: Body) -> li
 
 def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str],
                fast_path: bool) -> list[str]:
-    lines = ['    """' + spec.summary, "", *("        " + line for line in expression), ""]
+    lines = [*spec.summary.split("\n"), "", *("        " + line for line in expression), ""]
     lines += [f"    Returns {returned}.", ""]
     lines.append("    Inputs (label -> parameter, shape):")
     for p in params:
         role = spec.describe_inputs(p.node)
-        lines.append(f"        {doc_escape(p.node.label)} -> {p.name}, {tuple(p.node.shape)}{role}")
+        lines.append(f"        {p.node.label} -> {p.name}, {tuple(p.node.shape)}{role}")
     lines.append("")
     lines.append("    Conventions:")
     lines.extend("        " + line for line in CONVENTIONS.splitlines())
     if fast_path:
         lines.append("        All scalars: math and float arithmetic first; the NumPy sweeps where math raises or a")
         lines.append("        result is not finite, so IEEE results and NumPy's warnings are as on the NumPy path.")
-    lines.append('    """')
-    return lines
+    body = [doc_escape(line) for line in lines]  # every line: labels, notes and op names alike
+    return ['    """' + body[0], *body[1:], '    """']
 
 
 def module_text(program: Program, title: str) -> str:

@@ -77,3 +77,16 @@ def test_where_evaluates_only_the_taken_branch_on_the_math_path() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert fn(-3.0) == (9.0, (-6.0,))
+
+
+@pytest.mark.parametrize("argument", [1e308, np.float64(1e308), np.int64(7) * 0 + np.float64(1e308)])
+def test_a_warning_is_given_once_whatever_the_scalar_type(argument) -> None:
+    x = sd.var("x")
+    fn = sd.compile(x * x, [x])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value, _ = fn(argument)
+    assert value == np.inf
+    # the NumPy body's own warnings (value x * x, gradient x + x), each once
+    assert [str(w.message) for w in caught] == ["overflow encountered in scalar multiply",
+                                                "overflow encountered in scalar add"]
