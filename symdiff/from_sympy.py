@@ -9,6 +9,7 @@ powers and numbers. Anything else raises ``UnsupportedError`` naming the SymPy c
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,6 +23,11 @@ def from_sympy(expr: Any, symbols: Mapping[Any, Node]) -> Node:
     """Translate ``expr``; ``symbols`` maps each of its free symbols to a node."""
     import sympy
 
+    if isinstance(expr, (bool, str, bytes)) or not isinstance(expr, (sympy.Basic, numbers.Real)):
+        # sympify would evaluate a string as Python code
+        raise UnsupportedError(
+            f"from_sympy takes a SymPy expression or a real number, got {type(expr).__name__}; "
+            "parse text yourself (sympy.parse_expr evaluates it, so only on text you trust)")
     expr = sympy.sympify(expr)
     missing = sorted((s for s in _symbols(expr) if s not in symbols), key=lambda s: s.name)
     if missing:

@@ -76,3 +76,17 @@ def test_unknown_classes_and_missing_symbols_are_named() -> None:
         sd.from_sympy(sympy.gamma(x), {x: sd.var("x")})
     with pytest.raises(sd.GraphError, match=r"\['b', 'y'\]"):
         sd.from_sympy(x + y + sympy.Symbol("b"), {x: sd.var("x")})
+
+
+@pytest.mark.parametrize("text", ["x + 1", "__import__('builtins').SYMDIFF_SYMPIFY_RAN", b"x"])
+def test_text_is_refused_not_evaluated(text) -> None:
+    import builtins
+
+    x = sympy.Symbol("x")
+    with pytest.raises(sd.UnsupportedError, match="SymPy expression"):
+        sd.from_sympy(text, {x: sd.var("x")})
+    assert not hasattr(builtins, "SYMDIFF_SYMPIFY_RAN")
+
+
+def test_numbers_are_still_accepted() -> None:
+    assert sd.evaluate(sd.from_sympy(2.5, {}), {}) == 2.5
