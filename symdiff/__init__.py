@@ -81,6 +81,7 @@ from symdiff.errors import (
 from symdiff.from_sympy import from_sympy
 from symdiff.graph import Node
 from symdiff.losses import logaddexp, logsumexp, sigmoid, softplus
+from symdiff.pickled import dumps, loads
 from symdiff.scipy_objective import scipy_objective
 from symdiff.sympy_bridge import to_sympy
 from symdiff.transforms import function, grad, hessian, hvp, jacobian, jvp, pullback, vjp
@@ -91,8 +92,8 @@ __all__ = [
     "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "OpDefinitionError",
     "ShapeError", "SymdiffError", "UnsupportedError", "abs", "add", "arccos", "arcsin", "arctan", "as_node",
     "broadcast_to", "clip", "compile", "concatenate", "cos", "cosh", "define_op", "describe", "diag", "divide",
-    "dot", "einsum", "equal", "evaluate", "exp", "expm1", "from_sympy", "function", "grad", "greater",
-    "greater_equal", "hessian", "hvp", "jacobian", "jvp", "less", "less_equal", "log", "log1p", "logaddexp",
+    "dot", "dumps", "einsum", "equal", "evaluate", "exp", "expm1", "from_sympy", "function", "grad", "greater",
+    "greater_equal", "hessian", "hvp", "jacobian", "jvp", "less", "less_equal", "loads", "log", "log1p", "logaddexp",
     "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "multiply", "negative", "not_equal", "outer", "power", "prod", "pullback", "relu", "reshape", "scipy_objective",
     "sigmoid", "sign", "sin", "sinh", "softplus", "special", "split", "sqrt", "square", "stack", "subtract", "sum",
