@@ -36,10 +36,12 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
     adjoint: dict[Node, Node] = {}
     pending: dict[Node, list[Node]] = {output: [seed]} if output in active else {}
     slots: dict[Node, list[Node | None]] = {}  # per-output cotangents of split nodes
+    weak: set[Node] = set()  # nodes given a part that may be non-zero where their branch is unused
     for node in reversed(order):
         parts = pending.pop(node, None)
+        strong = node not in weak
         if parts is not None:
-            adjoint[node] = guarded.cotangent(node, _total(parts))
+            adjoint[node], strong = guarded.cotangent(node, _total(parts), strong)
             _attribute([adjoint[node]], None, known, origin)  # a sum of parts: no single VJP made it
         if node.op == "item":
             _collect_item(slots, node, adjoint.get(node))
@@ -59,7 +61,10 @@ def adjoints(output: Node, wrt: Sequence[Node], seed: Node, order: list[Node] | 
         for position, (child, part) in enumerate(zip(node.inputs, contributions, strict=True)):
             if part is None or child not in active:
                 continue
-            fitted = _fit(guarded.contribution(node, child, sd.as_node(part)), child, node, position)
+            part, kept = guarded.contribution(node, child, sd.as_node(part), strong)
+            fitted = _fit(part, child, node, position)
+            if not kept:
+                weak.add(child)
             pending.setdefault(child, []).append(fitted)
             _attribute([fitted], node, known, origin)
     return Reverse(adjoint, origin)

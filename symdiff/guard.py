@@ -73,18 +73,26 @@ class Guarded:
     branch: dict[Node, Branch]
     seen: dict[tuple[int, Shape, Any], Branch] = field(default_factory=dict)
 
-    def cotangent(self, node: Node, g: Node) -> Node:
-        """``node``'s cotangent, masked where its VJP's results are not in the branch's positions."""
-        home = self.branch.get(node)
-        if home is None or home.scalar or elementwise(OPS[node.op]) or node.op in sd.REDUCTIONS:
-            return g
-        return mask(g, home)
+    def cotangent(self, node: Node, g: Node, strong: bool) -> tuple[Node, bool]:
+        """``node``'s cotangent, masked where its VJP's parts are not in the branch's positions.
 
-    def contribution(self, node: Node, child: Node, part: Node) -> Node:
-        """``part`` (from ``node``'s VJP, for ``child``), masked if it leaves the branch it was made in."""
+        ``strong``: ``g`` is known to be 0 wherever the branch is unused. Returns the cotangent
+        and whether that holds for it.
+        """
+        home = self.branch.get(node)
+        if strong or home is None or home.scalar or elementwise(OPS[node.op]) or node.op in sd.REDUCTIONS:
+            return g, strong
+        return mask(g, home), True
+
+    def contribution(self, node: Node, child: Node, part: Node, strong: bool) -> tuple[Node, bool]:
+        """``part`` (from ``node``'s VJP of a cotangent that is ``strong``, for ``child``), masked if
+        it may be non-zero where ``node``'s branch is unused and it leaves that branch; and whether
+        it is then known to be 0 wherever the branch is unused."""
         home = self.branch.get(node)
         if home is None:
-            return part
+            return part, True  # outside every branch, nothing is unused
+        if strong and (OPS[node.op].strong_zeros or _finite_scale(node, child)):
+            return part, True  # it only moves or sums zeros (or scales them by a finite constant)
         if home.scalar or elementwise(OPS[node.op]):
             target = home  # the part is in the node's (broadcast) positions, before sum_to
         elif node.op in sd.REDUCTIONS:
@@ -94,9 +102,20 @@ class Guarded:
             # so its parts are zero when no position of the branch is used
             target = _derive(self.seen, home, (), None)
         _condition(target, {})
-        if (node.op == "where" and node.inputs[0] is target.cond) or _inside(self.branch.get(child), target):
-            return part  # a guard's where selects strong zeros itself
-        return mask(part, target)
+        if node.op == "where" and node.inputs[0] is target.cond:
+            return part, True  # a guard's where selects zeros itself
+        if _inside(self.branch.get(child), target):
+            return part, False
+        return mask(part, target), True
+
+
+def _finite_scale(node: Node, child: Node) -> bool:
+    """``node`` multiplies or divides ``child`` by a finite, non-zero constant: zeros stay zeros."""
+    if node.op not in ("mul", "div") or (node.op == "div" and child is not node.inputs[0]):
+        return False
+    other = node.inputs[1] if child is node.inputs[0] else node.inputs[0]
+    value = other.value
+    return other.op == "const" and value is not None and bool(np.all(np.isfinite(value) & (value != 0)))
 
 
 def guard_where(roots: Sequence[Node], order: list[Node] | None = None) -> list[Node]:

@@ -44,6 +44,7 @@ class Op:
     guard: dict[int, float] | None = None  # singular input -> safe value (where-branches)
     view: bool = False  # the result may alias an input
     layout: bool = False  # moves elements without arithmetic: the result has its input's dtype
+    strong_zeros: bool = False  # the VJP only moves, sums or 0/1-selects the cotangent: zeros give zeros
     module: str | None = None  # a user-defined op's module, which generated code must import
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
@@ -554,3 +555,9 @@ register(
     Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True)
 )
 register(Op("zeros", attr_shape, lambda a, n: f"np.zeros({shape_text(n.attrs[0])})", None))
+
+# VJPs that only move, sum or 0/1-select their cotangent: a cotangent that is 0 wherever a
+# where-branch is unused gives parts that are too, so the reverse pass needs no mask after them
+for _name in ("neg", "add", "sub", "where", "relu", "sum", "mean", "reshape", "transpose", "broadcast_to",
+              "getitem", "scatter", "concatenate"):
+    OPS[_name] = dataclasses.replace(OPS[_name], strong_zeros=True)
