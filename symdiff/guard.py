@@ -13,13 +13,16 @@ branch, or to none. Then:
   sweep evaluates it outside the domain. The values the ``where`` selects are unchanged.
 - (b) the reverse pass masks every adjoint contribution that leaves a branch with the
   branch's condition, so an overflow in the untaken branch (``0 * inf``) cannot reach a
-  gradient.
+  gradient. It skips the mask where the part is known to be 0 already: the cotangent was,
+  and the VJP only moved, summed, selected or finitely scaled it.
 
-A branch's condition is position by position, so it may only guard a node whose positions
-are the ``where``'s own: a node reached only through elementwise ops of the ``where``'s
-shape. A node reached through a reduction, a layout op or a broadcast keeps only the
-enclosing branches with a scalar condition, where one position stands for all. Each node
-is rebuilt once and each branch builds one condition, so the pass is linear in the graph.
+A branch's condition is position by position, so it speaks only of nodes whose positions it
+can name: through elementwise ops of the ``where``'s shape it holds as it is; into a node
+broadcast into the branch it is reduced with "any" over the broadcast axes; into the input of
+a reduction it is spread over the reduced axes (a *derived* branch). Behind any other op (a
+product, a layout op) only the enclosing branches with a scalar condition remain, where one
+position stands for all. Each node is rebuilt once, and each branch and derived branch builds
+one condition, so the pass is linear in the graph.
 """
 
 from __future__ import annotations
