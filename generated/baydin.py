@@ -19,7 +19,11 @@ def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
     if isinstance(value, (bool, np.bool_)):
         raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return dtype(value)
+        try:
+            return dtype(value)
+        except OverflowError:  # an int past float's range: NumPy and float() refuse it too
+            raise ArgumentError(f"argument {name!r}: an int of {int(value).bit_length()} bits does not fit "
+                                f"{np.dtype(dtype).name}") from None
     array = value if isinstance(value, np.ndarray) else None
     if array is not None and array.shape == () and array.dtype.kind in "iuf":
         return dtype(array)
@@ -33,6 +37,8 @@ def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
 def baydin(x1, x2):
     """Value and gradient in one forward and one reverse sweep; the gradients come in
     wrt order, each of its variable's shape.
+    Compile-time rewrites (rewrites=False turns them off):
+        2 x negation merged into an addition or product
 
         # 7 forward nodes (ops: add, log, mul, sin, sub), 5 reverse-sweep nodes
         value = np.log(x1) + x1 * x2 - np.sin(x2)
@@ -46,16 +52,16 @@ def baydin(x1, x2):
     Conventions:
         maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
         max reductions share the gradient equally among tied elements;
-        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        where-branches are guarded: the untaken branch adds no NaN or inf to a gradient;
         scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
-        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+        Exact rewrites at construction: x*1, x/1, x**1, x+(-0.0), x-0.0, --x, folding of + - * / and integer powers.
         All scalars: math and float arithmetic first; the NumPy sweeps where math raises or a
         result is not finite, so IEEE results and NumPy's warnings are as on the NumPy path.
     """
     if type(x1) is not float:
-        x1 = _scalar_arg(x1, 'x1')
+        x1 = _scalar_arg(x1, 'x1', float)
     if type(x2) is not float:
-        x2 = _scalar_arg(x2, 'x2')
+        x2 = _scalar_arg(x2, 'x2', float)
     try:
         # forward sweep
         value = math.log(x1) + x1 * x2 - math.sin(x2)

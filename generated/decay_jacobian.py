@@ -34,7 +34,7 @@ C2 = np.array([0.0, 0.0, 1.0]).reshape((3, 1))
 def decay_jacobian(p, t, y):
     """2 output(s) computed together; common subexpressions are computed once.
     Built by transformations:
-        jacobian (50, 3) of sub(add(…, …), y) by 'p', forward mode: one directional derivative seeded with the 3 x 3 identity
+        jacobian (50, 3) of sub(add(..., ...), y) by 'p', forward mode: one directional derivative seeded with the 3 x 3 identity
 
         # 22 nodes (ops: add, exp, getitem, mul, neg, sub, transpose)
         C0 = np.array([1.0, 0.0, 0.0]).reshape((3, 1))
@@ -55,9 +55,9 @@ def decay_jacobian(p, t, y):
     Conventions:
         maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
         max reductions share the gradient equally among tied elements;
-        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        where-branches are guarded: the untaken branch adds no NaN or inf to a gradient;
         scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
-        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+        Exact rewrites at construction: x*1, x/1, x**1, x+(-0.0), x-0.0, --x, folding of + - * / and integer powers.
     """
     if type(p) is not np.ndarray or p.dtype != np.float64 or p.shape != (3,):
         p = _array_arg(p, 'p', (3,))

@@ -46,21 +46,22 @@ def helmholtz_hessian(x):
         1 x symmetric constant matrix product turned to reuse a forward product
         2 x scalar factor moved out of a matrix product
         1 x a + a as 2.0 * a
-        16 x scalar factors multiplied before the array
+        19 x scalar factors multiplied before the array
+        11 x negation merged into an addition or product
 
-        # 161 nodes (ops: add, div, log, matmul, mul, neg, reshape, sub, sum)
+        # 163 nodes (ops: add, div, log, matmul, mul, neg, reshape, sub, sum)
         C0 = np.array([0.011386057812474312, 0.032865276244523414, 0.08122302450369563, 0.11891984453423916, 0.16064767647433517, 0.15418231629712872, 0.14116132067446105, 0.00937787491768685, 0.17368485875381975, 0.10930532420984491])
         # C1: a float64 array of shape (10, 10)
         # C2: a float64 array of shape (10, 10)
         # C3: a float64 array of shape (10, 10)
         # C4: a float64 array of shape (10, 10)
         t0 = C0.dot(x)
-        ... (32 more statements)
-        t31 = ((-t25).reshape((10, 1)) * t19).sum(axis=1) / t1 + (C4 * t12).sum(axis=1) / t1 + (-t28 * t2).sum(axis=1) / t1
-        t32 = t14 / t7 * -0.41421356237309515 * t21 + -t22 * t13 / t8 + (t6 / t5 * 2.8284271247461903 * t21 - t29 / t5) / t8
-        t33 = t16 * -2.414213562373095 * t21 / t7 + t15 * 0.41421356237309515 * t21 / t7 + -t32 * t8 / t7
-        t34 = (t30 - t31 + t33 * -0.41421356237309515 + 2.414213562373095 / t7 * t32).reshape((10, 1)) * C0
-        out2 = t24 + t27 / t2 + t28 / t1 + C1 * t10 + (t24 + t10 * C1) + t34
+        ... (30 more statements)
+        t29 = (t20.reshape((10, 1)) * t18).sum(axis=1) / t1 + (C4 * t12).sum(axis=1) / t1 + (-t26 * t2).sum(axis=1) / t1
+        t30 = t14 / t7 * -0.41421356237309515 * t20 + -t21 * t13 / t8 + -(t27 / t5 - t6 / t5 * 2.8284271247461903 * t20) / t8
+        t31 = t16 * -2.414213562373095 * t20 / t7 + t15 * 0.41421356237309515 * t20 / t7 + -t30 * t8 / t7
+        t32 = (t28 - t29 + t31 * -0.41421356237309515 + 2.414213562373095 / t7 * t30).reshape((10, 1)) * C0
+        out2 = t23 + t25 / t2 + t26 / t1 + C1 * t10 + (t23 + t10 * C1) + t32
 
     Returns (out0, out1, out2).
 
@@ -70,9 +71,9 @@ def helmholtz_hessian(x):
     Conventions:
         maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
         max reductions share the gradient equally among tied elements;
-        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        where-branches are guarded: the untaken branch adds no NaN or inf to a gradient;
         scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
-        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+        Exact rewrites at construction: x*1, x/1, x**1, x+(-0.0), x-0.0, --x, folding of + - * / and integer powers.
     """
     if type(x) is not np.ndarray or x.dtype != np.float64 or x.shape != (10,):
         x = _array_arg(x, 'x', (10,))
@@ -95,23 +96,21 @@ def helmholtz_hessian(x):
     t15 = t14 * t8 / t7
     t16 = t13 / t7
     t17 = t9 * t6 / t5
-    t18 = -t11
-    t19 = t18 * t2 / t1
-    t20 = t15 * -0.41421356237309515 + t16 * 2.414213562373095 + t17 * 2.8284271247461903 - t19.sum()
-    out1 = 2.0 * t10 * t4 + t3 + t12 + t20 * C0
-    t21 = C2.sum(axis=1)
-    t22 = t21 * 2.414213562373095 / t7 - t8 / t7 * -0.41421356237309515 * t21
-    t23 = t9 / t5 * 2.8284271247461903 * t21 - t22 / t8
-    t24 = (t23 / t5).reshape((10, 1)) * t4
-    t25 = -t21
-    t26 = (t25 / t1).reshape((10, 1))
-    t27 = C3 / t1 - t26 * t2
-    t28 = t26 * t18 + -t27 * t11 / t2 + C3 / t2
-    t29 = (C1 * x).sum(axis=1) + (C3 * t4).sum(axis=1)
-    t30 = (t17 * -2.8284271247461903 * t21 / t5 + -t23 * t6 / t5 + -t29 * t10 / t5) * 2.8284271247461903
-    t31 = ((-t25).reshape((10, 1)) * t19).sum(axis=1) / t1 + (C4 * t12).sum(axis=1) / t1 + (-t28 * t2).sum(axis=1) / t1
-    t32 = t14 / t7 * -0.41421356237309515 * t21 + -t22 * t13 / t8 + (t6 / t5 * 2.8284271247461903 * t21 - t29 / t5) / t8
-    t33 = t16 * -2.414213562373095 * t21 / t7 + t15 * 0.41421356237309515 * t21 / t7 + -t32 * t8 / t7
-    t34 = (t30 - t31 + t33 * -0.41421356237309515 + 2.414213562373095 / t7 * t32).reshape((10, 1)) * C0
-    out2 = t24 + t27 / t2 + t28 / t1 + C1 * t10 + (t24 + t10 * C1) + t34
+    t18 = -t11 * t2 / t1
+    t19 = t15 * -0.41421356237309515 + t16 * 2.414213562373095 + t17 * 2.8284271247461903 - t18.sum()
+    out1 = 2.0 * t10 * t4 + t3 + t12 + t19 * C0
+    t20 = C2.sum(axis=1)
+    t21 = t20 * 2.414213562373095 / t7 - t8 / t7 * -0.41421356237309515 * t20
+    t22 = t9 / t5 * 2.8284271247461903 * t20 + -1.0 / t8 * t21
+    t23 = (t22 / t5).reshape((10, 1)) * t4
+    t24 = (-t20 / t1).reshape((10, 1))
+    t25 = C3 / t1 - t24 * t2
+    t26 = -t25 * t11 / t2 - t24 * t11 + C3 / t2
+    t27 = (C1 * x).sum(axis=1) + (C3 * t4).sum(axis=1)
+    t28 = (t17 * -2.8284271247461903 * t20 / t5 + -t22 * t6 / t5 + -t27 * t10 / t5) * 2.8284271247461903
+    t29 = (t20.reshape((10, 1)) * t18).sum(axis=1) / t1 + (C4 * t12).sum(axis=1) / t1 + (-t26 * t2).sum(axis=1) / t1
+    t30 = t14 / t7 * -0.41421356237309515 * t20 + -t21 * t13 / t8 + -(t27 / t5 - t6 / t5 * 2.8284271247461903 * t20) / t8
+    t31 = t16 * -2.414213562373095 * t20 / t7 + t15 * 0.41421356237309515 * t20 / t7 + -t30 * t8 / t7
+    t32 = (t28 - t29 + t31 * -0.41421356237309515 + 2.414213562373095 / t7 * t30).reshape((10, 1)) * C0
+    out2 = t23 + t25 / t2 + t26 / t1 + C1 * t10 + (t23 + t10 * C1) + t32
     return (out0, out1, out2)

@@ -19,7 +19,11 @@ def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
     if isinstance(value, (bool, np.bool_)):
         raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return dtype(value)
+        try:
+            return dtype(value)
+        except OverflowError:  # an int past float's range: NumPy and float() refuse it too
+            raise ArgumentError(f"argument {name!r}: an int of {int(value).bit_length()} bits does not fit "
+                                f"{np.dtype(dtype).name}") from None
     array = value if isinstance(value, np.ndarray) else None
     if array is not None and array.shape == () and array.dtype.kind in "iuf":
         return dtype(array)
@@ -48,7 +52,7 @@ def relu_regression(w1, b1, w2, b2, x, t):
     wrt order, each of its variable's shape.
     Compile-time rewrites (rewrites=False turns them off):
         2 x sum(a*b) of vectors as a dot product
-        2 x scalar factors multiplied before the array
+        3 x scalar factors multiplied before the array
 
         # 15 forward nodes (ops: add, mean, mul, power, relu, sub), 11 reverse-sweep nodes
         t0 = w1 * x + b1
@@ -69,9 +73,9 @@ def relu_regression(w1, b1, w2, b2, x, t):
     Conventions:
         maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
         max reductions share the gradient equally among tied elements;
-        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        where-branches are guarded: the untaken branch adds no NaN or inf to a gradient;
         scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
-        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+        Exact rewrites at construction: x*1, x/1, x**1, x+(-0.0), x-0.0, --x, folding of + - * / and integer powers.
     """
     if type(w1) is not float and type(w1) is not np.float64:
         w1 = _scalar_arg(w1, 'w1')

@@ -42,8 +42,10 @@ def softmax_cross_entropy(W, X, Y):
     Compile-time rewrites (rewrites=False turns them off):
         1 x log(sum(exp(x))) as logsumexp(x)
         2 x scalar factor moved out of a sum
+        1 x scalar factors multiplied before the array
+        1 x negation merged into an addition or product
 
-        # 12 forward nodes (ops: logsumexp, matmul, max, mean, mul, neg, sub, sum), 18 reverse-sweep nodes
+        # 12 forward nodes (ops: logsumexp, matmul, max, mean, mul, neg, sub, sum), 17 reverse-sweep nodes
         t0 = X.dot(W)
         t1 = t0.max(axis=1, keepdims=True)
         t2 = t0 - t1
@@ -60,9 +62,9 @@ def softmax_cross_entropy(W, X, Y):
     Conventions:
         maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
         max reductions share the gradient equally among tied elements;
-        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        where-branches are guarded: the untaken branch adds no NaN or inf to a gradient;
         scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
-        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+        Exact rewrites at construction: x*1, x/1, x**1, x+(-0.0), x-0.0, --x, folding of + - * / and integer powers.
     """
     if type(W) is not np.ndarray or W.dtype != np.float64 or W.shape != (4, 3):
         W = _array_arg(W, 'W', (4, 3))
@@ -79,5 +81,5 @@ def softmax_cross_entropy(W, X, Y):
     # reverse sweep
     bar_t2 = -0.05 * Y + 0.05 * Y.sum(axis=1, keepdims=True) * np.exp(t3)
     t4 = np.float64(t0 == t1)  # VJP of max at t1
-    bar_W = X.T.dot(bar_t2 + -bar_t2.sum(axis=1, keepdims=True) * (t4 / t4.sum(axis=1, keepdims=True)))
+    bar_W = X.T.dot(bar_t2 - bar_t2.sum(axis=1, keepdims=True) * (t4 / t4.sum(axis=1, keepdims=True)))
     return value, (bar_W,)

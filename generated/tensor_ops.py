@@ -49,9 +49,9 @@ def tensor_ops(x, w):
     Conventions:
         maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
         max reductions share the gradient equally among tied elements;
-        where-branches are guarded: the untaken branch adds no NaN and no warning;
+        where-branches are guarded: the untaken branch adds no NaN or inf to a gradient;
         scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).
-        Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers.
+        Exact rewrites at construction: x*1, x/1, x**1, x+(-0.0), x-0.0, --x, folding of + - * / and integer powers.
     """
     if type(x) is not np.ndarray or x.dtype != np.float64 or x.shape != (2, 3):
         x = _array_arg(x, 'x', (2, 3))

@@ -9,8 +9,10 @@ builtins on purpose; this module uses ``builtins.`` where it needs the originals
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
-from collections.abc import Iterator, Sequence
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,11 @@ from symdiff.graph import (
     short_text,
 )
 
+try:
+    from numpy.exceptions import AxisError as _NumPyAxisError
+except ImportError:  # NumPy < 1.25
+    from numpy import AxisError as _NumPyAxisError  # type: ignore[attr-defined,no-redef]
+
 ArrayLike = Any
 
 
@@ -39,7 +46,7 @@ ArrayLike = Any
 def var(name: str, shape: int | Sequence[int] = ()) -> Node:
     """A new variable. Every call makes a distinct variable, even with a repeated label."""
     if not isinstance(name, str) or not name:
-        raise GraphError(f"a variable needs a non-empty string label, got {name!r}")
+        raise GraphError(f"a variable needs a non-empty string label, got {_shown(name)}")
     return make_var(name, _shape_arg(shape, f"var {name!r}"))
 
 
@@ -51,9 +58,17 @@ def as_node(value: ArrayLike, what: str = "argument") -> Node:
         return value
     if type(value) is float:
         return make_float(value)
+    if type(value) is int:  # NumPy makes an object array of an int past int64; float() rounds it, or refuses
+        try:
+            return make_float(float(value))
+        except OverflowError:
+            raise UnsupportedError(f"{what}: the int {_shown(value)} is too large for float64") from None
     if isinstance(value, (list, tuple)) and builtins.any(isinstance(v, Node) for v in value):
         raise UnsupportedError(f"{what}: a list holding nodes is not a constant; use sd.concatenate")
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as error:  # ragged lists, failing __array__
+        raise UnsupportedError(f"{what}: {_shown(value)} is not an array of real numbers ({error})") from None
     if array.dtype == np.bool_:
         return make_const(array)
     if array.dtype.kind not in "iuf":
@@ -61,32 +76,80 @@ def as_node(value: ArrayLike, what: str = "argument") -> Node:
     return make_const(array.astype(np.float64))
 
 
+class AxisError(ShapeError, _NumPyAxisError):
+    """An axis out of range: a ShapeError that code catching NumPy's ``AxisError`` catches too."""
+
+    def __init__(self, axis: int, ndim: int, what: str) -> None:
+        _NumPyAxisError.__init__(self, axis, ndim, what)  # "{what}: axis 3 is out of bounds for array of dimension 2"
+
+
+def _shown(value: Any) -> str:
+    """A short repr for error messages: never a 400-digit int, never a repr that raises."""
+    try:
+        text = repr(value)
+    except Exception:  # a huge int past Python's digit limit, or a broken __repr__
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 60 else f"{text[:50]}... ({type(value).__name__})"
+
+
+def _int(value: Any, what: str) -> int:
+    """An int, as ``operator.index`` takes it (NumPy integers too); bools and floats are refused, as in NumPy."""
+    if not isinstance(value, (bool, np.bool_)):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise ShapeError(f"{what} must be an int, got {_shown(value)}")
+
+
+def _items(value: Any) -> tuple[Any, ...] | None:
+    """The items of a tuple, list, range or 1-d array; None for anything else."""
+    if isinstance(value, (tuple, list, range)) or (isinstance(value, np.ndarray) and value.ndim == 1):
+        return tuple(value)
+    return None
+
+
 def _dims(shape: int | Sequence[int], what: str) -> tuple[int, ...]:
     """An int or a sequence of ints as a tuple of ints (no sign check)."""
-    dims = (shape,) if isinstance(shape, numbers.Integral) else shape
+    items = _items(shape)
     try:
-        result = tuple(int(d) for d in dims)  # type: ignore[union-attr]
-    except TypeError:
-        raise ShapeError(f"{what}: a shape must be a tuple of ints, got {shape!r}") from None
-    if builtins.any(not isinstance(d, numbers.Integral) for d in dims):  # type: ignore[union-attr]
-        raise ShapeError(f"{what}: a shape must be a tuple of non-negative ints, got {shape!r}")
-    return result
+        return tuple(_int(d, "") for d in items) if items is not None else (_int(shape, ""),)
+    except ShapeError:
+        raise ShapeError(f"{what}: a shape must be an int or a sequence of ints, got {_shown(shape)}") from None
+
+
+# NumPy's limit: an array's size in bytes, and each of its dimensions, must fit a signed 64-bit npy_intp
+MAX_BYTES = 2**63 - 1
+MAX_SIZE = MAX_BYTES // 8  # float64 elements
+
+
+def _too_big(shape: Shape) -> bool:
+    """A shape no float64 array can have: NumPy would refuse it at call time."""
+    size = math.prod(shape)
+    return size > MAX_SIZE or (size == 0 and builtins.any(d > MAX_BYTES for d in shape))
+
+
+def _check_size(shape: Shape, what: str) -> None:
+    if _too_big(shape):
+        raise ShapeError(f"{what}: shape {_shown(shape)} is too big: a float64 array holds at most 2**63 - 1 bytes")
 
 
 def _shape_arg(shape: int | Sequence[int], what: str) -> Shape:
     result = _dims(shape, what)
     if builtins.any(d < 0 for d in result):
-        raise ShapeError(f"{what}: a shape must be a tuple of non-negative ints, got {shape!r}")
+        raise ShapeError(f"{what}: a shape must be a tuple of non-negative ints, got {_shown(shape)}")
+    _check_size(result, what)
     return result
 
 
 def _is_const(node: Node, value: float) -> bool:
-    """Whether ``node`` is a constant whose every element equals ``value``."""
+    """Whether ``node`` is a constant whose every element is ``value``, the sign of a zero included."""
     if node.op != "const" or node.value is None:
         return False
     if node.value.ndim == 0:
-        return bool(node.value.item() == value)
-    return bool(np.all(node.value == value))
+        item = node.value.item()
+        return bool(item == value and np.signbit(item) == np.signbit(value))
+    return bool(np.all(node.value == value) and np.all(np.signbit(node.value) == np.signbit(value)))
 
 
 # ---- applying an op -------------------------------------------------------------------------
@@ -103,6 +166,8 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
     except ShapeError as error:
         operands = ", ".join(short_text(i, 2) for i in inputs)
         raise ShapeError(f"{name}({operands}): {error}") from None
+    if op.dtype != TUPLE and _too_big(shape):  # broadcasting or concatenating past what NumPy can allocate
+        _check_size(shape, f"{name}({', '.join(short_text(i, 2) for i in inputs)})")
     ops = [i.op for i in inputs]
     if inputs and ops.count("const") == len(ops):
         folded = _fold(FOLDABLE[name], inputs) if name in FOLDABLE else _fold_layout(name, inputs[0], attrs)
@@ -110,7 +175,7 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
             return folded
     if "broadcast_to" in ops and (op.shape is broadcast or (op.shape is same_shape and op.module is None)):
         return _lazy_broadcast(name, inputs, shape)  # elementwise ops commute with broadcasting
-    return make(name, inputs, attrs, shape, op.dtype)
+    return make(name, inputs, attrs, shape, result_dtype(op, inputs))
 
 
 def rebuild(node: Node, inputs: Sequence[Node]) -> Node:
@@ -243,9 +308,7 @@ def sign(x: ArrayLike) -> Node:
 def negative(x: ArrayLike) -> Node:
     node = _float(as_node(x, "negative argument"))
     if node.op == "neg":
-        return node.inputs[0]
-    if node.op == "mul" and node.inputs[0].op == "const":
-        return multiply(negative(node.inputs[0]), node.inputs[1])  # -(c*x) is (-c)*x exactly: one op fewer
+        return node.inputs[0]  # two sign flips: every bit comes back, a NaN's sign too
     return apply("neg", [node])
 
 
@@ -265,25 +328,20 @@ def _keeps_shape(result_of: Node, other: Node) -> bool:
 
 def add(a: ArrayLike, b: ArrayLike) -> Node:
     x, y = (_float(n) for n in _binary("add", a, b))
-    if _is_const(y, 0.0) and _keeps_shape(x, y):
+    # x + (-0.0) is x for every x; x + 0.0 is not (-0.0 + 0.0 is 0.0), and a + (-b) is not
+    # a - b (the sign of a NaN b): symdiff.rewrite makes those at compile time
+    if _is_const(y, -0.0) and _keeps_shape(x, y):
         return x
-    if _is_const(x, 0.0) and _keeps_shape(y, x):
+    if _is_const(x, -0.0) and _keeps_shape(y, x):
         return y
-    if y.op == "neg":
-        return subtract(x, y.inputs[0])
-    if x.op == "neg":
-        return subtract(y, x.inputs[0])
     return apply("add", [x, y])
 
 
 def subtract(a: ArrayLike, b: ArrayLike) -> Node:
     x, y = (_float(n) for n in _binary("subtract", a, b))
+    # x - 0.0 is x + (-0.0), so x; not 0.0 - x -> -x (0.0 - 0.0 is 0.0, and NaN keeps its sign)
     if _is_const(y, 0.0) and _keeps_shape(x, y):
         return x
-    if _is_const(x, 0.0) and _keeps_shape(y, x):
-        return negative(y)
-    if y.op == "neg":
-        return add(x, y.inputs[0])
     return apply("sub", [x, y])
 
 
@@ -293,11 +351,9 @@ def multiply(a: ArrayLike, b: ArrayLike) -> Node:
         x = tofloat(x)
     # NumPy multiplies float by bool as 0/1 already: no cast needed on one side.
     for one, other in ((y, x), (x, y)):
-        if one.op == "const" and other.dtype == FLOAT and _keeps_shape(other, one):
-            if _is_const(one, 1.0):
-                return other
-            if _is_const(one, -1.0):
-                return negative(other)
+        # x * 1 is x; x * -1 is not -x, which flips a NaN's sign where the product keeps it
+        if other.dtype == FLOAT and _is_const(one, 1.0) and _keeps_shape(other, one):
+            return other
     return apply("mul", [x, y])
 
 
@@ -387,32 +443,43 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Node:
 # ---- reductions and shape ops ---------------------------------------------------------------
 
 
-def _axes(axis: Any, ndim: int, what: str) -> tuple[int, ...]:
+def _axis(axis: Any, node: Node, what: str, ndim: int | None = None) -> int:
+    """One axis of ``ndim`` (``node.ndim`` by default), negative ones counted from the end, as NumPy does."""
+    ndim = node.ndim if ndim is None else ndim
+    a = axis if type(axis) is int else _int(axis, f"{what} of {short_text(node, 2)}: axis")  # the text only if needed
+    if not -ndim <= a < ndim:
+        raise AxisError(a, ndim, f"{what} of {short_text(node, 2)}")
+    return a % ndim
+
+
+def _axes(axis: Any, node: Node, what: str) -> tuple[int, ...]:
+    """None (every axis), one axis, or a tuple of distinct axes, sorted."""
     if axis is None:
-        return tuple(range(ndim))
-    items = (axis,) if isinstance(axis, numbers.Integral) else axis
-    try:
-        raw = [int(a) for a in items]
-    except TypeError:
-        raise ShapeError(f"{what}: axis must be an int or a tuple of ints, got {axis!r}") from None
-    normal = []
-    for a in raw:
-        if not -ndim <= a < ndim:
-            raise ShapeError(f"{what}: axis {a} is out of range for {ndim} dimensions")
-        normal.append(a % ndim)
+        return tuple(range(node.ndim))
+    items = _items(axis)
+    normal = [_axis(a, node, what) for a in (items if items is not None else (axis,))]
     if len(set(normal)) != len(normal):
-        raise ShapeError(f"{what}: repeated axis in {axis!r}")
+        raise ShapeError(f"{what} of {short_text(node, 2)}: repeated axis in {_shown(axis)}")
     return tuple(sorted(normal))
+
+
+def _flag(value: Any, what: str) -> bool:
+    """True or False (NumPy's bools, 0 and 1 too): ``bool()`` of an array or a node would raise or mislead."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+        return bool(value)
+    raise UnsupportedError(f"{what} must be True or False, got {_shown(value)}")
 
 
 def _reduce(name: str, x: ArrayLike, axis: Any, keepdims: bool) -> Node:
     node = _float(as_node(x, f"{name} argument"))
-    axes = _axes(axis, node.ndim, name)
-    if not axes and not keepdims:
+    axes = _axes(axis, node, name)
+    keep = keepdims if type(keepdims) is bool else _flag(keepdims, f"{name} of {short_text(node, 2)}: keepdims")
+    if not axes and not keep:
         return node  # reducing over no axes is the identity, as in NumPy
     if name in ("max", "min") and builtins.any(node.shape[a] == 0 for a in axes):
-        raise ShapeError(f"{name} over an empty axis of shape {node.shape}")
-    return apply(name, [node], (axes, bool(keepdims)))
+        # as in NumPy: an empty maximum has no identity (an empty sum is 0, a product 1, a mean NaN)
+        raise ShapeError(f"{name} of {short_text(node, 2)}: a zero-size axis of shape {node.shape} has no {name}")
+    return apply(name, [node], (axes, keep))
 
 
 def sum(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
@@ -438,18 +505,23 @@ def prod(x: ArrayLike, axis: Any = None, keepdims: bool = False) -> Node:
     return _reduce("prod", x, axis, keepdims)
 
 
-def reshape(x: ArrayLike, shape: int | Sequence[int]) -> Node:
+def reshape(x: ArrayLike, shape: int | Sequence[int], order: str = "C") -> Node:
+    """NumPy's reshape, in C order or in F order (``order="A"`` depends on a memory layout nodes do not have)."""
     node = as_node(x, "reshape argument")
+    if isinstance(order, str) and order == "F":  # F order is C order on the axes reversed
+        return transpose(reshape(transpose(node), tuple(reversed(_dims(shape, "reshape")))))
+    if not isinstance(order, str) or order != "C":
+        raise UnsupportedError(f"reshape of {short_text(node, 2)}: order must be 'C' or 'F', got {_shown(order)}")
     dims = list(_dims(shape, "reshape"))
     if dims.count(-1) > 1:
         raise ShapeError(f"reshape {node.shape} -> {tuple(dims)}: only one -1 is allowed")
     if -1 in dims:
-        known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
-        if known == 0 or node.size % known:
-            raise ShapeError(f"reshape: cannot reshape {node.shape} (size {node.size}) into {tuple(dims)}")
+        known = math.prod(d for d in dims if d != -1)
+        if known <= 0 or node.size % known:
+            raise ShapeError(f"reshape: cannot reshape {node.shape} (size {node.size}) into {_shown(tuple(dims))}")
         dims[dims.index(-1)] = node.size // known
     target = _shape_arg(tuple(dims), "reshape")
-    if int(np.prod(target, dtype=np.int64)) != node.size:
+    if math.prod(target) != node.size:
         raise ShapeError(f"reshape: cannot reshape {node.shape} (size {node.size}) into {target}")
     if target == node.shape:
         return node
@@ -472,9 +544,11 @@ def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Node:
     if axes is None:
         order = tuple(reversed(range(node.ndim)))
     else:
-        order = tuple(int(a) % builtins.max(node.ndim, 1) for a in axes)
+        items = _items(axes)
+        order = tuple(_axis(a, node, "transpose") for a in (items if items is not None else (axes,)))
     if sorted(order) != list(range(node.ndim)):
-        raise ShapeError(f"transpose: axes {tuple(axes or ())} are not a permutation of {node.ndim} dimensions")
+        raise ShapeError(f"transpose of {short_text(node, 2)}: axes {_shown(axes)} are not a permutation of "
+                         f"{node.ndim} dimensions")
     if order == tuple(range(node.ndim)):
         return node
     return apply("transpose", [node], (order,))
@@ -496,26 +570,42 @@ def broadcast_to(x: ArrayLike, shape: int | Sequence[int]) -> Node:
     return apply("broadcast_to", [node], (target,))
 
 
-def sum_to(x: Node, shape: Shape) -> Node:
+def sum_to(x: ArrayLike, shape: Shape) -> Node:
     """Undo broadcasting: sum ``x`` down to ``shape``. The one place adjoints are reduced."""
+    x = as_node(x, "sum_to argument")
+    if type(shape) is not tuple or not builtins.all(type(d) is int for d in shape):
+        shape = _shape_arg(shape, "sum_to")
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)
-    stretched = [lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1]
     if lead < 0 or builtins.any(d not in (1, x.shape[lead + i]) for i, d in enumerate(shape)):
-        raise ShapeError(f"sum_to: {x.shape} is not a broadcast of {shape}")
+        raise ShapeError(f"sum_to of {short_text(x, 2)}: {x.shape} is not a broadcast of {_shown(shape)}")
+    stretched = [lead + i for i, d in enumerate(shape) if d == 1 and x.shape[lead + i] != 1]
     return reshape(sum(x, axis=(*range(lead), *stretched)), shape)
 
 
-def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Node:
-    nodes = [_float(as_node(a, f"concatenate argument {i}")) for i, a in enumerate(arrays)]
+def array_list(arrays: Any, what: str) -> list[Any]:
+    """The arrays ``concatenate`` and ``stack`` join: a list or tuple, or an array's rows, as in NumPy."""
+    if isinstance(arrays, (Node, np.ndarray)) and arrays.ndim == 0:
+        raise ShapeError(f"{what} needs a sequence of arrays, got a scalar {type(arrays).__name__}")
+    if isinstance(arrays, (str, bytes, Mapping, set, frozenset)) or not isinstance(arrays, Iterable):
+        raise UnsupportedError(f"{what} needs a sequence of arrays, got {_shown(arrays)}")
+    return list(arrays)
+
+
+def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0) -> Node:
+    """``numpy.concatenate``; ``axis=None`` flattens the arrays first, as NumPy does."""
+    nodes = [_float(as_node(a, f"concatenate argument {i}")) for i, a in enumerate(array_list(arrays, "concatenate"))]
     if not nodes:
         raise ShapeError("concatenate needs at least one array")
+    if axis is None:
+        nodes = [reshape(n, (n.size,)) for n in nodes]
+        axis = 0
     ndim = nodes[0].ndim
     if ndim == 0 or builtins.any(n.ndim != ndim for n in nodes):
         shapes = [n.shape for n in nodes]
         raise ShapeError(f"concatenate: arrays need the same number (>= 1) of dimensions, got {shapes}")
-    (ax,) = _axes(axis, ndim, "concatenate")
+    ax = _axis(axis, nodes[0], "concatenate")
     for n in nodes:
         if n.shape[:ax] + n.shape[ax + 1 :] != nodes[0].shape[:ax] + nodes[0].shape[ax + 1 :]:
             raise ShapeError(f"concatenate along axis {ax}: shapes {[m.shape for m in nodes]} differ off that axis")
@@ -529,15 +619,20 @@ def split(x: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0)
     node = _float(as_node(x, "split argument"))
     if node.ndim == 0:
         raise ShapeError("split needs an array of at least one dimension")
-    (ax,) = _axes(axis, node.ndim, "split")
+    ax = _axis(axis, node, "split")
     length = node.shape[ax]
-    if isinstance(indices_or_sections, numbers.Integral):
-        sections = int(indices_or_sections)
+    what = f"split of {short_text(node, 2)}"
+    items = _items(indices_or_sections)
+    if items is None:
+        if not isinstance(indices_or_sections, numbers.Integral) or isinstance(indices_or_sections, (bool, np.bool_)):
+            raise ShapeError(f"{what}: indices_or_sections must be an int or a sequence of ints, "
+                             f"got {_shown(indices_or_sections)}")
+        sections = _int(indices_or_sections, what)
         if sections <= 0 or length % sections:
-            raise ShapeError(f"split: {sections} sections do not divide axis {ax} of length {length} equally")
+            raise ShapeError(f"{what}: {sections} sections do not divide axis {ax} of length {length} equally")
         cuts = tuple(length // sections * i for i in range(1, sections))
     else:
-        indices = [int(c) for c in indices_or_sections]  # type: ignore[union-attr]
+        indices = [_int(c, f"{what}: an index") for c in items]
         # NumPy's rule: negative indices count from the end, then clip to the axis
         cuts = tuple(builtins.min(builtins.max(c + length if c < 0 else c, 0), length) for c in indices)
         if list(cuts) != sorted(cuts):
@@ -563,7 +658,7 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
     for item in items:
         plain = isinstance(item, (numbers.Integral, slice)) and not isinstance(item, (bool, np.bool_))
         if item is not Ellipsis and not plain:
-            raise UnsupportedError(f"index {item!r}: only ints, slices and ... are supported (no arrays or None)")
+            raise UnsupportedError(f"index {_shown(item)}: only ints, slices and ... are supported (no arrays or None)")
     ellipses = [i for i, item in enumerate(items) if item is Ellipsis]
     if len(ellipses) > 1:
         raise UnsupportedError("an index may hold only one Ellipsis")
@@ -575,7 +670,12 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
     attrs: list[Any] = []
     for dim, item in zip(shape, items):  # noqa: B905 (fewer items than dims: the rest are whole)
         if isinstance(item, slice):
-            start, stop, step = item.indices(dim)
+            try:
+                start, stop, step = item.indices(dim)
+            except ValueError:  # a zero step, which NumPy refuses with a ValueError too
+                raise ShapeError(f"index {_shown(item)} for shape {shape}: slice step cannot be zero") from None
+            except TypeError:
+                raise UnsupportedError(f"index {_shown(item)}: slice bounds must be ints or None") from None
             forward = step > 0
             attrs.append((
                 None if start == (0 if forward else dim - 1) else start,
@@ -584,7 +684,7 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
             ))
         else:
             if not -dim <= int(item) < dim:
-                raise ShapeError(f"index {int(item)} is out of range for axis of length {dim} in shape {shape}")
+                raise ShapeError(f"index {_shown(int(item))} is out of range for axis of length {dim} in shape {shape}")
             attrs.append(int(item) % dim)
     while attrs and attrs[-1] == (None, None, None):
         attrs.pop()
@@ -621,6 +721,8 @@ def iterate(x: Node) -> Iterator[Node]:
 
 
 def length(x: Node) -> int:
+    if x.dtype == TUPLE:
+        raise GraphError(f"the tuple returned by split must be unpacked before use: {short_text(x)}")
     if x.ndim == 0:
         raise GraphError(f"len() of a scalar node: {short_text(x)}")
     return int(x.shape[0])
@@ -633,7 +735,7 @@ REBUILD: dict[str, Any] = {"add": add, "sub": subtract, "mul": multiply, "div": 
 
 def describe(node: Node) -> str:
     """A bounded SSA window of the graph around ``node`` (for error messages and debugging)."""
-    return graph_window(node)
+    return graph_window(as_node(node, "describe argument"))
 
 
 from symdiff.interop import (  # noqa: E402, F401  (graph.py's Node dispatches through these names)
@@ -642,4 +744,4 @@ from symdiff.interop import (  # noqa: E402, F401  (graph.py's Node dispatches t
     numpy_ufunc,
     truth_value_error,
 )
-from symdiff.ops import OPS, broadcast, broadcast_shapes, same_shape, to_index  # noqa: E402  (ops' VJPs call back into these builders)
+from symdiff.ops import OPS, broadcast, broadcast_shapes, result_dtype, same_shape, to_index  # noqa: E402  (ops' VJPs call back into these builders)

@@ -7,14 +7,14 @@ import importlib
 import itertools
 import linecache
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
 
 from symdiff import pickled, runtime
 from symdiff.adjoint import Reverse, adjoints
-from symdiff.api import as_node, tofloat, zeros
+from symdiff.api import _flag, _shown, as_node, tofloat, zeros
 from symdiff.emit import Backend, FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import Node, free_variables, short_text, toposort
@@ -101,6 +101,8 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
 
 def backend_for(name: str, single: bool = False) -> Backend | None:
     """The printers of a backend by name: None for NumPy's own."""
+    if not isinstance(name, str):
+        raise UnsupportedError(f"backend must be 'numpy', 'array_api' or 'numba', got {_shown(name)}")
     if name == "numpy":
         return None
     if name == "array_api":
@@ -136,7 +138,7 @@ def prepare(root: Node, wrt: Sequence[Node], order: list[Node] | None = None, re
     compile-time rewrites: the stability rewrites before differentiating, then all of them to
     value and adjoints."""
     rewriter = Rewriter(ALL_RULES)
-    if rewrites:
+    if _flag(rewrites, "rewrites"):
         (stable,) = stabilize([root], rewriter.counts)
         root, order = stable, (order if stable is root else None)
     guarded, grads, reverse = differentiate(root, wrt, order, seed)
@@ -238,6 +240,8 @@ def load(program: Program) -> CompiledFunction:
 def evaluate(expr: Any, values: dict[Node, Any]) -> Any:
     """The value of ``expr`` at ``values`` ({variable: value}), without gradients."""
     root = as_node(expr, "expr")
+    if not isinstance(values, Mapping):
+        raise GraphError(f"evaluate: values must be a dict {{variable: value}}, got {_shown(values)}")
     variables = free_variables([root])
     missing = [v.label for v in variables if v not in values]
     if missing:

@@ -15,7 +15,7 @@ import numpy as np
 
 import symdiff.api as sd
 from symdiff.errors import ShapeError, UnsupportedError
-from symdiff.graph import Node
+from symdiff.graph import Node, short_text
 
 
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Node:
@@ -47,39 +47,53 @@ def outer(a: Any, b: Any) -> Node:
 def trace(x: Any) -> Node:
     """The sum of a matrix's diagonal."""
     node = _matrix(x, "trace")
-    return sd.sum(node * np.eye(*node.shape))
+    rows, cols = node.shape
+    return sd.sum(node * _identity(rows, cols, f"trace of {short_text(node, 2)}"))
 
 
 def diag(x: Any) -> Node:
     """``np.diag``: a vector becomes a diagonal matrix, a matrix gives its diagonal."""
     node = sd.as_node(x, "diag argument")
     if node.ndim == 1:
-        return sd.reshape(node, (node.size, 1)) * np.eye(node.size)
+        return sd.reshape(node, (node.size, 1)) * _identity(node.size, node.size, f"diag of {short_text(node, 2)}")
     node = _matrix(node, "diag")
     k = min(node.shape)
     square = node if node.shape == (k, k) else node[:k, :k]
-    return sd.sum(square * np.eye(k), axis=1)
+    return sd.sum(square * _identity(k, k, "diag"), axis=1)
+
+
+EYE_LIMIT = 2**16  # entries: a smaller identity is a constant of the generated code
+
+
+def _identity(rows: int, cols: int, what: str) -> Any:
+    """The rows x cols identity: a constant when small, else compared from two ranges at call time,
+    so that building allocates O(rows + cols) and not O(rows * cols)."""
+    sd._check_size((rows, cols), what)
+    if rows * cols <= EYE_LIMIT:
+        return np.eye(rows, cols)
+    indices = sd.as_node(np.arange(float(max(rows, cols))))
+    return sd.tofloat(sd.equal(sd.reshape(indices[:rows], (rows, 1)), indices[:cols]))
 
 
 def stack(arrays: Sequence[Any], axis: int = 0) -> Node:
     """``np.stack``: arrays of one shape joined along a new axis."""
-    nodes = [sd.as_node(a, f"stack argument {i}") for i, a in enumerate(arrays)]
+    nodes = [sd.as_node(a, f"stack argument {i}") for i, a in enumerate(sd.array_list(arrays, "stack"))]
     if not nodes:
         raise ShapeError("stack needs at least one array")
     shape = nodes[0].shape
     if any(n.shape != shape for n in nodes):
         raise ShapeError(f"stack: every array must have shape {shape}, got {[n.shape for n in nodes]}")
-    if not -len(shape) - 1 <= axis <= len(shape):
-        raise ShapeError(f"stack: axis {axis} is out of range for {len(shape) + 1} dimensions")
-    axis %= len(shape) + 1
-    expanded = (*shape[:axis], 1, *shape[axis:])
-    return sd.concatenate([sd.reshape(n, expanded) for n in nodes], axis=axis)
+    at = sd._axis(axis, nodes[0], "stack", ndim=len(shape) + 1)  # the new axis counts
+    expanded = (*shape[:at], 1, *shape[at:])
+    return sd.concatenate([sd.reshape(n, expanded) for n in nodes], axis=at)
 
 
 def einsum(subscripts: str, *operands: Any) -> Node:
     """``np.einsum`` for one or two operands, explicit (``ij,jk->ik``) or implicit (``ij,jk``)."""
     if len(operands) not in (1, 2):
         raise UnsupportedError(f"einsum takes one or two operands here, got {len(operands)}")
+    if not isinstance(subscripts, str):
+        raise UnsupportedError(f"einsum: subscripts must be a string such as 'ij,jk->ik', got {sd._shown(subscripts)}")
     inputs, output = _parse(subscripts, len(operands))
     nodes = [sd.as_node(o, f"einsum operand {i}") for i, o in enumerate(operands)]
     letters: list[str] = []

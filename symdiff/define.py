@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import keyword
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,12 +48,13 @@ def define_op(
         domain: one ``(low, high)`` interval per input, where tests sample points.
         replace: allow redefining a user-defined op of the same name.
     """
-    _check_name(name, replace)
+    _check_name(name, sd._flag(replace, f"define_op({sd._shown(name)}): replace"))
     function, module, path = _resolve(numpy, name)
     _check_arity(function, arity, name)
-    intervals = tuple(domain) if domain is not None else ((-2.0, 2.0),) * arity
-    if len(intervals) != arity:
-        raise OpDefinitionError(f"define_op({name!r}): domain has {len(intervals)} intervals for arity {arity}")
+    for what, rule in (("vjp", vjp), ("shape", shape), ("sympy", sympy)):
+        if not callable(rule) and (rule is not None or what == "vjp"):
+            raise OpDefinitionError(f"define_op({name!r}): {what} must be a function, got {type(rule).__name__}")
+    intervals = _intervals(domain, arity, name)
     placeholders = ", ".join(f"{{{i}}}" for i in range(arity))
     op = Op(name, _shape_rule(name, shape), call(f"{path}({placeholders})"), _checked_vjp(name, vjp, arity),
             sympy=sympy, domain=intervals, module=module, arity=arity,
@@ -70,8 +73,10 @@ def define_op(
 
 
 def _check_name(name: str, replace: bool) -> None:
-    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
-        raise OpDefinitionError(f"define_op: the name {name!r} must be a Python identifier")
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name) or not name.isascii():
+        raise OpDefinitionError(f"define_op: the name {name!r} must be an ASCII Python identifier")
+    if name in ("var", "const"):  # the ops of the graph's leaves
+        raise OpDefinitionError(f"define_op: {name!r} names the graph's variables or constants")
     existing = OPS.get(name)
     if existing is not None and existing.module is None:
         raise OpDefinitionError(f"define_op: {name!r} is a built-in op and cannot be redefined")
@@ -87,7 +92,8 @@ def _resolve(numpy: Callable[..., Any] | str, name: str) -> tuple[Callable[..., 
             raise OpDefinitionError(f"define_op({name!r}): numpy={numpy!r} must look like 'module:function'")
     else:
         module, qualname = getattr(numpy, "__module__", None) or "", getattr(numpy, "__qualname__", "")
-    if "<" in qualname or module in ("", "__main__") or not all(p.isidentifier() for p in qualname.split(".")):
+    dotted = f"{module}.{qualname}".split(".")  # no relative import ('.os'), no '<lambda>', no '<locals>'
+    if module == "__main__" or not all(p.isidentifier() for p in dotted):
         raise OpDefinitionError(
             f"define_op({name!r}): the NumPy implementation must be importable by generated code, "
             f"got {module or '?'}:{qualname or '?'}; define it at module level in an importable module"
@@ -103,9 +109,34 @@ def _resolve(numpy: Callable[..., Any] | str, name: str) -> tuple[Callable[..., 
     return target, module, f"{module}.{qualname}"
 
 
+def _intervals(domain: Any, arity: int, name: str) -> tuple[tuple[float, float], ...]:
+    """One finite ``(low, high)`` interval per input, where tests sample points."""
+    if domain is None:
+        return ((-2.0, 2.0),) * arity
+    pairs = list(domain) if isinstance(domain, (list, tuple)) else []
+    if not pairs or not all(isinstance(p, (list, tuple)) and len(p) == 2 and _finite(p[0]) and _finite(p[1])
+                            and p[0] < p[1] for p in pairs):
+        raise OpDefinitionError(f"define_op({name!r}): domain must be one (low, high) pair of finite numbers, "
+                                f"low < high, per input; got {sd._shown(domain)}")
+    if len(pairs) != arity:
+        raise OpDefinitionError(f"define_op({name!r}): domain has {len(pairs)} intervals for arity {arity}")
+    return tuple((float(lo), float(hi)) for lo, hi in pairs)
+
+
+def _finite(bound: Any) -> bool:
+    try:
+        return isinstance(bound, numbers.Real) and not isinstance(bound, bool) and math.isfinite(bound)
+    except OverflowError:  # an int past float's range
+        return False
+
+
+MAX_ARITY = 255
+
+
 def _check_arity(function: Callable[..., Any], arity: int, name: str) -> None:
-    if not isinstance(arity, int) or arity < 1:
-        raise OpDefinitionError(f"define_op({name!r}): arity must be a positive int, got {arity!r}")
+    if not isinstance(arity, int) or isinstance(arity, bool) or not 1 <= arity <= MAX_ARITY:
+        raise OpDefinitionError(f"define_op({name!r}): arity must be an int from 1 to {MAX_ARITY}, "
+                                f"got {sd._shown(arity)}")
     try:
         inspect.signature(function).bind(*range(arity))
     except TypeError:
@@ -154,6 +185,9 @@ def _probe(op: Op) -> None:
             op.vjp(sd.var("g", shape=out.shape), out, *args)  # type: ignore[misc]
         except SymdiffError as error:
             raise OpDefinitionError(f"define_op({op.name!r}): the VJP failed on a symbolic probe: {error}") from None
+        except Exception as error:  # the user's code raised: say so, and keep its traceback
+            raise OpDefinitionError(f"define_op({op.name!r}): the VJP raised {type(error).__name__} on a "
+                                    f"symbolic probe: {error}") from error
         return
     raise OpDefinitionError(f"define_op({op.name!r}): the shape rule accepts none of the probe shapes {PROBE_SHAPES}")
 

@@ -49,9 +49,9 @@ GENERATED = re.compile(r"t\d+|C\d+|xc\d+|bar_.*|value|float64")
 CONVENTIONS = (
     "maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;\n"
     "max reductions share the gradient equally among tied elements;\n"
-    "where-branches are guarded: the untaken branch adds no NaN and no warning;\n"
+    "where-branches are guarded: the untaken branch adds no NaN or inf to a gradient;\n"
     "scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).\n"
-    "Exact rewrites at construction: x*1, x+0, --x, folding of + - * / and integer powers."
+    "Exact rewrites at construction: x*1, x/1, x**1, x+(-0.0), x-0.0, --x, folding of + - * / and integer powers."
 )
 
 

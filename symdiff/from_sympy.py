@@ -29,6 +29,8 @@ def from_sympy(expr: Any, symbols: Mapping[Any, Node]) -> Node:
             f"from_sympy takes a SymPy expression or a real number, got {type(expr).__name__}; "
             "parse text yourself (sympy.parse_expr evaluates it, so only on text you trust)")
     expr = sympy.sympify(expr)
+    if not isinstance(symbols, Mapping):
+        raise GraphError(f"from_sympy: symbols must be a dict {{sympy.Symbol: node}}, got {type(symbols).__name__}")
     missing = sorted((s for s in _symbols(expr) if s not in symbols), key=lambda s: s.name)
     if missing:
         raise GraphError(f"from_sympy: no node given for symbols {[s.name for s in missing]}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import numbers
 import struct
 import weakref
@@ -77,7 +78,9 @@ class Node:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        if self.dtype == TUPLE:  # split's outputs, together
+            return sum(math.prod(part) for part in self.shape)
+        return math.prod(self.shape)  # exact: np.prod in int64 wraps past 2**63
 
     @property
     def label(self) -> str:
@@ -348,7 +351,7 @@ def short_text(node: Node, depth: int = 3) -> str:
         elif current.op == "const":
             text[key] = _const_text(current)
         elif level >= depth:
-            text[key] = "…"
+            text[key] = "..."
         elif not expanded:
             stack.append((current, level, True))
             stack.extend((child, level + 1, False) for child in current.inputs)
@@ -389,7 +392,7 @@ def graph_window(node: Node, limit: int = 12) -> str:
             names[n] = _const_text(n)
             continue
         names[n] = f"%{len(lines)}"
-        args = ", ".join(names.get(c, "…") for c in n.inputs)
+        args = ", ".join(names.get(c, "...") for c in n.inputs)
         attrs = f" {n.attrs}" if n.attrs else ""
         marker = "   <-- here" if n is node else ""
         lines.append(f"  {names[n]} = {n.op}({args}){attrs} : {n.shape}{marker}")

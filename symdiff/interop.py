@@ -8,6 +8,8 @@ NumPy function, and conversions NumPy would do silently (``bool(node)``,
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 from symdiff import compose, losses
@@ -112,7 +114,7 @@ FUNCTIONS: dict[str, Any] = {
     "stack": lambda arrays, axis=0: compose.stack(arrays, axis),
     "einsum": lambda subscripts, *operands: compose.einsum(subscripts, *operands),
 }
-_NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape", "a_min", "a_max"}
+_NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape", "a_min", "a_max", "order"}
 
 
 def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -123,4 +125,16 @@ def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         raise UnsupportedError(f"numpy.{func.__name__}{extra} is not supported on symdiff nodes")
     if "newshape" in kwargs:
         kwargs = {**kwargs, "shape": kwargs.pop("newshape")}
+    if func.__name__ == "where" and len(args) + len(kwargs) == 1:
+        raise UnsupportedError("numpy.where(condition) gives the indices of true elements, whose number depends on "
+                               "values; symdiff builds where(condition, a, b)")
+    try:
+        _signature(builder).bind(*args, **kwargs)
+    except TypeError as error:  # NumPy's own signature allows forms the builders do not take
+        raise UnsupportedError(f"numpy.{func.__name__} on symdiff nodes: {error}") from None
     return builder(*args, **kwargs)
+
+
+@functools.cache
+def _signature(builder: Any) -> inspect.Signature:
+    return inspect.signature(builder)

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 import symdiff.api as sd
-from symdiff.graph import Node
+from symdiff.graph import Node, short_text
 from symdiff.ops import ATOM, Op, _sympy, broadcast, call, expand_reduced, reduced, register, same_shape
 
 
@@ -55,5 +57,13 @@ def logaddexp(a: Any, b: Any) -> Node:
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Node:
-    """log(sum(exp(x), axis)), shifted by the maximum so that it neither overflows nor underflows."""
-    return sd._reduce("logsumexp", x, axis, keepdims)
+    """log(sum(exp(x), axis)), shifted by the maximum so that it neither overflows nor underflows.
+
+    Over a zero-length axis it is -inf, the log of an empty sum, as in NumPy and SciPy.
+    """
+    node = sd.tofloat(sd.as_node(x, "logsumexp argument"))
+    axes = sd._axes(axis, node, "logsumexp")
+    if any(node.shape[a] == 0 for a in axes):  # the max shift has no identity here: the answer is known
+        keep = sd._flag(keepdims, f"logsumexp of {short_text(node, 2)}: keepdims")
+        return sd.broadcast_to(-np.inf, reduced([node.shape], (axes, keep)))
+    return sd._reduce("logsumexp", node, axis, keepdims)

@@ -485,10 +485,16 @@ register(
        lambda g, y, x: (expand_reduced(g, x, y.attrs[0]),), arg_prec=(ATOM,), sympy=lambda a: a)
 )
 register(
-    Op("mean", reduced, reduction_printer("mean"),
-       lambda g, y, x: (expand_reduced(g / reduction_count(x, y.attrs[0]), x, y.attrs[0]),), prec=14,
+    Op("mean", reduced, reduction_printer("mean"), lambda g, y, x: (_mean_vjp(g, x, y.attrs[0]),), prec=14,
        arg_prec=(ATOM,), sympy=lambda a: a)
 )
+
+
+def _mean_vjp(g: Node, x: Node, axes: tuple[int, ...]) -> Node:
+    count = reduction_count(x, axes)
+    if count == 0:  # x has no elements: its gradient is empty (and g / 0 would warn while building)
+        return sd.zeros(x.shape)
+    return expand_reduced(g / count, x, axes)
 
 
 def _extreme_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:

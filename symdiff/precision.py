@@ -28,7 +28,7 @@ def float_type(dtype: Any) -> str:
     """'float64' or 'float32' for what a user passed as ``dtype``."""
     try:
         name = np.dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError):  # not a dtype at all, or an array NumPy cannot read as one
         name = ""
     if name not in ("float64", "float32"):
         raise UnsupportedError(f"dtype must be np.float64 or np.float32, got {dtype!r}")

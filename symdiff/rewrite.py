@@ -1,9 +1,8 @@
-"""Compile-time rewrites for speed: equal mathematically, not bit for bit.
+"""Compile-time rewrites for speed: equal in exact arithmetic, not bit for bit.
 
-Unlike the exact construction-time rewrites, most of these change the order of
-floating-point operations, so they run only when ``compile(..., rewrites=True)`` (the
-default), and the generated header counts the ones that applied. Each trades array work
-for scalar work or for one BLAS call:
+Unlike the exact construction-time rewrites, these run only when ``compile(...,
+rewrites=True)`` (the default), and the generated header counts the ones that applied. Each
+trades array work for scalar work or for one BLAS call:
 
 - ``dot``: ``sum(a * b)`` over two whole vectors of one shape is ``a @ b``, and
   ``sum(a ** 2)`` is ``a @ a``: no temporary array, no separate reduction.
@@ -17,9 +16,24 @@ for scalar work or for one BLAS call:
   where its structure allows, not O(n^3).
 - ``symmetric``: ``C @ v`` is ``v @ C`` for a symmetric constant matrix, so the adjoint of
   ``x @ A @ x`` reuses the forward product instead of computing a second one.
-- ``double``: ``a + a`` is ``2.0 * a`` (exact).
+- ``double``: ``a + a`` is ``2.0 * a``.
 - ``scalars-first``: ``s1 * (s2 * v)`` is ``(s1 * s2) * v``; ``-(s * v)`` is ``(-s) * v``.
 - ``factor``: ``s1 * v + s2 * v`` is ``(s1 + s2) * v``.
+- ``negations``: ``a + (-b)`` is ``a - b``, ``a - (-b)`` is ``a + b``, ``x * -1`` is ``-x`` and
+  ``-(c * x)`` is ``(-c) * x``. (``x + 0.0`` stays ``x + 0.0``, which is ``0.0`` at ``x = -0.0``.)
+
+How they differ from ``rewrites=False`` (tests/test_exact_rewrites.py checks each rule on
+signed zeros, infinities, NaN of either sign, subnormals, 1e300 and empty arrays):
+
+- ``double`` is exact, bit for bit.
+- ``negations`` can change only the sign of a NaN (``a + (-b)`` at ``b = nan`` is ``-nan``,
+  ``a - b`` is ``nan``), which is why the builders leave it to this pass.
+- The others reorder floating-point work. Where every input is finite and neither form raises
+  a floating-point exception (overflow, underflow, division by zero, invalid), the results
+  agree to rounding, though a zero may come out with the other sign. Elsewhere they may differ
+  outright: ``s1 * (s2 * v)`` at ``s1 = 1e-300``, ``s2 = v = 1e300`` is inf and
+  ``(s1 * s2) * v`` is 1e300; ``sum(s * z)`` with ``s = inf`` and an empty ``z`` is 0.0 and
+  ``s * sum(z)`` is NaN; ``I @ M`` spreads an inf or NaN of ``M`` along its column, ``M`` does not.
 
 The pass rebuilds the graph once in topological order. A rule may build a few new nodes,
 which are simplified in turn to a bounded depth, so no recursion follows the graph.
@@ -353,6 +367,42 @@ def _factor(node: Node, rw: Rewriter, depth: int) -> Node | None:
     return combined * left[2]
 
 
+def _negations(node: Node, rw: Rewriter, depth: int) -> Node | None:
+    """A negation merged into the op beside it. Not made at construction: a NaN's sign can change
+    (``a + (-b)`` at ``b = nan`` is ``-nan``, ``a - b`` is ``nan``)."""
+    a = node.inputs[0]
+    if node.op == "neg":
+        if a.op == "neg":
+            return a.inputs[0]  # a rebuilt node is not simplified by the builders: --x here too
+        if a.op == "mul" and a.inputs[0].op == "const":
+            return (-a.inputs[0]) * a.inputs[1]  # -(c*x) as (-c)*x, c folded
+        return None
+    b = node.inputs[1]
+    if node.op == "mul":
+        for one, other in ((b, a), (a, b)):
+            if other.dtype == FLOAT and sd._is_const(one, -1.0) and sd._keeps_shape(other, one):
+                return -other
+        return None
+    if (positive := _negated(b, rw)) is not None:
+        return a - positive if node.op == "add" else a + positive
+    if node.op == "add" and (positive := _negated(a, rw)) is not None:
+        return b - positive
+    return None
+
+
+def _negated(term: Node, rw: Rewriter) -> Node | None:
+    """``x`` when ``term`` is ``-x``, and ``x * y`` when it is ``(-x) * y`` or ``y * (-x)``."""
+    if term.op == "neg":
+        return term.inputs[0]
+    if term.op == "mul" and term not in rw.shared:
+        x, y = term.inputs
+        if x.op == "neg":
+            return x.inputs[0] * y
+        if y.op == "neg":
+            return x * y.inputs[0]
+    return None
+
+
 SPEED: list[RuleSpec] = [
     RuleSpec("dot", _dot, ("sum",), "sum(a*b) of vectors as a dot product"),
     RuleSpec("sum-broadcast", _sum_broadcast, ("sum",), "sum of a broadcast scalar as a product"),
@@ -368,4 +418,5 @@ SPEED: list[RuleSpec] = [
     RuleSpec("scalars-first", _scalars_first, ("mul", "neg"), "scalar factors multiplied before the array",
              scalars=False),
     RuleSpec("factor", _factor, ("add", "sub"), "common array factored out of a sum of scaled terms", scalars=False),
+    RuleSpec("negations", _negations, ("neg", "add", "sub", "mul"), "negation merged into an addition or product"),
 ]

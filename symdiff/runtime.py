@@ -20,7 +20,11 @@ def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
     if isinstance(value, (bool, np.bool_)):
         raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return dtype(value)
+        try:
+            return dtype(value)
+        except OverflowError:  # an int past float's range: NumPy and float() refuse it too
+            raise ArgumentError(f"argument {name!r}: an int of {int(value).bit_length()} bits does not fit "
+                                f"{np.dtype(dtype).name}") from None
     array = value if isinstance(value, np.ndarray) else None
     if array is not None and array.shape == () and array.dtype.kind in "iuf":
         return dtype(array)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from symdiff.api import as_node
-from symdiff.errors import UnsupportedError
+from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import Node, graph_window, toposort
 from symdiff.ops import OPS
 
@@ -22,6 +23,8 @@ def to_sympy(expr: Any, symbols: dict[Node, Any] | None = None) -> Any:
     import sympy
 
     root = as_node(expr, "expr")
+    if symbols is not None and not isinstance(symbols, Mapping):
+        raise GraphError(f"to_sympy: symbols must be a dict {{variable: sympy.Symbol}}, got {type(symbols).__name__}")
     table: dict[Node, Any] = dict(symbols or {})
     taken = {str(s) for s in table.values()}
     for node in toposort([root]):

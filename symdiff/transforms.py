@@ -76,7 +76,7 @@ def jvp(expr: Any, wrt: Node | Sequence[Node], tangents: Sequence[Any]) -> Node:
 
 def hvp(expr: Any, wrt: Node, v: Any) -> Node:
     """The Hessian of a scalar ``expr`` times ``v``, by reverse-over-reverse: ``grad(<grad expr, v>)``."""
-    (variable,) = _wrt([wrt] if isinstance(wrt, Node) else wrt)
+    variable = _one_variable(wrt, "hvp")
     direction = _float_of_shape(v, variable.shape, "v", f"wrt variable {variable.label!r}")
     (first,) = grad(expr, [variable])
     (second,) = grad(sd.sum(first * direction), [variable])
@@ -96,7 +96,8 @@ def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | 
 def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
                      rewrites: bool = True, dtype: Any = np.float64, backend: str = "numpy") -> Program:
     """The generated program for ``function``, before it is loaded."""
-    input_list = _variables(inputs, "inputs")
+    input_list = _variables([inputs] if isinstance(inputs, Node) else inputs, "inputs")  # one variable, as wrt
+    rewrites = sd._flag(rewrites, "function: rewrites")
     single = float_type(dtype) == "float32"
     printers = backend_for(backend, single)
     alone = isinstance(outputs, Node)
@@ -109,13 +110,13 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
     guarded = guard_where(nodes, order)
     recorded = "".join(f"\n        {note}" for n in order if (note := notes.get(n)) is not None)
     summary = f"\n    Built by transformations:{recorded}" if recorded else ""
-    if rewrites:
+    if sd._flag(rewrites, "rewrites"):
         rewriter = Rewriter(ALL_RULES)
         new = rewriter.run(guarded)
         guarded = [new.get(g, g) for g in guarded]
         summary += rewrites_header(rewriter.summary())
     spec = FunctionSpec(
-        name=name or "function",
+        name="function" if name is None else name,  # checked by the emitter: `or` would take bool() of anything
         inputs=input_list,
         outputs=guarded,
         layout=(lambda texts: texts[0]) if alone else
@@ -137,6 +138,14 @@ def _scalar(expr: Any, what: str) -> Node:
         raise ShapeError(f"{what} needs a scalar expression, got shape {root.shape} ({short_text(root)}); "
                          "reduce it with sd.sum(...), or use sd.vjp for a non-scalar one")
     return root
+
+
+def _one_variable(wrt: Any, what: str) -> Node:
+    """The one variable ``hvp``, ``jacobian`` and ``hessian`` differentiate by (or a list of it)."""
+    listed = _wrt(wrt)
+    if len(listed) != 1:
+        raise GraphError(f"{what} differentiates by one variable, got {len(listed)}; call it once per variable")
+    return listed[0]
 
 
 def _wrt(wrt: Node | Sequence[Node]) -> list[Node]:
@@ -194,9 +203,9 @@ def jacobian(expr: Any, wrt: Node, *, mode: str | None = None) -> Node:
     The choice is recorded in the header of any function that computes the result.
     """
     root = sd.tofloat(sd.as_node(expr, "expr"))
-    (variable,) = _wrt([wrt] if isinstance(wrt, Node) else wrt)
+    variable = _one_variable(wrt, "jacobian")
     m, n = root.size, variable.size
-    if mode not in (None, "forward", "reverse"):
+    if mode is not None and (not isinstance(mode, str) or mode not in ("forward", "reverse")):
         raise GraphError(f"jacobian: mode must be 'forward', 'reverse' or None, got {mode!r}")
     if mode == "reverse" or (mode is None and m <= n):
         probe = make_var("jacobian_cotangent", root.shape)
@@ -218,7 +227,7 @@ def jacobian(expr: Any, wrt: Node, *, mode: str | None = None) -> Node:
 def hessian(expr: Any, wrt: Node) -> Node:
     """The Hessian of a scalar ``expr``, of shape ``wrt.shape + wrt.shape``: the reverse-mode
     Jacobian of the gradient (reverse over reverse), one batched pullback."""
-    (variable,) = _wrt([wrt] if isinstance(wrt, Node) else wrt)
+    variable = _one_variable(wrt, "hessian")
     (first,) = grad(expr, [variable])
     result = jacobian(first, variable)
     notes[result] = f"hessian {result.shape} by {variable.label!r}: reverse over reverse, identity-seeded"

@@ -190,7 +190,7 @@ def test_source_is_inspectable_and_tracebacks_show_real_lines(baydin) -> None:
     with pytest.raises(sd.ArgumentError) as info:
         fn("a", 1.0)
     text = "".join(traceback.format_exception(info.value))
-    assert "_scalar_arg(x1, 'x1')" in text
+    assert "_scalar_arg(x1, 'x1', float)" in text
 
 
 def test_labels_that_are_keywords_or_clash_get_safe_distinct_names() -> None:

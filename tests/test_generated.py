@@ -146,7 +146,7 @@ SOFTMAX_BODY = """\
     # reverse sweep
     bar_t2 = -0.05 * Y + 0.05 * Y.sum(axis=1, keepdims=True) * np.exp(t3)
     t4 = np.float64(t0 == t1)  # VJP of max at t1
-    bar_W = X.T.dot(bar_t2 + -bar_t2.sum(axis=1, keepdims=True) * (t4 / t4.sum(axis=1, keepdims=True)))
+    bar_W = X.T.dot(bar_t2 - bar_t2.sum(axis=1, keepdims=True) * (t4 / t4.sum(axis=1, keepdims=True)))
     return value, (bar_W,)
 """
 

@@ -119,3 +119,17 @@ def test_the_sum_of_a_broadcast_scalar_is_a_product() -> None:
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-14)
     for g, e in zip(got[1], expected[1], strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-14)
+
+
+def test_negations_are_left_to_the_compile_time_pass() -> None:
+    x1, x2, v = sd.var("x1"), sd.var("x2"), sd.var("v", shape=(3,))
+    f = sd.log(x1) + x1 * x2 - sd.sin(x2) + sd.sum(-(2.0 * v) - -v)
+    fast, plain = sd.compile(f, [x1, x2, v]), sd.compile(f, [x1, x2, v], rewrites=False)
+    assert "bar_x2 = x1 - np.cos(x2)" in fast.source and "bar_x2 = -1.0 * np.cos(x2) + x1" in plain.source
+    assert "(-2.0 * v + v).sum()" in fast.source and "(-(2.0 * v) - -v).sum()" in plain.source
+    assert "negation merged into an addition or product" in header(fast.source)
+    point = [2.0, 5.0, RNG.normal(size=3)]
+    got, expected = fast(*point), plain(*point)
+    assert got[0] == expected[0]
+    for g, e in zip(got[1], expected[1], strict=True):
+        np.testing.assert_array_equal(g, e)
