@@ -140,6 +140,15 @@ def _scalar(expr: Any, what: str) -> Node:
     return root
 
 
+def _identity(k: int, shape: tuple[int, ...]) -> Node:
+    """The k x k identity as k seeds of ``shape``: as large as the dense result asked for, or smaller."""
+    try:
+        return sd.as_node(np.eye(k).reshape(k, *shape))
+    except MemoryError:
+        raise ShapeError(f"a dense Jacobian needs a {k} x {k} identity seed, which does not fit in memory; "
+                         "use sd.jvp or sd.vjp for products with it") from None
+
+
 def _one_variable(wrt: Any, what: str) -> Node:
     """The one variable ``hvp``, ``jacobian`` and ``hessian`` differentiate by (or a list of it)."""
     listed = _wrt(wrt)
@@ -210,13 +219,13 @@ def jacobian(expr: Any, wrt: Node, *, mode: str | None = None) -> Node:
     if mode == "reverse" or (mode is None and m <= n):
         probe = make_var("jacobian_cotangent", root.shape)
         (pulled,) = vjp(root, [variable], probe)
-        (rows,) = batch([pulled], probe, sd.as_node(np.eye(m).reshape(m, *root.shape)))
+        (rows,) = batch([pulled], probe, _identity(m, root.shape))
         result = sd.reshape(rows, (*root.shape, *variable.shape))
         mode = f"reverse mode: one pullback seeded with the {m} x {m} identity"
     else:
         probe = make_var("jacobian_tangent", variable.shape)
         tangent = jvp(root, [variable], [probe])
-        (columns,) = batch([tangent], probe, sd.as_node(np.eye(n).reshape(n, *variable.shape)))
+        (columns,) = batch([tangent], probe, _identity(n, variable.shape))
         moved = sd.transpose(columns, (*range(1, root.ndim + 1), 0))
         result = sd.reshape(moved, (*root.shape, *variable.shape))
         mode = f"forward mode: one directional derivative seeded with the {n} x {n} identity"

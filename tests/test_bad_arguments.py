@@ -424,3 +424,9 @@ def test_size_is_exact_and_building_and_compiling_huge_graphs_allocates_nothing_
         assert value == pytest.approx(np.trace(An) + np.sum(np.diag(wn) * An) + np.diag(An) @ wn)
         np.testing.assert_allclose(gA, np.eye(n) + 2.0 * np.diag(wn))
         np.testing.assert_allclose(gw, 2.0 * np.diag(An))
+
+
+def test_a_dense_jacobian_too_large_for_memory_is_refused_by_name() -> None:
+    v = sd.var("v", shape=(2**20,))
+    with pytest.raises(sd.ShapeError, match="1048576 x 1048576 identity"):
+        sd.jacobian(v * 2.0, v)
