@@ -11,6 +11,7 @@ with one ``np.where`` per branch, reusing the forward temporaries.
 from __future__ import annotations
 
 import argparse
+import functools
 import timeit
 from collections.abc import Callable
 from typing import Any
@@ -68,9 +69,7 @@ def main() -> None:
                     mock.patch.object(Guarded, "cotangent", lambda self, node, g: g):
                 bare = sd.compile(expr, [x])
             np.testing.assert_allclose(shipped(point)[1][0], hand(point)[1])
-            t_hand = best(lambda: hand(point), args.repeats)
-            t_sd = best(lambda: shipped(point), args.repeats)
-            t_bare = best(lambda: bare(point), args.repeats)
+            t_hand, t_sd, t_bare = (best(functools.partial(fn, point), args.repeats) for fn in (hand, shipped, bare))
             print(f"| {make.__name__} | {n:,} | {t_hand * 1e6:.1f} µs | {t_sd / t_hand:.2f}x | "
                   f"{t_bare / t_hand:.2f}x | {(t_sd - t_bare) / t_bare:+.0%} |")
 
