@@ -80,7 +80,7 @@ def accumulated(node: Node) -> Shape | None:
 def schedule(order: list[Node]) -> list[Step]:
     """The nodes of ``order`` (topological) as statements and loops, in an order that runs."""
     available: dict[Node, int] = {}
-    looped: dict[Node, Loop] = {}
+    looped: dict[Node, Loop] = {}  # the loop that computes each node element by element
     loops: dict[tuple[Shape, int], Loop] = {}
     placed: list[tuple[int, int, Step]] = []  # (level, kind: 0 statement / 1 loop, step)
     for node in order:
@@ -94,14 +94,14 @@ def schedule(order: list[Node]) -> list[Step]:
         level = 0
         for i in node.inputs:
             inside = looped.get(i)
-            level = max(level, inside.level if inside is not None and inside.shape == shape and i in inside.nodes
-                        else available[i])
+            level = max(level, inside.level if inside is not None and inside.shape == shape else available[i])
         loop = loops.get((shape, level))
         if loop is None:
             loop = loops[(shape, level)] = Loop(shape, level)
             placed.append((level, 1, loop))
         (loop.nodes if per_element else loop.reductions).append(node)
-        looped[node] = loop
+        if per_element:  # a dict, not ``in loop.nodes``: ``==`` on nodes builds an equal node
+            looped[node] = loop
         available[node] = level + 1
     # stable: within a level, statements keep their order and come before the loops that read them
     placed.sort(key=lambda item: (item[0], item[1]))

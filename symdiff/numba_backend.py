@@ -37,9 +37,14 @@ from symdiff.numba_printers import (
     broadcasts,
     calls_blas,
     matmul_statement,
+    maximum,
+    minimum,
     objmode,
+    power,
+    relu,
     reshape,
     rows,
+    sign,
     split,
     sum_like,
     tofloat,
@@ -76,6 +81,11 @@ NUMBA = Backend(
         "sum": (sum_like("sum"), ATOM, (ATOM,)),
         "mean": (sum_like("mean"), 14, (ATOM,)),
         "split": (split, ATOM, (ATOM,)),
+        "sign": (sign, ATOM, (0,)),
+        "maximum": (maximum, ATOM, (0, 0)),
+        "minimum": (minimum, ATOM, (0, 0)),
+        "relu": (relu, ATOM, (0,)),
+        "power": (power(OPS["power"].numpy, "np.power"), OPS["power"].prec, OPS["power"].arg_prec),
     },
     statements={**{name: rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
                 "matmul": matmul_statement},
@@ -89,6 +99,8 @@ def _elements() -> Backend:
     forms = {name: op.scalar for name, op in OPS.items() if op.scalar is not None}
     forms["tofloat"] = (lambda a, node: f"(1.0 if {a[0]} else 0.0)", ATOM, (0,))
     forms["where"] = (lambda a, node: f"({a[1]} if {a[0]} else {a[2]})", ATOM, (0, 0, 0))
+    printer, prec, arg_prec = forms["power"]
+    forms["power"] = (power(printer, "math.pow"), prec, arg_prec)
     return Backend({**NUMBA.printers, **forms}, NUMBA.statements, NUMBA.assemble, NUMBA.retext)
 
 
@@ -142,8 +154,8 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     # numba bakes global arrays into the machine code; unboxing an argument costs ~0.1 µs a call
     passed = {name: value for name, value in outer.constants.items() if value.size > FREEZE_MAX}
     kernel_params = [*(p.name for p in params), *passed]
-    types = ", ".join([*(_numba_type(p.node) for p in params),
-                       *(_array_type(value.ndim, readonly=True) for value in passed.values())])
+    types = ", ".join([*(_array_type(p.node.ndim) for p in params),
+                       *(_array_type(value.ndim, value.dtype == np.bool_) for value in passed.values())])
     flags = f"({types},), error_model=\"numpy\"" + (", parallel=True" if parallel else "")
     doc = _docstring(spec, params, returned, numpy_body.expression, False)
     doc[0] = doc[0] + HEADER.format(min=PARALLEL_MIN)
@@ -184,17 +196,14 @@ def _array_check(p: Param) -> list[str]:
     return [first[:-1] + f" or not {p.name}.flags.c_contiguous:", convert]
 
 
-def _numba_type(node: Node) -> str:
-    return "numba.float64" if node.shape == () else _array_type(node.ndim)
-
-
-def _array_type(ndim: int, readonly: bool = False) -> str:
-    """C-contiguous float64 arrays (the argument checks guarantee it); constants are read-only."""
+def _array_type(ndim: int, boolean: bool = False) -> str:
+    """C-contiguous arrays (the argument checks guarantee it), typed read-only: the kernel never
+    writes its arguments, and numba passes a writable array to a read-only signature at no cost,
+    while a read-only one (np.broadcast_to, a constant) matches no writable signature."""
+    kind = "numba.boolean" if boolean else "numba.float64"
     if ndim == 0:
-        return "numba.float64"
-    if readonly:
-        return f'numba.types.Array(numba.float64, {ndim}, "C", readonly=True)'
-    return "numba.float64[" + ", ".join([":"] * (ndim - 1) + ["::1"]) + "]"
+        return kind
+    return f'numba.types.Array({kind}, {ndim}, "C", readonly=True)'
 
 
 def _numpy_call(node: Node, outer: Emitter) -> None:
@@ -223,11 +232,12 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
           flat: dict[Node, str], threads: bool) -> bool:
     """Print one fused loop into ``outer``; True when it runs in parallel. ``flat`` holds the
     one-dimensional views already made of multi-dimensional arrays."""
-    members = set(loop.nodes)
+    members = set(loop.nodes)  # sets, not lists: ``==`` on nodes builds an equal node
+    reductions = set(loop.reductions)
     consumers: dict[Node, int] = {}
     for node in order:
         for i in node.inputs:
-            if i in members and node not in members and node not in loop.reductions:
+            if i in members and node not in members and node not in reductions:
                 consumers[i] = consumers.get(i, 0) + 1
     stored = [n for n in loop.nodes if n in outputs or consumers.get(n)]
     size = loop.size
@@ -304,7 +314,7 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
             if not item.replace("[", "").replace("]", "").isidentifier():
                 lines.append(f"        {sums[node]}_item = {item}")
                 item = f"{sums[node]}_item"
-            lines.append(f"        {sums[node]} = {node.op}({sums[node]}, {item})")
+            lines.append(f"        {sums[node]} = {node.op}({item}, {sums[node]})")  # NumPy keeps the later of ties
             lines.append(f"        {sums[node]}_nans += {item} != {item}")
             continue
         terms = [_factor(inner, i) for i in node.inputs]

@@ -28,6 +28,40 @@ def where(a: Sequence[str], node: Node) -> str:
     return f"np.where({a[0]}, {a[1]}, {a[2]})"
 
 
+def power(fallback: Printer, call: str) -> Printer:
+    """``x ** -k`` as ``pow``: numba inverts ``x ** k`` with a division that raises
+    ZeroDivisionError at 0 whatever the error model, where NumPy gives inf. NumPy's ``x ** -k``
+    is pow too, where ``1 / x ** k`` would round twice."""
+
+    def render(a: Sequence[str], node: Node) -> str:
+        exponent = node.inputs[1]
+        if exponent.op == "const" and exponent.shape == () and exponent.value is not None:
+            value = float(exponent.value)
+            if value < 0 and value.is_integer():
+                return f"{call}({a[0]}, {value!r})"
+        return fallback(a, node)
+
+    return render
+
+
+# Of two equal operands, NumPy returns the second (x86's maxpd: maximum(-0.0, 0.0) is 0.0) and
+# numba the first, so numba is given them the other way round; either returns a NaN if there is one.
+def maximum(a: Sequence[str], node: Node) -> str:
+    return f"np.maximum({a[1]}, {a[0]})"
+
+
+def minimum(a: Sequence[str], node: Node) -> str:
+    return f"np.minimum({a[1]}, {a[0]})"
+
+
+def relu(a: Sequence[str], node: Node) -> str:
+    return f"np.maximum(0.0, {a[0]})"
+
+
+def sign(a: Sequence[str], node: Node) -> str:
+    return f"(np.sign({a[0]}) + 0.0)"  # numba's sign(-0.0) is -0.0, NumPy's 0.0; + 0.0 changes only that
+
+
 def tofloat(a: Sequence[str], node: Node) -> str:
     return f"(1.0 if {a[0]} else 0.0)" if node.shape == () else f"{a[0]}.astype(np.float64)"  # numba has no float(bool)
 
@@ -160,8 +194,9 @@ def rows(kind: str) -> object:
         # numba gives each name one type: the row results get a name of their own
         grid, out, j, k, acc = (f"_{target}_{part}" for part in ("rows", "out", "j", "k", "acc"))
         init = {"max": "-math.inf", "min": "math.inf", "prod": "1.0", "logsumexp": "-math.inf"}[kind]
-        step = {"max": f"np.maximum({acc}, {grid}[{j}, {k}])", "min": f"np.minimum({acc}, {grid}[{j}, {k}])",
-                "prod": f"{acc} * {grid}[{j}, {k}]", "logsumexp": f"np.maximum({acc}, {grid}[{j}, {k}])"}[kind]
+        # the element first: of two equal values NumPy keeps the later, as ``maximum`` above
+        step = {"max": f"np.maximum({grid}[{j}, {k}], {acc})", "min": f"np.minimum({grid}[{j}, {k}], {acc})",
+                "prod": f"{acc} * {grid}[{j}, {k}]", "logsumexp": f"np.maximum({grid}[{j}, {k}], {acc})"}[kind]
         lines = [f"{grid} = np.ascontiguousarray({a[0]}.transpose({order})).reshape(({rows}, {width}))",
                  f"{out} = np.empty({rows})",
                  f"for {j} in range({rows}):",

@@ -233,3 +233,57 @@ def test_max_and_min_share_the_loop_and_keep_numpys_nan(n: int, rng: np.random.G
     point[n // 2] = np.nan
     with np.errstate(invalid="ignore"):  # the NumPy backend's gradient divides 0 by a NaN count
         assert np.isnan(fn(point)[0]) and np.isnan(reference(point)[0])
+
+
+def test_a_boolean_constant_too_large_to_compile_in_is_passed_as_booleans() -> None:
+    from symdiff.numba_backend import FREEZE_MAX
+
+    x = sd.var("x", shape=(FREEZE_MAX + 1,))
+    mask = np.arange(FREEZE_MAX + 1) % 3 == 0
+    expr = sd.sum(sd.where(mask, x, 0.0))
+    fn = sd.compile(expr, [x], backend="numba")
+    point = np.linspace(-1.0, 1.0, FREEZE_MAX + 1)
+    assert_same(fn(point), sd.compile(expr, [x])(point))
+
+
+def test_read_only_arrays_reach_the_one_compiled_kernel() -> None:
+    x, m = sd.var("x", shape=(3,)), sd.var("m", shape=(2, 3))
+    expr = sd.sum(sd.sin(m @ x)) + sd.sum(m * m)
+    fn, reference = sd.compile(expr, [x, m], backend="numba"), sd.compile(expr, [x, m])
+    frozen = [np.arange(3.0), np.arange(6.0).reshape(2, 3) / 6]
+    for array in frozen:
+        array.flags.writeable = False
+    assert_same(fn(*frozen), reference(*frozen))
+    assert_same(fn(*(a.copy() for a in frozen)), reference(*frozen))
+    kernel = fn.__globals__["_value_and_grad_kernel"]
+    assert len(kernel.signatures) == 1  # writable arrays match the read-only signature too
+
+
+def test_negative_integer_powers_of_zero_are_infinite_as_in_numpy() -> None:
+    s, v = sd.var("s"), sd.var("v", shape=(3,))
+    for expr, wrt, point in [(s ** -2 - s ** -1, [s], [0.0]),  # a straight-line scalar kernel
+                             (sd.sum(v ** -3), [v], [np.array([0.0, -0.0, 2.0])]),  # a loop
+                             (sd.sum(v) * s ** -1, [s, v], [0.0, np.ones(3)])]:  # a scalar beside arrays
+        got = sd.compile(expr, wrt, backend="numba")(*point)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            want = sd.compile(expr, wrt)(*point)
+        for g, w in zip([got[0], *got[1]], [want[0], *want[1]], strict=True):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_signed_zeros_and_ties_follow_numpy() -> None:
+    """np.sign(-0.0) is 0.0; of two equal operands maximum and minimum return the second, and a
+    max or min reduction the last: numba's own functions return -0.0 and the first."""
+    v, w, m = sd.var("v", shape=(4,)), sd.var("w", shape=(4,)), sd.var("m", shape=(2, 2))
+    outputs = [sd.sign(v), sd.relu(v), sd.maximum(v, w), sd.minimum(v, w), sd.max(m, axis=1),
+               sd.min(m, axis=1), sd.max(v) * sd.min(w), sd.abs(v)]
+    point = [np.array([-0.0, 0.0, -0.0, 1.0]), np.array([0.0, -0.0, -0.0, 1.0]), np.array([[-0.0, 0.0], [0.0, -0.0]])]
+    got = sd.function([v, w, m], outputs, backend="numba")(*point)
+    want = sd.function([v, w, m], outputs)(*point)
+    for g, e in zip(got, want, strict=True):
+        assert np.array_equal(np.signbit(g), np.signbit(e)) and np.array_equal(g, e), (g, e)
+    s = sd.var("s")
+    for expr, which in ((sd.relu(s), 0), (sd.abs(s), 1)):  # relu's value and abs's gradient, sign(s)
+        got, want = sd.compile(expr, [s], backend="numba")(-0.0), sd.compile(expr, [s])(-0.0)
+        assert (got[0], *got[1]) == (want[0], *want[1])
+        assert math.copysign(1.0, (got[0], *got[1])[which]) == 1.0
