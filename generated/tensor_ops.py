@@ -5,7 +5,6 @@ Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 

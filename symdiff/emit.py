@@ -519,7 +519,7 @@ def module_text(program: Program, title: str) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "import math",
+        *(["import math"] if "math." in source else []),
         "",
         "import numpy as np",
         *(f"import {module}" for module in program.imports),
