@@ -107,7 +107,8 @@ def test_generated_module_imports_the_ops_module_and_nothing_else(defined, tmp_p
     x = sd.var("x", shape=(3,))
     text = module_text(compile_program(sd.sum(softplus(x) * x), [x], name="loss"), "softplus loss")
     imported = {a.name for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Import) for a in n.names}
-    assert imported == {"math", "numpy", "userops"}
+    # math is imported only where the code uses it; this graph has a non-scalar input, so it does not
+    assert imported == {"numpy", "userops"}
     path = tmp_path / "loss.py"
     path.write_text(text, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("generated_loss", path)
