@@ -14,7 +14,7 @@ class ArgumentError(TypeError, ValueError):
     """A wrong number, type or shape of arguments."""
 
 
-def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
+def _scalar_arg(value, name: str, dtype=np.float64):
     """Convert a real scalar to ``dtype`` (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
     if isinstance(value, (bool, np.bool_)):
         raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")

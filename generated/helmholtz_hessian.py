@@ -5,7 +5,6 @@ Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and
 
 from __future__ import annotations
 
-
 import numpy as np
 
 
@@ -13,7 +12,7 @@ class ArgumentError(TypeError, ValueError):
     """A wrong number, type or shape of arguments."""
 
 
-def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> Any:
+def _array_arg(value, name: str, shape: tuple[int, ...], dtype=np.float64):
     """Accept real arrays of exactly ``shape`` as ``dtype`` (ints are cast); reject the rest."""
     try:
         array = np.asarray(value)

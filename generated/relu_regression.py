@@ -5,7 +5,6 @@ Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and
 
 from __future__ import annotations
 
-
 import numpy as np
 
 
@@ -13,7 +12,7 @@ class ArgumentError(TypeError, ValueError):
     """A wrong number, type or shape of arguments."""
 
 
-def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
+def _scalar_arg(value, name: str, dtype=np.float64):
     """Convert a real scalar to ``dtype`` (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
     if isinstance(value, (bool, np.bool_)):
         raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
@@ -33,7 +32,7 @@ def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
     )
 
 
-def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> Any:
+def _array_arg(value, name: str, shape: tuple[int, ...], dtype=np.float64):
     """Accept real arrays of exactly ``shape`` as ``dtype`` (ints are cast); reject the rest."""
     try:
         array = np.asarray(value)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import shlex
 import subprocess
 import sys
 import traceback
@@ -163,7 +164,10 @@ def generate(args: argparse.Namespace) -> int:
                               backend=args.backend)
     with writing(output):
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(module_text(program, f"{args.spec}: value and gradient"), encoding="utf-8")
+        command = shlex.join(["symdiff", "generate", args.spec, "-o", str(output)]
+                             + (["--no-rewrites"] if args.no_rewrites else [])
+                             + (["--backend", args.backend] if args.backend != "numpy" else []))
+        output.write_text(module_text(program, f"{args.spec}: value and gradient", command), encoding="utf-8")
     print(f"wrote {output} (function {module_name})")
     return 0
 

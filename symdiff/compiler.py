@@ -7,6 +7,7 @@ import importlib
 import itertools
 import linecache
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol, cast
 
@@ -231,6 +232,8 @@ def load(program: Program) -> CompiledFunction:
     linecache.cache[filename] = (len(program.source), None, program.source.splitlines(True), filename)
     exec(code, namespace)
     function = namespace[program.name]
+    # the entry lets tracebacks and inspect show the source; it goes with the function
+    weakref.finalize(function, linecache.cache.pop, filename, None)
     function.source = program.source
     function.__source__ = program.source
     pickled.register(function, program)

@@ -506,21 +506,22 @@ def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expressio
     return ['    """' + body[0], *body[1:], '    """']
 
 
-def module_text(program: Program, title: str) -> str:
-    """A standalone module: imports numpy, math and user-defined ops' modules, and embeds the argument checks."""
+def module_text(program: Program, title: str, command: str = "symdiff regenerate") -> str:
+    """A standalone module: imports numpy, math and user-defined ops' modules, and embeds the argument checks.
+
+    ``command`` is the shell command that writes this module again, quoted in its header."""
     source = program.module_source
     helpers = "\n\n".join(inspect.getsource(fn) for fn in runtime.HELPERS if fn.__name__ + "(" in source)
     return "\n".join([
         f'"""{doc_escape(title)}',
         "",
-        "Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math"
-        + (f", plus {', '.join(program.imports)}." if program.imports else "."),
+        doc_escape(f"Written by symdiff; regenerate with `{command}`. Imports only numpy and math"
+                   + (f", plus {', '.join(program.imports)}." if program.imports else ".")),
         '"""',
         "",
         "from __future__ import annotations",
         "",
-        *(["import math"] if "math." in source else []),
-        "",
+        *(["import math", ""] if "math." in source else []),
         "import numpy as np",
         *(f"import {module}" for module in program.imports),
         "",

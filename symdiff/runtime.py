@@ -3,19 +3,18 @@
 Generated code tests the exact fast case inline (``type(x) is np.float64``, or a
 C-ordered float64 ndarray of the right shape) and calls these only otherwise.
 The helpers use nothing but ``np`` and ``ArgumentError``: module files written
-to ``generated/`` embed their source, so those modules import only numpy and math.
+to ``generated/`` embed their source, so those modules import only numpy and math; for the
+same reason the untyped parameters carry no annotation (``Any`` would need ``typing``).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
 from symdiff.errors import ArgumentError
 
 
-def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
+def _scalar_arg(value, name: str, dtype=np.float64):
     """Convert a real scalar to ``dtype`` (IEEE semantics for 1/0, 0**-1, ...); reject the rest."""
     if isinstance(value, (bool, np.bool_)):
         raise ArgumentError(f"argument {name!r}: expected a real number, got a bool")
@@ -35,7 +34,7 @@ def _scalar_arg(value: Any, name: str, dtype: Any = np.float64) -> Any:
     )
 
 
-def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.float64) -> Any:
+def _array_arg(value, name: str, shape: tuple[int, ...], dtype=np.float64):
     """Accept real arrays of exactly ``shape`` as ``dtype`` (ints are cast); reject the rest."""
     try:
         array = np.asarray(value)
@@ -48,7 +47,7 @@ def _array_arg(value: Any, name: str, shape: tuple[int, ...], dtype: Any = np.fl
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+def _logsumexp(x, axes: tuple[int, ...], keepdims: bool):
     """log(sum(exp(x))) over ``axes``, shifted by the maximum; an infinite maximum is not shifted."""
     peak = np.max(x, axis=axes, keepdims=True)
     peak = np.where(np.isfinite(peak), peak, 0.0)
@@ -57,7 +56,7 @@ def _logsumexp(x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
     return total if keepdims else np.squeeze(total, axis=axes)
 
 
-def _namespace_xp(names: tuple[str, ...], *arrays: Any) -> Any:
+def _namespace_xp(names: tuple[str, ...], *arrays):
     """The array arguments' namespace; an ArgumentError naming the argument that has none."""
     import array_api_compat  # the array API backend's own dependency: imported only by its code
 
@@ -74,7 +73,7 @@ def _namespace_xp(names: tuple[str, ...], *arrays: Any) -> Any:
     raise ArgumentError(f"arguments from different array namespaces: {', '.join(spaces)}")
 
 
-def _array_arg_xp(xp: Any, value: Any, name: str, shape: tuple[int, ...]) -> Any:
+def _array_arg_xp(xp, value, name: str, shape: tuple[int, ...]):
     """A real array of ``shape`` in namespace ``xp``, as float64 (integers are cast); reject the rest."""
     dtype = getattr(value, "dtype", None)
     if dtype != xp.float64:
@@ -91,7 +90,7 @@ def _array_arg_xp(xp: Any, value: Any, name: str, shape: tuple[int, ...]) -> Any
     return value
 
 
-def _scalar_arg_xp(xp: Any, value: Any, name: str) -> Any:
+def _scalar_arg_xp(xp, value, name: str):
     """A real number or 0-d real array as a 0-d float64 array of ``xp``; reject the rest (bools too)."""
     try:
         array = xp.asarray(value)
@@ -107,7 +106,7 @@ def _scalar_arg_xp(xp: Any, value: Any, name: str) -> Any:
     return xp.astype(array, xp.float64)
 
 
-def _copy_xp(xp: Any, value: Any) -> Any:
+def _copy_xp(xp, value):
     """A copy of an output that may be an input's memory or another output's. JAX arrays are
     immutable and Dask's item assignment touches no other array, so theirs are returned as they are."""
     import array_api_compat
@@ -117,7 +116,7 @@ def _copy_xp(xp: Any, value: Any) -> Any:
     return xp.asarray(value, copy=True)
 
 
-def _logsumexp_xp(xp: Any, x: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+def _logsumexp_xp(xp, x, axes: tuple[int, ...], keepdims: bool):
     """``_logsumexp`` in the functions of the array API standard."""
     peak = xp.max(x, axis=axes, keepdims=True)
     peak = xp.where(xp.isfinite(peak), peak, 0.0)

@@ -93,6 +93,8 @@ def test_generate_writes_an_importable_module(folder: Path) -> None:
     t = np.tanh(w * x)
     np.testing.assert_allclose(value, np.sum(t**2), rtol=1e-15)
     np.testing.assert_allclose(grad, 2 * t * (1 - t**2) * x, rtol=1e-14)
+    header = (folder / "out" / "loss.py").read_text(encoding="utf-8").split('"""')[1]
+    assert "regenerate with `symdiff generate problems.py:with_data -o out/loss.py`" in header
 
 
 def test_generate_with_the_array_api_backend(folder: Path) -> None:

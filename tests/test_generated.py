@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import inspect
 import shutil
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +43,16 @@ def test_generated_module_imports_only_numpy_and_math(name: str) -> None:
         elif isinstance(node, ast.ImportFrom):
             imported.add(node.module)
     assert imported <= {"numpy", "math", "__future__"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_generated_module_annotations_resolve(name: str) -> None:
+    """Every annotation names something the module has: no name used without its import."""
+    module = load_module(FOLDER / f"{name}.py")
+    functions = [v for v in vars(module).values() if inspect.isfunction(v) and v.__module__ == module.__name__]
+    assert name in {f.__name__ for f in functions}
+    for function in functions:
+        typing.get_type_hints(function)
 
 
 @pytest.mark.parametrize("make", GENERATED, ids=NAMES)
