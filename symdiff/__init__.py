@@ -12,6 +12,7 @@ Build an expression from variables and NumPy-named functions, then compile it::
 from symdiff import special, testing  # reachable as sd.special, sd.testing (as np.testing is)
 from symdiff.api import (
     abs,
+    absolute,
     add,
     arccos,
     arcsin,
@@ -90,7 +91,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "OpDefinitionError",
-    "ShapeError", "SymdiffError", "UnsupportedError", "abs", "add", "arccos", "arcsin", "arctan", "as_node",
+    "ShapeError", "SymdiffError", "UnsupportedError", "abs", "absolute", "add", "arccos", "arcsin", "arctan", "as_node",
     "broadcast_to", "clip", "compile", "concatenate", "cos", "cosh", "define_op", "describe", "diag", "divide",
     "dot", "dumps", "einsum", "equal", "evaluate", "exp", "expm1", "from_sympy", "function", "grad", "greater",
     "greater_equal", "hessian", "hvp", "jacobian", "jvp", "less", "less_equal", "loads", "log", "log1p", "logaddexp",

@@ -155,9 +155,6 @@ def _is_const(node: Node, value: float) -> bool:
 # ---- applying an op -------------------------------------------------------------------------
 
 
-FOLDABLE = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "neg": np.negative}
-
-
 def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Node:
     """Check shapes with the op's rule, fold exact constant arithmetic, and make the node."""
     op = OPS[name]
@@ -170,10 +167,10 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
         _check_size(shape, f"{name}({', '.join(short_text(i, 2) for i in inputs)})")
     ops = [i.op for i in inputs]
     if inputs and ops.count("const") == len(ops):
-        folded = _fold(FOLDABLE[name], inputs) if name in FOLDABLE else _fold_layout(name, inputs[0], attrs)
+        folded = _fold(op.fold, inputs) if op.fold is not None else _fold_layout(name, inputs[0], attrs)
         if folded is not None:
             return folded
-    if "broadcast_to" in ops and (op.shape is broadcast or (op.shape is same_shape and op.module is None)):
+    if "broadcast_to" in ops and op.kind == ELEMENTWISE:
         return _lazy_broadcast(name, inputs, shape)  # elementwise ops commute with broadcasting
     return make(name, inputs, attrs, shape, result_dtype(op, inputs))
 
@@ -290,6 +287,9 @@ def tanh(x: ArrayLike) -> Node:
 
 def abs(x: ArrayLike) -> Node:
     return _unary("abs", x)
+
+
+absolute = abs  # NumPy's two names for one ufunc
 
 
 def square(x: ArrayLike) -> Node:
@@ -744,4 +744,4 @@ from symdiff.interop import (  # noqa: E402, F401  (graph.py's Node dispatches t
     numpy_ufunc,
     truth_value_error,
 )
-from symdiff.ops import OPS, broadcast, broadcast_shapes, result_dtype, same_shape, to_index  # noqa: E402  (ops' VJPs call back into these builders)
+from symdiff.ops import ELEMENTWISE, OPS, broadcast_shapes, result_dtype, to_index  # noqa: E402  (ops' VJPs call back into these builders)

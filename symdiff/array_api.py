@@ -33,7 +33,6 @@ from symdiff.errors import EmitError, UnsupportedError
 from symdiff.graph import BOOL, Node
 from symdiff.ops import ATOM, OPS, index_text, reduction_count, shape_text
 
-RENAMED = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "power": "pow", "concatenate": "concat"}
 _CALL = re.compile(r"\bnp\.(\w+)\(")
 _CONSTANT = re.compile(r"\bC(\d+)\b")
 FLOAT = "xp.float64"
@@ -43,7 +42,8 @@ def _xp_name(match: re.Match[str]) -> str:
     name = match.group(1)
     if name == "float64":
         return "xp.asarray("  # a typed scalar: np.float64(1.0) -> xp.asarray(1.0), float64 by default
-    return f"xp.{RENAMED.get(name, name)}("
+    op = OPS.get(name)  # built-in ops are named as NumPy names them; the record has the standard's name
+    return f"xp.{op.array_api if op is not None and op.array_api else name}("
 
 
 def retext(line: str) -> str:

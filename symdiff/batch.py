@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import symdiff.api as sd
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import Node, graph_window, toposort
-from symdiff.ops import OPS, broadcast, same_shape
+from symdiff.ops import ELEMENTWISE, OPS
 
 Rule = Callable[[Node, list[Node], list[bool], int], Node]
 
@@ -43,7 +43,7 @@ def _rule(node: Node) -> Rule:
     if rule is not None:
         return rule
     op = OPS[node.op]
-    if op.module is None and op.shape in (broadcast, same_shape):
+    if op.kind == ELEMENTWISE:
         return _elementwise
     raise UnsupportedError(f"op '{node.op}' cannot be batched (jacobian, hessian)\n{graph_window(node)}")
 

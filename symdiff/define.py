@@ -18,7 +18,7 @@ from typing import Any
 import symdiff.api as sd
 from symdiff.errors import GraphError, OpDefinitionError, ShapeError, SymdiffError
 from symdiff.graph import Node
-from symdiff.ops import OPS, Op, broadcast_shapes, call
+from symdiff.ops import OPS, USER, Op, broadcast_shapes, call
 
 PROBE_SHAPES = ((), (3,), (3, 3))  # tried in turn until the op's shape rule accepts one
 
@@ -58,7 +58,7 @@ def define_op(
     placeholders = ", ".join(f"{{{i}}}" for i in range(arity))
     op = Op(name, _shape_rule(name, shape), call(f"{path}({placeholders})"), _checked_vjp(name, vjp, arity),
             sympy=sympy, domain=intervals, module=module, arity=arity,
-            view=True, zero_d=True)  # user code may return its input or a 0-d array: outputs get copied
+            view=True, zero_d=True, kind=USER)  # user code may return its input or a 0-d array: outputs get copied
     previous = OPS.get(name)
     OPS[name] = op
     try:

@@ -168,11 +168,6 @@ def scalar_check(p: Param, boxed: bool) -> list[str]:
     ]
 
 
-# ops that treat a Python float exactly like np.float64 when their other operand is an array
-ARRAY_PARTNERS = frozenset({"add", "sub", "mul", "div", "power", "maximum", "minimum", "where",
-                            "greater", "greater_equal", "less", "less_equal", "equal", "not_equal"})
-
-
 def boxed_scalars(order: Sequence[Node], params: list[Param], outputs: Sequence[Node]) -> set[Node]:
     """Scalar inputs that must become np.float64: used by a scalar op or another op, or returned."""
     scalars = {p.node for p in params if p.node.shape == ()}
@@ -180,7 +175,7 @@ def boxed_scalars(order: Sequence[Node], params: list[Param], outputs: Sequence[
     for node in order:
         if len(boxed) == len(scalars):
             break
-        if node.shape == () or node.op not in ARRAY_PARTNERS:
+        if node.shape == () or node.op not in OPS or not OPS[node.op].weak_scalar:
             boxed.update(i for i in node.inputs if i in scalars)
     return boxed
 

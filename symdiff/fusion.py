@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symdiff.graph import TUPLE, Node, Shape
-from symdiff.ops import OPS, broadcast, same_shape
+from symdiff.ops import ELEMENTWISE, OPS
 
 
 @dataclass
@@ -35,16 +35,16 @@ class Loop:
 
 Step = Node | Loop
 
-# NumPy's SIMD loops beat a loop of libm calls 3 to 10 times on these (AVX-512, 65,536
-# elements); on large arrays they stay NumPy calls, at the price of one more pass over memory
-NUMPY_VECTORISED = frozenset({"exp", "log", "tanh", "expm1", "log1p", "sinh", "cosh", "arcsin", "arccos",
-                              "arctan", "tan"})
+# NumPy's SIMD loops beat a loop of libm calls 3 to 10 times on the ops marked ``vectorised``
+# (AVX-512, 65,536 elements); on large arrays they stay NumPy calls, at the price of one more
+# pass over memory
 NUMPY_MIN = 1 << 12  # elements; below this the extra pass and the call into Python cost more
 
 
 def numpy_vectorised(node: Node) -> bool:
     """A transcendental op on an array large enough to leave to NumPy's own loops."""
-    return node.op in NUMPY_VECTORISED and node.ndim > 0 and node.size >= NUMPY_MIN and node.dtype != TUPLE
+    op = OPS.get(node.op)
+    return op is not None and op.vectorised and node.ndim > 0 and node.size >= NUMPY_MIN and node.dtype != TUPLE
 
 
 def elementwise(node: Node) -> bool:
@@ -54,7 +54,7 @@ def elementwise(node: Node) -> bool:
         return False
     if node.op == "broadcast_to":  # a scalar spread over the loop is just that scalar
         return node.inputs[0].shape == ()
-    if op.shape is not same_shape and op.shape is not broadcast:
+    if op.kind != ELEMENTWISE:
         return False
     return all(_spread(i, node) and i.dtype != TUPLE for i in node.inputs)
 

@@ -12,53 +12,18 @@ import functools
 import inspect
 from typing import Any
 
-from symdiff import compose, losses
+from symdiff import compose
 from symdiff.api import (
-    abs,
-    add,
-    arccos,
-    arcsin,
-    arctan,
     as_node,
     broadcast_to,
     concatenate,
-    cos,
-    cosh,
-    divide,
-    equal,
-    exp,
-    expm1,
-    greater,
-    greater_equal,
-    less,
-    less_equal,
-    log,
-    log1p,
-    logical_and,
-    logical_not,
-    logical_or,
-    matmul,
     max,
-    maximum,
     mean,
     min,
-    minimum,
-    multiply,
-    negative,
-    not_equal,
-    power,
     prod,
     reshape,
-    sign,
-    sin,
-    sinh,
     split,
-    sqrt,
-    square,
-    subtract,
     sum,
-    tan,
-    tanh,
     transpose,
     where,
 )
@@ -80,20 +45,25 @@ def array_conversion_error(x: Node) -> UnsupportedError:
     )
 
 
-UFUNCS = {
-    "add": add, "subtract": subtract, "multiply": multiply, "divide": divide, "true_divide": divide,
-    "power": power, "negative": negative, "positive": lambda x: as_node(x), "exp": exp, "log": log,
-    "log1p": log1p, "expm1": expm1, "sqrt": sqrt, "sin": sin, "cos": cos, "tan": tan, "arcsin": arcsin,
-    "arccos": arccos, "arctan": arctan, "sinh": sinh, "cosh": cosh, "tanh": tanh, "absolute": abs,
-    "fabs": abs, "square": square, "maximum": maximum, "minimum": minimum, "matmul": matmul,
-    "greater": greater, "greater_equal": greater_equal, "less": less, "less_equal": less_equal,
-    "equal": equal, "not_equal": not_equal, "logical_and": logical_and, "logical_or": logical_or,
-    "logical_not": logical_not, "sign": sign, "logaddexp": lambda a, b: losses.logaddexp(a, b),
-}
+# NumPy ufuncs that are another op under a second name
+UFUNC_ALIASES = {"true_divide": "divide", "fabs": "absolute"}
+
+
+@functools.cache
+def ufuncs() -> dict[str, Any]:
+    """NumPy ufunc name -> builder, from the op table's ``ufunc`` fields (read once every op is registered)."""
+    import symdiff  # the public builders are named as the ufuncs they stand for
+    from symdiff.ops import OPS  # ops imports the builders this module is imported by
+
+    table: dict[str, Any] = {op.ufunc: getattr(symdiff, op.ufunc) for op in OPS.values()
+                             if op.ufunc is not None and op.module is None}
+    table.update({alias: table[name] for alias, name in UFUNC_ALIASES.items()})
+    table["positive"] = lambda x: as_node(x)
+    return table
 
 
 def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
-    builder: Any = UFUNCS.get(ufunc.__name__)
+    builder: Any = ufuncs().get(ufunc.__name__)
     if builder is None or method != "__call__" or kwargs:
         detail = f".{method}" if method != "__call__" else ""
         extra = f" with {sorted(kwargs)}" if kwargs else ""

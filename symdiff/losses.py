@@ -15,7 +15,19 @@ import numpy as np
 
 import symdiff.api as sd
 from symdiff.graph import Node, short_text
-from symdiff.ops import ATOM, Op, _sympy, broadcast, call, expand_reduced, reduced, register, same_shape
+from symdiff.ops import (
+    ATOM,
+    ELEMENTWISE,
+    REDUCTION,
+    Op,
+    _sympy,
+    broadcast,
+    call,
+    expand_reduced,
+    reduced,
+    register,
+    same_shape,
+)
 
 
 def _logsumexp_printer(a: Sequence[str], node: Node) -> str:
@@ -31,13 +43,15 @@ def _logsumexp_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
 
 # sigmoid' = y * (1 - y), written y * sigmoid(-x): 1 - y cancels to noise once y is near 1
 register(Op("sigmoid", same_shape, call("np.exp(-np.logaddexp(0.0, -{0}))"), lambda g, y, x: (g * (y * sigmoid(-x)),),
-            arg_prec=(15,), sympy=lambda a: 1 / (1 + _sympy().exp(-a)), domain=((-3.0, 3.0),)))
+            arg_prec=(15,), sympy=lambda a: 1 / (1 + _sympy().exp(-a)), domain=((-3.0, 3.0),), kind=ELEMENTWISE))
 register(Op("softplus", same_shape, call("np.logaddexp(0.0, {0})"), lambda g, y, x: (g * sigmoid(x),),
-            sympy=lambda a: _sympy().log(1 + _sympy().exp(a)), domain=((-3.0, 3.0),)))
+            sympy=lambda a: _sympy().log(1 + _sympy().exp(a)), domain=((-3.0, 3.0),), kind=ELEMENTWISE))
 register(Op("logaddexp", broadcast, call("np.logaddexp({0}, {1})"),
             lambda g, y, a, b: (g * sigmoid(a - b), g * sigmoid(b - a)),  # exp(a - y), without y's rounding
-            sympy=lambda a, b: _sympy().log(_sympy().exp(a) + _sympy().exp(b)), domain=((-2.0, 2.0), (-2.0, 2.0))))
-register(Op("logsumexp", reduced, _logsumexp_printer, _logsumexp_vjp, prec=ATOM, zero_d=True, sympy=lambda a: a))
+            sympy=lambda a, b: _sympy().log(_sympy().exp(a) + _sympy().exp(b)), domain=((-2.0, 2.0), (-2.0, 2.0)),
+            kind=ELEMENTWISE, ufunc="logaddexp"))
+register(Op("logsumexp", reduced, _logsumexp_printer, _logsumexp_vjp, prec=ATOM, zero_d=True, sympy=lambda a: a,
+            kind=REDUCTION))
 
 
 def sigmoid(x: Any) -> Node:

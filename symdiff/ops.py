@@ -45,6 +45,12 @@ class Op:
     view: bool = False  # the result may alias an input
     layout: bool = False  # moves elements without arithmetic: the result has its input's dtype
     strong_zeros: bool = False  # the VJP only moves, sums or 0/1-selects the cotangent: zeros give zeros
+    kind: str = ""  # one of KINDS: what an output position depends on (shape, batching and fusion rules read it)
+    fold: Callable[..., Any] | None = None  # the NumPy function that folds it on constants at construction
+    array_api: str | None = None  # the standard's function name, where it differs from NumPy's
+    vectorised: bool = False  # NumPy's SIMD loop beats a loop of libm calls (numba leaves big arrays to NumPy)
+    weak_scalar: bool = False  # a Python float operand acts as np.float64 when the other operand is an array
+    ufunc: str | None = None  # the NumPy ufunc it is: np.<ufunc>(node) dispatches to sd.<ufunc>
     module: str | None = None  # a user-defined op's module, which generated code must import
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
@@ -56,12 +62,24 @@ class Op:
 
 OPS: dict[str, Op] = {}
 
+ELEMENTWISE = "elementwise"  # output position i reads position i of each (broadcast) input
+REDUCTION = "reduction"  # reads the positions that share the kept axes (attrs: axes, keepdims)
+LAYOUT = "layout"  # moves or repeats elements without arithmetic (reshape, transpose, broadcast, index)
+PRODUCT = "product"  # a contraction over an inner axis (matmul)
+STRUCTURE = "structure"  # joins, splits or places pieces (concatenate, split, scatter, zeros, item)
+USER = "user"  # defined by define_op: nothing is known beyond its fields
+KINDS = (ELEMENTWISE, REDUCTION, LAYOUT, PRODUCT, STRUCTURE, USER)
+# scalar=SAME_TEXT: the plain-float form is the NumPy form (a sentinel, compared by identity)
+SAME_TEXT: tuple[Printer, int, tuple[int, ...]] = (lambda a, node: "", -1, ())
+
 
 def register(op: Op) -> Op:
+    if op.kind not in KINDS:
+        raise ValueError(f"op {op.name!r}: kind must be one of {KINDS}, got {op.kind!r}")
     if op.arity is None and op.vjp is not None:
         op = dataclasses.replace(op, arity=vjp_arity(op.vjp))
-    if op.name in SCALAR_FORMS:
-        op = dataclasses.replace(op, scalar=SCALAR_FORMS[op.name] or (op.numpy, op.prec, op.arg_prec))
+    if op.scalar is SAME_TEXT:
+        op = dataclasses.replace(op, scalar=(op.numpy, op.prec, op.arg_prec))
     OPS[op.name] = op
     return op
 
@@ -106,7 +124,7 @@ def result_dtype(op: Op, inputs: Sequence[Node]) -> str:
 
 def elementwise(op: Op) -> bool:
     """Each output position depends only on the same position of each (broadcast) input."""
-    return op.module is None and (op.shape is same_shape or op.shape is broadcast)
+    return op.kind == ELEMENTWISE
 
 
 def broadcast_shapes(*shapes: Shape) -> Shape:
@@ -366,29 +384,17 @@ def scalar_power(a: Sequence[str], node: Node) -> str:
     return f"math.pow({a[0]}, {a[1]})"  # raises where ** would silently return a complex number
 
 
-_MATH = {"exp": "exp", "log": "log", "log1p": "log1p", "expm1": "expm1", "sqrt": "sqrt", "sin": "sin", "cos": "cos",
-         "tan": "tan", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "sinh": "sinh", "cosh": "cosh"}
-SCALAR_FORMS: dict[str, tuple[Printer, int, tuple[int, ...]] | None] = {
-    **{name: (call(f"math.{fn}({{0}})"), ATOM, (0,)) for name, fn in _MATH.items()},
-    "abs": (call("abs({0})"), ATOM, (0,)),
-    "tanh": (call("np.tanh({0})"), ATOM, (0,)),  # NumPy's tanh and math.tanh differ in the last bit
-    "square": (scalar_square, 14, (0,)),
-    "power": (scalar_power, 16, (17, 15)),
-    "where": (call("{1} if {0} else {2}"), 1, (2, 2, 1)),
-    "logical_and": (call("{0} and {1}"), 4, (4, 5)),
-    "logical_or": (call("{0} or {1}"), 3, (3, 4)),
-    "logical_not": (call("not {0}"), 5, (5,)),
-    "tofloat": (call("float({0})"), ATOM, (0,)),
-    # None: the same text as the NumPy form
-    **dict.fromkeys(["neg", "add", "sub", "mul", "div", "greater", "greater_equal", "less", "less_equal",
-                     "equal", "not_equal"]),
-}
+def math_form(fn: str) -> tuple[Printer, int, tuple[int, ...]]:
+    return call(f"math.{fn}({{0}})"), ATOM, (0,)
 
 
 # ---- the table --------------------------------------------------------------------------
+# Per entry: kind, spelling (NumPy printer; plain-float ``scalar`` form; ``array_api`` name where
+# the standard renames it), VJP, SymPy form, test domain, guard, folding and fusion facts.
 
 UNARY_DOMAIN = ((-2.0, 2.0),)
 POSITIVE = ((0.2, 3.0),)
+
 
 def sym(function: str) -> Callable[..., Any]:
     """A SymPy function by name, looked up only when a check needs it."""
@@ -396,71 +402,98 @@ def sym(function: str) -> Callable[..., Any]:
 
 
 def unary(name: str, vjp: Vjp, sympy: Callable[..., Any], domain: tuple[tuple[float, float], ...] = UNARY_DOMAIN,
-          guard: dict[int, float] | None = None, template: str | None = None) -> None:
+          guard: dict[int, float] | None = None, template: str | None = None, **facts: Any) -> None:
     printer = call(template or f"np.{name}({{0}})")
-    register(Op(name, same_shape, printer, vjp, sympy=sympy, domain=domain, guard=guard))
+    facts.setdefault("ufunc", name)
+    register(Op(name, same_shape, printer, vjp, sympy=sympy, domain=domain, guard=guard, kind=ELEMENTWISE, **facts))
 
 
-unary("exp", lambda g, y, x: (g * y,), sym("exp"), guard={0: 0.0})
-unary("log", lambda g, y, x: (g / x,), sym("log"), POSITIVE, guard={0: 1.0})
-unary("log1p", lambda g, y, x: (g / (1.0 + x),), lambda a: _sympy().log(1 + a), ((-0.5, 2.0),), guard={0: 0.0})
+unary("exp", lambda g, y, x: (g * y,), sym("exp"), guard={0: 0.0}, scalar=math_form("exp"), vectorised=True)
+unary("log", lambda g, y, x: (g / x,), sym("log"), POSITIVE, guard={0: 1.0}, scalar=math_form("log"),
+      vectorised=True)
+unary("log1p", lambda g, y, x: (g / (1.0 + x),), lambda a: _sympy().log(1 + a), ((-0.5, 2.0),), guard={0: 0.0},
+      scalar=math_form("log1p"), vectorised=True)
 # not g * (y + 1): expm1(x) rounds to -1 for x < -37, so y + 1 is 0 where exp(x) is not
-unary("expm1", lambda g, y, x: (g * sd.exp(x),), lambda a: _sympy().exp(a) - 1, guard={0: 0.0})
-unary("sqrt", lambda g, y, x: (0.5 * g / y,), sym("sqrt"), POSITIVE, guard={0: 1.0})
-unary("sin", lambda g, y, x: (g * sd.cos(x),), sym("sin"))
-unary("cos", lambda g, y, x: (-g * sd.sin(x),), sym("cos"))
-unary("tan", lambda g, y, x: (g * (1.0 + y * y),), sym("tan"), ((-1.2, 1.2),))
-unary("arcsin", lambda g, y, x: (g / sd.sqrt(1.0 - x * x),), sym("asin"), ((-0.9, 0.9),), guard={0: 0.0})
-unary("arccos", lambda g, y, x: (-g / sd.sqrt(1.0 - x * x),), sym("acos"), ((-0.9, 0.9),), guard={0: 0.0})
-unary("arctan", lambda g, y, x: (g / (1.0 + x * x),), sym("atan"))
-unary("sinh", lambda g, y, x: (g * sd.cosh(x),), sym("sinh"), guard={0: 0.0})
-unary("cosh", lambda g, y, x: (g * sd.sinh(x),), sym("cosh"), guard={0: 0.0})
-unary("tanh", lambda g, y, x: (g * (1.0 - y * y),), sym("tanh"))
+unary("expm1", lambda g, y, x: (g * sd.exp(x),), lambda a: _sympy().exp(a) - 1, guard={0: 0.0},
+      scalar=math_form("expm1"), vectorised=True)
+unary("sqrt", lambda g, y, x: (0.5 * g / y,), sym("sqrt"), POSITIVE, guard={0: 1.0}, scalar=math_form("sqrt"))
+unary("sin", lambda g, y, x: (g * sd.cos(x),), sym("sin"), scalar=math_form("sin"))
+unary("cos", lambda g, y, x: (-g * sd.sin(x),), sym("cos"), scalar=math_form("cos"))
+unary("tan", lambda g, y, x: (g * (1.0 + y * y),), sym("tan"), ((-1.2, 1.2),), scalar=math_form("tan"),
+      vectorised=True)
+unary("arcsin", lambda g, y, x: (g / sd.sqrt(1.0 - x * x),), sym("asin"), ((-0.9, 0.9),), guard={0: 0.0},
+      scalar=math_form("asin"), array_api="asin", vectorised=True)
+unary("arccos", lambda g, y, x: (-g / sd.sqrt(1.0 - x * x),), sym("acos"), ((-0.9, 0.9),), guard={0: 0.0},
+      scalar=math_form("acos"), array_api="acos", vectorised=True)
+unary("arctan", lambda g, y, x: (g / (1.0 + x * x),), sym("atan"), scalar=math_form("atan"), array_api="atan",
+      vectorised=True)
+unary("sinh", lambda g, y, x: (g * sd.cosh(x),), sym("sinh"), guard={0: 0.0}, scalar=math_form("sinh"),
+      vectorised=True)
+unary("cosh", lambda g, y, x: (g * sd.sinh(x),), sym("cosh"), guard={0: 0.0}, scalar=math_form("cosh"),
+      vectorised=True)
+# NumPy's tanh and math.tanh differ in the last bit: the scalar form stays NumPy's
+unary("tanh", lambda g, y, x: (g * (1.0 - y * y),), sym("tanh"), scalar=(call("np.tanh({0})"), ATOM, (0,)),
+      vectorised=True)
 # Piecewise forms: SymPy leaves d/dx Abs(f(x)) unevaluated unless f is known to be real.
-unary("abs", lambda g, y, x: (g * sd.sign(x),), lambda a: _piecewise((a, a >= 0), (-a, True)), ((0.2, 2.0),))
-unary("square", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2)
+unary("abs", lambda g, y, x: (g * sd.sign(x),), lambda a: _piecewise((a, a >= 0), (-a, True)), ((0.2, 2.0),),
+      scalar=(call("abs({0})"), ATOM, (0,)), ufunc="absolute")
+unary("square", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2, scalar=(scalar_square, 14, (0,)))
+# maximum, minimum, relu and sign have no plain-float form: Python's max/min and comparisons
+# treat NaN differently from NumPy
 unary("relu", lambda g, y, x: (g * (x > 0.0),), lambda a: _sympy().Max(a, 0), ((0.2, 2.0),),
-      template="np.maximum({0}, 0.0)")
+      template="np.maximum({0}, 0.0)", strong_zeros=True, ufunc=None)
 unary("sign", lambda g, y, x: (None,), lambda a: _piecewise((1, a > 0), (-1, a < 0), (0, True)), ((0.2, 2.0),))
 
-register(Op("neg", same_shape, call("-{0}"), lambda g, y, x: (-g,), prec=15, arg_prec=(15,), sympy=lambda a: -a))
+register(Op("neg", same_shape, call("-{0}"), lambda g, y, x: (-g,), prec=15, arg_prec=(15,), sympy=lambda a: -a,
+            kind=ELEMENTWISE, ufunc="negative", scalar=SAME_TEXT, fold=np.negative, strong_zeros=True))
 register(
     Op("add", broadcast, call("{0} + {1}"), lambda g, y, a, b: (g, g), prec=13, arg_prec=(13, 14),
-       sympy=lambda a, b: a + b, domain=UNARY_DOMAIN * 2)
+       sympy=lambda a, b: a + b, domain=UNARY_DOMAIN * 2, kind=ELEMENTWISE, ufunc="add", scalar=SAME_TEXT, fold=np.add,
+       strong_zeros=True, weak_scalar=True)
 )
 register(
     Op("sub", broadcast, call("{0} - {1}"), lambda g, y, a, b: (g, -g), prec=13, arg_prec=(13, 14),
-       sympy=lambda a, b: a - b, domain=UNARY_DOMAIN * 2)
+       sympy=lambda a, b: a - b, domain=UNARY_DOMAIN * 2, kind=ELEMENTWISE, ufunc="subtract", scalar=SAME_TEXT,
+       fold=np.subtract,
+       strong_zeros=True, weak_scalar=True)
 )
 register(
     Op("mul", broadcast, call("{0} * {1}"), lambda g, y, a, b: (g * b, g * a), prec=14, arg_prec=(14, 15),
-       sympy=lambda a, b: a * b, domain=UNARY_DOMAIN * 2)
+       sympy=lambda a, b: a * b, domain=UNARY_DOMAIN * 2, kind=ELEMENTWISE, ufunc="multiply", scalar=SAME_TEXT,
+       fold=np.multiply,
+       weak_scalar=True)
 )
 register(
     Op("div", broadcast, call("{0} / {1}"), lambda g, y, a, b: (g / b, -g * y / b), prec=14, arg_prec=(14, 15),
-       sympy=lambda a, b: a / b, domain=((-2.0, 2.0), (0.5, 2.0)), guard={1: 1.0})
+       sympy=lambda a, b: a / b, domain=((-2.0, 2.0), (0.5, 2.0)), guard={1: 1.0}, kind=ELEMENTWISE, ufunc="divide",
+       scalar=SAME_TEXT, fold=np.divide, weak_scalar=True)
 )
 register(
     Op("power", broadcast, power_printer, power_vjp, prec=16, arg_prec=(17, 15),
-       sympy=lambda a, b: a**b, domain=((0.5, 2.0), (-1.5, 1.5)), guard={0: 1.0})
+       sympy=lambda a, b: a**b, domain=((0.5, 2.0), (-1.5, 1.5)), guard={0: 1.0}, kind=ELEMENTWISE,
+       scalar=(scalar_power, 16, (17, 15)), array_api="pow", weak_scalar=True, ufunc="power")
 )
 register(
     Op("maximum", broadcast, call("np.maximum({0}, {1})"),
        lambda g, y, a, b: (g * tie_mask(a, b, sd.greater), g * tie_mask(b, a, sd.greater)),
-       sympy=lambda a, b: _sympy().Max(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)))
+       sympy=lambda a, b: _sympy().Max(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)), kind=ELEMENTWISE, weak_scalar=True,
+       ufunc="maximum")
 )
 register(
     Op("minimum", broadcast, call("np.minimum({0}, {1})"),
        lambda g, y, a, b: (g * tie_mask(a, b, sd.less), g * tie_mask(b, a, sd.less)),
-       sympy=lambda a, b: _sympy().Min(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)))
+       sympy=lambda a, b: _sympy().Min(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)), kind=ELEMENTWISE, weak_scalar=True,
+       ufunc="minimum")
 )
 register(
-    Op("matmul", matmul_shape, matmul_printer, matmul_vjp, arg_prec=(ATOM, 0), domain=UNARY_DOMAIN * 2)
+    Op("matmul", matmul_shape, matmul_printer, matmul_vjp, arg_prec=(ATOM, 0), domain=UNARY_DOMAIN * 2,
+       kind=PRODUCT, ufunc="matmul")
 )
 register(
     Op("where", broadcast, where_printer,
        lambda g, y, c, a, b: (None, sd.where(c, g, 0.0), sd.where(c, 0.0, g)),
-       sympy=lambda c, a, b: _sympy().Piecewise((a, _truth(c)), (b, True)), zero_d=True)
+       sympy=lambda c, a, b: _sympy().Piecewise((a, _truth(c)), (b, True)), zero_d=True, kind=ELEMENTWISE,
+       scalar=(call("{1} if {0} else {2}"), 1, (2, 2, 1)), strong_zeros=True, weak_scalar=True)
 )
 
 _comparisons = [("greater", ">", "Gt"), ("greater_equal", ">=", "Ge"), ("less", "<", "Lt"),
@@ -468,25 +501,29 @@ _comparisons = [("greater", ">", "Gt"), ("greater_equal", ">=", "Ge"), ("less", 
 for _name, _symbol, _sym_cls in _comparisons:
     register(
         Op(_name, broadcast, call("{0} " + _symbol + " {1}"), lambda g, y, a, b: (None, None), prec=10,
-           arg_prec=(11, 11), dtype=BOOL, sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b))
+           arg_prec=(11, 11), dtype=BOOL, sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b),
+           kind=ELEMENTWISE, scalar=SAME_TEXT, weak_scalar=True, ufunc=_name)
     )
-for _name, _sym_cls in [("logical_and", "And"), ("logical_or", "Or")]:
+for _name, _sym_cls, _word in [("logical_and", "And", "and"), ("logical_or", "Or", "or")]:
     register(
         Op(_name, broadcast, call(f"np.{_name}({{0}}, {{1}})"), lambda g, y, a, b: (None, None), dtype=BOOL,
-           sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b))
+           sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b), kind=ELEMENTWISE, ufunc=_name,
+           scalar=(call("{0} " + _word + " {1}"), 4 if _word == "and" else 3, (4, 5) if _word == "and" else (3, 4)))
     )
 register(Op("logical_not", same_shape, call("np.logical_not({0})"), lambda g, y, a: (None,), dtype=BOOL,
-            sympy=lambda a: _sympy().Not(a)))
+            sympy=lambda a: _sympy().Not(a), kind=ELEMENTWISE, scalar=(call("not {0}"), 5, (5,)), ufunc="logical_not"))
 register(Op("tofloat", same_shape, call("np.float64({0})"), lambda g, y, a: (None,),
-            sympy=lambda a: _sympy().Piecewise((1, a), (0, True))))
+            sympy=lambda a: _sympy().Piecewise((1, a), (0, True)), kind=ELEMENTWISE,
+            scalar=(call("float({0})"), ATOM, (0,))))
 
 register(
     Op("sum", reduced, reduction_printer("sum"),
-       lambda g, y, x: (expand_reduced(g, x, y.attrs[0]),), arg_prec=(ATOM,), sympy=lambda a: a)
+       lambda g, y, x: (expand_reduced(g, x, y.attrs[0]),), arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION,
+       strong_zeros=True)
 )
 register(
     Op("mean", reduced, reduction_printer("mean"), lambda g, y, x: (_mean_vjp(g, x, y.attrs[0]),), prec=14,
-       arg_prec=(ATOM,), sympy=lambda a: a)
+       arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION, strong_zeros=True)
 )
 
 
@@ -522,48 +559,43 @@ def _prod_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
     return (expand_reduced(g, x, axes) * share,)
 
 
-register(Op("max", reduced, reduction_printer("max"), _extreme_vjp, arg_prec=(ATOM,), sympy=lambda a: a))
-register(Op("min", reduced, reduction_printer("min"), _extreme_vjp, arg_prec=(ATOM,), sympy=lambda a: a))
-register(Op("prod", reduced, reduction_printer("prod"), _prod_vjp, arg_prec=(ATOM,), sympy=lambda a: a))
+for _name, _vjp in (("max", _extreme_vjp), ("min", _extreme_vjp), ("prod", _prod_vjp)):
+    register(Op(_name, reduced, reduction_printer(_name), _vjp, arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION))
 
+# VJPs of layout and structure ops only move or sum their cotangent: strong zeros
 register(
     Op("reshape", attr_shape, reshape_printer,
        lambda g, y, x: (sd.reshape(g, x.shape),), arg_prec=(ATOM,), view=True, layout=True, zero_d=True,
-       sympy=lambda a: a)
+       sympy=lambda a: a, kind=LAYOUT, strong_zeros=True)
 )
 register(
     Op("transpose", transposed, transpose_printer,
        lambda g, y, x: (sd.transpose(g, tuple(int(i) for i in np.argsort(y.attrs[0]))),), arg_prec=(ATOM,),
-       view=True, layout=True, zero_d=True, sympy=lambda a: a)
+       view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True)
 )
 register(
     Op("broadcast_to", attr_shape,
        lambda a, n: f"np.broadcast_to({typed(a[0], n.inputs[0])}, {shape_text(n.attrs[0])})",
-       lambda g, y, x: (g,), view=True, layout=True, zero_d=True, sympy=lambda a: a)
+       lambda g, y, x: (g,), view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True)
 )
 register(
     Op("getitem", indexed, lambda a, n: f"{a[0]}[{index_text(n.attrs[0])}]",
-       lambda g, y, x: (sd.scatter(g, x.shape, y.attrs[0]),), arg_prec=(ATOM,), view=True, layout=True)
+       lambda g, y, x: (sd.scatter(g, x.shape, y.attrs[0]),), arg_prec=(ATOM,), view=True, layout=True,
+       kind=LAYOUT, strong_zeros=True)
 )
 register(
     Op("scatter", attr_shape, lambda a, n: "", lambda g, y, *parts: [sd.take(g, index) for index in y.attrs[1]],
-       statement=scatter_statement)
+       statement=scatter_statement, kind=STRUCTURE, strong_zeros=True)
 )
 register(
     Op("concatenate", concatenated, lambda a, n: f"np.concatenate(({', '.join(a)}), axis={n.attrs[0]})",
-       concatenate_vjp)
+       concatenate_vjp, kind=STRUCTURE, array_api="concat", strong_zeros=True)
 )
 register(
     Op("split", split_shapes, lambda a, n: f"np.split({a[0]}, {list(n.attrs[0])}, axis={n.attrs[1]})",
-       split_vjp, dtype=TUPLE)
+       split_vjp, dtype=TUPLE, kind=STRUCTURE)
 )
 register(
-    Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True)
+    Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True, kind=STRUCTURE)
 )
-register(Op("zeros", attr_shape, lambda a, n: f"np.zeros({shape_text(n.attrs[0])})", None))
-
-# VJPs that only move, sum or 0/1-select their cotangent: a cotangent that is 0 wherever a
-# where-branch is unused gives parts that are too, so the reverse pass needs no mask after them
-for _name in ("neg", "add", "sub", "where", "relu", "sum", "mean", "reshape", "transpose", "broadcast_to",
-              "getitem", "scatter", "concatenate"):
-    OPS[_name] = dataclasses.replace(OPS[_name], strong_zeros=True)
+register(Op("zeros", attr_shape, lambda a, n: f"np.zeros({shape_text(n.attrs[0])})", None, kind=STRUCTURE))

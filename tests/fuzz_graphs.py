@@ -14,17 +14,18 @@ import numpy as np
 from hypothesis import strategies as st
 
 import symdiff as sd
-from symdiff.graph import FLOAT, Node
+from symdiff.graph import BOOL, FLOAT, Node
+from symdiff.ops import ELEMENTWISE, OPS
 
 INTERNAL = {"scatter": "the adjoint of getitem", "item": "the outputs of split", "zeros": "unreached gradients"}
-UNARY = ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
-         "tanh", "abs", "square", "relu", "sign", "neg", "sigmoid", "softplus"]
-BINARY = {"add": sd.add, "sub": sd.subtract, "mul": sd.multiply, "div": sd.divide, "power": sd.power,
-          "maximum": sd.maximum, "minimum": sd.minimum, "logaddexp": sd.logaddexp}
-COMPARE = {"greater": sd.greater, "greater_equal": sd.greater_equal, "less": sd.less, "less_equal": sd.less_equal,
-           "equal": sd.equal, "not_equal": sd.not_equal}
-UNARY_BUILDERS: dict[str, Callable[[Any], Node]] = {name: getattr(sd, name) for name in UNARY if name != "neg"}
-UNARY_BUILDERS["neg"] = sd.negative
+# From the op table: every built-in float elementwise op (tofloat takes booleans: drawn with them)
+_FLOAT = {name: op for name, op in OPS.items()
+          if op.kind == ELEMENTWISE and op.module is None and op.dtype == FLOAT and name != "tofloat"}
+UNARY = [name for name, op in _FLOAT.items() if op.arity == 1]
+BINARY = {name: getattr(sd, op.ufunc or name) for name, op in _FLOAT.items() if op.arity == 2}
+COMPARE = {name: getattr(sd, op.ufunc or "") for name, op in OPS.items()
+           if op.kind == ELEMENTWISE and op.dtype == BOOL and op.weak_scalar}
+UNARY_BUILDERS: dict[str, Callable[[Any], Node]] = {name: getattr(sd, OPS[name].ufunc or name) for name in UNARY}
 
 
 @dataclass

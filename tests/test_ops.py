@@ -12,7 +12,8 @@ from conftest import sample, verify
 
 import symdiff as sd
 from symdiff.api import scatter, tofloat, zeros
-from symdiff.ops import OPS
+from symdiff.graph import BOOL, FLOAT
+from symdiff.ops import ELEMENTWISE, OPS
 from symdiff.testing import assert_matches_sympy, check_grad
 
 Interval = tuple[float, float]
@@ -39,13 +40,16 @@ def dom(op: str) -> tuple[Interval, ...]:
     return OPS[op].domain
 
 
-UNARY = ["exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
-         "sinh", "cosh", "tanh", "abs", "square", "sign"]
-NUMPY_UNARY = {name: getattr(np, "absolute" if name == "abs" else name) for name in UNARY}
-BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "power": np.power,
-          "maximum": np.maximum, "minimum": np.minimum}
-COMPARE = {"greater": np.greater, "greater_equal": np.greater_equal, "less": np.less,
-           "less_equal": np.less_equal, "equal": np.equal, "not_equal": np.not_equal}
+# From the op table: float ops that are NumPy ufuncs, checked against those ufuncs. neg and
+# logaddexp have cases of their own below.
+_FLOAT_UFUNCS = {name: op for name, op in OPS.items()
+                 if op.kind == ELEMENTWISE and op.ufunc and op.module is None and name not in ("neg", "logaddexp")}
+UNARY = [name for name, op in _FLOAT_UFUNCS.items() if op.arity == 1 and op.dtype == FLOAT]
+NUMPY_UNARY = {name: getattr(np, OPS[name].ufunc or "") for name in UNARY}
+BINARY = {name: getattr(np, op.ufunc or "") for name, op in _FLOAT_UFUNCS.items()
+          if op.arity == 2 and op.dtype == FLOAT}
+COMPARE = {name: getattr(np, op.ufunc or "") for name, op in _FLOAT_UFUNCS.items()
+           if op.arity == 2 and op.dtype == BOOL and op.weak_scalar}
 
 SCALAR_CASES: list[Case] = []
 ARRAY_CASES: list[Case] = []

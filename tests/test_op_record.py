@@ -1,0 +1,90 @@
+"""The op record is complete: every built-in op has every fact each stage reads from it.
+
+A new op that lacks one of them fails here by name, instead of silently taking a slow or
+wrong path somewhere (a missing batching rule, no NumPy dispatch, no place in the op matrix).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fuzz_graphs import COVERED, INTERNAL
+from test_ops import ARRAY_CASES, SCALAR_CASES
+
+import symdiff as sd
+from symdiff import batch
+from symdiff.graph import FLOAT
+from symdiff.interop import ufuncs
+from symdiff.ops import ELEMENTWISE, KINDS, LAYOUT, OPS, REDUCTION, SAME_TEXT, STRUCTURE
+
+BUILT_IN = sorted(name for name, op in OPS.items() if op.module is None)
+MATRIX = {case.op for case in SCALAR_CASES + ARRAY_CASES}
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_every_op_has_a_kind_an_arity_and_a_test_domain(name: str) -> None:
+    op = OPS[name]
+    assert op.kind in KINDS
+    assert op.scalar is not SAME_TEXT  # register resolves the sentinel
+    if op.arity is not None and op.vjp is not None:
+        assert len(op.domain) in (1, op.arity), f"{name}: one test interval per input"
+    if op.kind == LAYOUT:
+        assert op.layout and op.view, f"{name}: a layout op keeps its input's dtype and may alias it"
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_every_op_has_a_vjp_unless_only_the_reverse_pass_makes_it(name: str) -> None:
+    assert OPS[name].vjp is not None or name in INTERNAL
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_every_op_is_in_the_op_matrix_and_the_fuzzer(name: str) -> None:
+    assert name in COVERED or name in INTERNAL
+    reached_through_others = {"scatter", "item", "zeros", "split", "logical_and", "logical_or", "logical_not"}
+    assert name in MATRIX or name in reached_through_others
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_every_op_can_be_batched(name: str) -> None:
+    """jacobian and hessian batch every op: elementwise ones by their kind, the rest by a rule."""
+    op = OPS[name]
+    takes_no_inputs = name == "zeros"  # nothing in it is batched
+    assert op.kind == ELEMENTWISE or name in batch.RULES or takes_no_inputs, f"{name} has no batching rule"
+
+
+@pytest.mark.parametrize("name", [n for n in BUILT_IN if OPS[n].ufunc is not None])
+def test_every_ufunc_op_dispatches_from_numpy(name: str) -> None:
+    op = OPS[name]
+    ufunc = getattr(np, op.ufunc or "")
+    assert isinstance(ufunc, np.ufunc)
+    assert ufuncs()[ufunc.__name__] is getattr(sd, op.ufunc or "")
+    args = [sd.var(f"a{i}", shape=(3,)) for i in range(op.arity or 0)]
+    assert ufunc(*args).op == name
+
+
+@pytest.mark.parametrize("name", [n for n in BUILT_IN if OPS[n].kind == ELEMENTWISE and OPS[n].dtype == FLOAT])
+def test_every_elementwise_float_op_has_a_sympy_form(name: str) -> None:
+    assert OPS[name].sympy is not None
+
+
+@pytest.mark.parametrize("name", [n for n in BUILT_IN if OPS[n].fold is not None])
+def test_folding_ops_fold_as_their_ufunc_does(name: str) -> None:
+    op = OPS[name]
+    values = [np.array([1.5, -2.0, 0.25])] * (op.arity or 0)
+    folded = sd.api.apply(name, [sd.as_node(v) for v in values])
+    assert folded.op == "const"
+    np.testing.assert_array_equal(folded.value, getattr(np, op.ufunc or "")(*values))
+
+
+def test_kinds_name_every_reduction_and_structure_op() -> None:
+    reductions = {n for n in BUILT_IN if OPS[n].kind == REDUCTION}
+    assert reductions == set(sd.api.REDUCTIONS)
+    assert {n for n in BUILT_IN if OPS[n].kind == STRUCTURE} == {"concatenate", "split", "scatter", "item", "zeros"}
+
+
+def test_a_missing_kind_is_refused_when_an_op_is_registered() -> None:
+    from symdiff.ops import Op, call, register, same_shape
+
+    with pytest.raises(ValueError, match="kind"):
+        register(Op("kindless", same_shape, call("np.kindless({0})"), None))
+    assert "kindless" not in OPS
