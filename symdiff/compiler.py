@@ -20,7 +20,8 @@ from symdiff.emit import Backend, FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import Node, free_variables, short_text, toposort
 from symdiff.guard import guard
-from symdiff.precision import float_type, retype
+from symdiff.precision import DOUBLE, float_type
+from symdiff.precision import SINGLE as SINGLE_FLOAT
 from symdiff.rewrite import SPEED, Rewriter
 from symdiff.stability import STABILITY, stabilize
 
@@ -95,9 +96,9 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         forward=forward,
         order=prepared.order,
         backend=printers,
+        float_type=SINGLE_FLOAT if single else DOUBLE,
     )
-    program = emit_function(spec)
-    return retype(program) if single else program
+    return emit_function(spec)
 
 
 def backend_for(name: str, single: bool = False) -> Backend | None:

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symdiff import runtime
+from symdiff import precision, runtime
 from symdiff.errors import EmitError
 from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
 from symdiff.ops import ATOM, OPS, Op, Printer
+from symdiff.precision import DOUBLE, Precision, printing
 
 INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
 INLINE_CHARS = 88  # longer expressions get their own statement
@@ -50,7 +51,7 @@ CONVENTIONS = (
     "maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;\n"
     "max reductions share the gradient equally among tied elements;\n"
     "where-branches are guarded: the untaken branch adds no NaN or inf to a gradient;\n"
-    "scalars are numpy.float64 (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).\n"
+    "scalars are numpy.{float} (IEEE: 1/0 is inf, log(-1) is nan, with NumPy's warnings).\n"
     "Exact rewrites at construction: x*1, x/1, x**1, x+(-0.0), x-0.0, --x, folding of + - * / and integer powers."
 )
 
@@ -121,10 +122,11 @@ def number_text(value: float) -> tuple[str, int]:
 def array_literal(value: np.ndarray) -> str:
     if value.dtype == np.bool_:
         return f"np.array({value.tolist()!r})"
+    float_type = precision.current()
     if value.size == 0:
-        return f"np.zeros({tuple(value.shape)})"
-    flat = ", ".join(number_text(float(v))[0] for v in value.ravel())
-    return f"np.array([{flat}]).reshape({tuple(value.shape)})" if value.ndim != 1 else f"np.array([{flat}])"
+        return float_type.zeros(str(tuple(value.shape)))
+    flat = float_type.array("[" + ", ".join(number_text(float(v))[0] for v in value.ravel()) + "]")
+    return f"{flat}.reshape({tuple(value.shape)})" if value.ndim != 1 else flat
 
 
 @dataclass
@@ -157,14 +159,15 @@ class Param:
 def scalar_check(p: Param, boxed: bool) -> list[str]:
     """Accept a float as it is where it only meets arrays; box it as np.float64 where scalar
     arithmetic needs IEEE semantics (1/0 is inf, not ZeroDivisionError)."""
+    float_type = precision.current()
+    convert = f"        {p.name} = _scalar_arg({p.name}, {p.name!r}{float_type.check_arg()})"
     if not boxed:
-        return [f"    if type({p.name}) is not float and type({p.name}) is not np.float64:",
-                f"        {p.name} = _scalar_arg({p.name}, {p.name!r})"]
+        return [f"    if type({p.name}) is not float and type({p.name}) is not {float_type.type_text}:", convert]
     return [
         f"    if type({p.name}) is float:",
-        f"        {p.name} = np.float64({p.name})",
-        f"    elif type({p.name}) is not np.float64:",
-        f"        {p.name} = _scalar_arg({p.name}, {p.name!r})",
+        f"        {p.name} = {float_type.scalar(p.name)}",
+        f"    elif type({p.name}) is not {float_type.type_text}:",
+        convert,
     ]
 
 
@@ -182,9 +185,11 @@ def boxed_scalars(order: Sequence[Node], params: list[Param], outputs: Sequence[
 
 def array_check(p: Param) -> list[str]:
     shape = tuple(p.node.shape)
+    float_type = precision.current()
     return [
-        f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != np.float64 or {p.name}.shape != {shape}:",
-        f"        {p.name} = _array_arg({p.name}, {p.name!r}, {shape})",
+        f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != {float_type.type_text}"
+        f" or {p.name}.shape != {shape}:",
+        f"        {p.name} = _array_arg({p.name}, {p.name!r}, {shape}{float_type.check_arg()})",
     ]
 
 
@@ -216,6 +221,8 @@ class Emitter:
         if value.ndim == 0:
             return ("True" if value else "False", ATOM) if node.dtype == BOOL else number_text(float(value))
         name = self.namer.claim(f"C{len(self.constants)}")
+        if value.dtype == np.float64 and not precision.current().double:
+            value = value.astype(precision.current().name)
         self.constants[name] = value
         if value.size <= SMALL_ARRAY:
             self.constant_lines.append(f"{name} = {array_literal(value)}")
@@ -303,7 +310,7 @@ def output_text(emitter: Emitter, node: Node, seen: set[Node]) -> str:
     text = emitter.text[node][0]
     op = OPS.get(node.op)
     if node.shape == ():
-        return f"float({text})" if op is not None and op.zero_d else text
+        return precision.current().result(text) if op is not None and op.zero_d else text
     fresh = op is not None and not op.view and node.op not in ("var", "const")
     if not fresh or node in seen:
         text = f"np.array({text})"  # a fresh, writable copy that aliases nothing
@@ -330,9 +337,15 @@ class FunctionSpec:
     # a pullback: the reverse sweep becomes a nested ``back(cotangent)`` returning outputs[1:]
     cotangent: Node | None = None
     backend: Backend | None = None  # printers other than NumPy's (the array API standard)
+    float_type: Precision = DOUBLE  # how the NumPy dialect spells its float type
 
 
 def emit_function(spec: FunctionSpec) -> Program:
+    with printing(spec.float_type):
+        return _emit(spec)
+
+
+def _emit(spec: FunctionSpec) -> Program:
     namer = Namer()
     namer.used.add(check_function_name(spec.name))
     order = list(spec.order) if spec.order is not None else toposort(spec.outputs)
@@ -493,7 +506,7 @@ def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expressio
         lines.append(f"        {p.node.label} -> {p.name}, {tuple(p.node.shape)}{role}")
     lines.append("")
     lines.append("    Conventions:")
-    lines.extend("        " + line for line in CONVENTIONS.splitlines())
+    lines.extend("        " + line for line in CONVENTIONS.format(float=precision.current().name).splitlines())
     if fast_path:
         lines.append("        All scalars: math and float arithmetic first; the NumPy sweeps where math raises or a")
         lines.append("        result is not finite, so IEEE results and NumPy's warnings are as on the NumPy path.")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
+from symdiff import precision
 from symdiff.errors import ShapeError
 from symdiff.graph import BOOL, FLOAT, TUPLE, Node, Shape
 
@@ -278,14 +279,14 @@ def power_printer(a: Sequence[str], node: Node) -> str:
 
 
 def typed(text: str, node: Node) -> str:
-    """A scalar as ``np.float64(...)`` where no array operand fixes the result's type: NumPy would
-    make a Python float float64, and single-precision code retypes this name to float32."""
-    return f"np.float64({text})" if node.shape == () and node.dtype == FLOAT and node.op == "const" else text
+    """A scalar as ``np.float64(...)`` (or float32) where no array operand fixes the result's type:
+    NumPy would make a Python float float64."""
+    return precision.current().scalar(text) if node.shape == () and node.dtype == FLOAT and node.op == "const" else text
 
 
 def where_printer(a: Sequence[str], node: Node) -> str:
     _, x, y = node.inputs
-    first = f"np.float64({a[1]})" if x.shape == () and y.shape == () and x.dtype == FLOAT else a[1]
+    first = precision.current().scalar(a[1]) if x.shape == () and y.shape == () and x.dtype == FLOAT else a[1]
     return f"np.where({a[0]}, {first}, {a[2]})"
 
 
@@ -298,10 +299,11 @@ def transpose_printer(a: Sequence[str], node: Node) -> str:
 
 def scatter_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
     shape, indices = node.attrs
+    zeros = precision.current().zeros(shape_text(shape))
     if len(indices) == 1:
-        return [f"{target} = np.zeros({shape_text(shape)})", f"{target}[{index_text(indices[0])}] = {a[0]}"]
+        return [f"{target} = {zeros}", f"{target}[{index_text(indices[0])}] = {a[0]}"]
     adds = [f"{target}[{index_text(index)}] += {g}" for index, g in zip(indices, a, strict=True)]
-    return [f"{target} = np.zeros({shape_text(shape)})", *adds]
+    return [f"{target} = {zeros}", *adds]
 
 
 # ---- VJP helpers -----------------------------------------------------------------------
@@ -512,7 +514,7 @@ for _name, _sym_cls, _word in [("logical_and", "And", "and"), ("logical_or", "Or
     )
 register(Op("logical_not", same_shape, call("np.logical_not({0})"), lambda g, y, a: (None,), dtype=BOOL,
             sympy=lambda a: _sympy().Not(a), kind=ELEMENTWISE, scalar=(call("not {0}"), 5, (5,)), ufunc="logical_not"))
-register(Op("tofloat", same_shape, call("np.float64({0})"), lambda g, y, a: (None,),
+register(Op("tofloat", same_shape, lambda a, n: precision.current().scalar(a[0]), lambda g, y, a: (None,),
             sympy=lambda a: _sympy().Piecewise((1, a), (0, True)), kind=ELEMENTWISE,
             scalar=(call("float({0})"), ATOM, (0,))))
 
@@ -598,4 +600,5 @@ register(
 register(
     Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True, kind=STRUCTURE)
 )
-register(Op("zeros", attr_shape, lambda a, n: f"np.zeros({shape_text(n.attrs[0])})", None, kind=STRUCTURE))
+register(Op("zeros", attr_shape, lambda a, n: precision.current().zeros(shape_text(n.attrs[0])), None,
+            kind=STRUCTURE))

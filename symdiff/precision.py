@@ -1,27 +1,75 @@
-"""Single precision: the float64 program, retyped to float32.
+"""Floating-point precision as a dialect: the few spellings that name the float type.
 
-The generator writes float64 code; for ``dtype=np.float32`` this pass rewrites the few places
-that name the type: the argument checks and conversions, the zero buffers, constant arrays and
-scalar results. Python float literals need no change: NumPy treats them as weak scalars, so
-``t * 2.0`` stays float32.
+The emitter and the op printers ask the current precision for them (a scalar cast, a zero
+buffer, an array literal, the argument checks, a scalar result) instead of rewriting printed
+text. Python float literals need no change: NumPy treats them as weak scalars, so ``t * 2.0``
+stays float32.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from symdiff.emit import Program
 from symdiff.errors import UnsupportedError
 
-_SCALAR_ARG = re.compile(r"_scalar_arg\((\w+), ('[^']*')\)")
-_ARRAY_ARG = re.compile(r"_array_arg\((\w+), ('[^']*'), (\([0-9, ]*\))\)")
-_ZEROS = re.compile(r"np\.zeros\((\([0-9, ]*\))\)")
-_LITERAL = re.compile(r"np\.array\((\[[^\]]*\])\)")
-_RESULT = re.compile(r"(?<![\w.])float\(")
+
+@dataclass(frozen=True)
+class Precision:
+    """How generated NumPy code spells its float type."""
+
+    name: str  # "float64" or "float32"
+
+    @property
+    def double(self) -> bool:
+        return self.name == "float64"
+
+    def scalar(self, text: str) -> str:
+        """``text`` as a NumPy scalar of this type."""
+        return f"np.{self.name}({text})"
+
+    @property
+    def type_text(self) -> str:
+        return f"np.{self.name}"
+
+    def zeros(self, shape: str) -> str:
+        return f"np.zeros({shape})" if self.double else f"np.zeros({shape}, np.{self.name})"
+
+    def array(self, items: str) -> str:
+        """A float array literal from the text of a list."""
+        return f"np.array({items})" if self.double else f"np.array({items}, dtype=np.{self.name})"
+
+    def result(self, text: str) -> str:
+        """A scalar result that may be a 0-d array: a Python float, or a float32 scalar."""
+        return f"float({text})" if self.double else f"np.{self.name}({text})"
+
+    def check_arg(self) -> str:
+        """The extra argument of ``_scalar_arg``/``_array_arg``: none for float64."""
+        return "" if self.double else f", np.{self.name}"
+
+
+DOUBLE = Precision("float64")
+SINGLE = Precision("float32")
+_current: contextvars.ContextVar[Precision] = contextvars.ContextVar("precision", default=DOUBLE)
+
+
+def current() -> Precision:
+    """The precision of the function being printed."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def printing(precision: Precision) -> Iterator[None]:
+    token = _current.set(precision)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def float_type(dtype: Any) -> str:
@@ -33,20 +81,3 @@ def float_type(dtype: Any) -> str:
     if name not in ("float64", "float32"):
         raise UnsupportedError(f"dtype must be np.float64 or np.float32, got {dtype!r}")
     return name
-
-
-def retype(program: Program) -> Program:
-    """The same program computing in float32."""
-    constants = {name: value.astype(np.float32) if value.dtype == np.float64 else value
-                 for name, value in program.constants.items()}
-    return replace(program, source=_text(program.source), module_source=_text(program.module_source),
-                   constants=constants)
-
-
-def _text(source: str) -> str:
-    source = source.replace("np.float64", "np.float32").replace("numpy.float64", "numpy.float32")
-    source = _SCALAR_ARG.sub(r"_scalar_arg(\1, \2, np.float32)", source)
-    source = _ARRAY_ARG.sub(r"_array_arg(\1, \2, \3, np.float32)", source)
-    source = _ZEROS.sub(r"np.zeros(\1, np.float32)", source)
-    source = _LITERAL.sub(r"np.array(\1, dtype=np.float32)", source)
-    return _RESULT.sub("np.float32(", source)

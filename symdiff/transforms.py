@@ -34,7 +34,8 @@ from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
 from symdiff.guard import guard_where
-from symdiff.precision import float_type, retype
+from symdiff.precision import DOUBLE, float_type
+from symdiff.precision import SINGLE as SINGLE_FLOAT
 from symdiff.rewrite import Rewriter
 from symdiff.stability import stabilize
 
@@ -127,9 +128,9 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
         describe_inputs=lambda node: "",
         fast_path=not single and printers is None,
         backend=printers,
+        float_type=SINGLE_FLOAT if single else DOUBLE,
     )
-    program = emit_function(spec)
-    return retype(program) if single else program
+    return emit_function(spec)
 
 
 def _scalar(expr: Any, what: str) -> Node:
