@@ -31,7 +31,7 @@ from symdiff.compiler import (
     rewrites_header,
 )
 from symdiff.emit import FunctionSpec, Program, emit_function
-from symdiff.errors import GraphError, ShapeError
+from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
 from symdiff.guard import guard_where
 from symdiff.precision import DOUBLE, float_type
@@ -178,9 +178,17 @@ def _float_of_shape(value: Any, shape: tuple[int, ...], what: str, owner: str) -
 
 
 def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
-             name: str = "pullback", rewrites: bool = True) -> CompiledFunction:
+             name: str = "pullback", rewrites: bool = True, dtype: Any = np.float64,
+             backend: str = "numpy") -> CompiledFunction:
     """Compile ``expr``'s pullback: ``pb(*args)`` returns ``(value, back)``, and ``back(cotangent)``
-    returns the gradients tuple. ``back`` reuses the forward sweep's intermediates."""
+    returns the gradients tuple. ``back`` reuses the forward sweep's intermediates.
+
+    ``dtype`` as in ``compile``. Only the NumPy backend writes pullbacks: ``back`` is a closure
+    over the forward sweep's arrays, which a numba kernel cannot return, and the array API
+    backend has no closure form yet; both raise ``UnsupportedError``."""
+    single = float_type(dtype) == "float32"
+    if backend_for(backend, single) is not None:
+        raise UnsupportedError(f"pullback: the {backend} backend cannot write pullbacks; use backend='numpy'")
     root = sd.tofloat(sd.as_node(expr, "expr"))
     wrt_list = _wrt(wrt)
     input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
@@ -195,11 +203,12 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
         layout=lambda texts: texts[0],
         output_names=["value", *wrt_list],
         summary="The value now, and back(cotangent) for the gradients, in wrt order."
-        + rewrites_header(prepared.rewrites),
+        + rewrites_header(prepared.rewrites) + (SINGLE if single else ""),
         describe_inputs=lambda node: "",
         forward=frozenset(toposort([prepared.value])),
         cotangent=cotangent,
         order=prepared.order,
+        float_type=SINGLE_FLOAT if single else DOUBLE,
     )
     return load(emit_function(spec))
 

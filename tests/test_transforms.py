@@ -229,3 +229,27 @@ def test_jacobian_and_hessian_reject_bad_arguments() -> None:
         sd.hessian(sd.sin(x), x)
     with pytest.raises(sd.GraphError, match="wrt"):
         sd.jacobian(sd.sin(x), sd.sin(x))
+
+
+def test_pullback_in_single_precision_matches_double() -> None:
+    x = sd.var("x", shape=(4,))
+    expr = sd.sum(sd.sin(x) * x)
+    at = np.array([0.1, -0.4, 0.9, 1.3])
+    value64, back64 = sd.pullback(expr, [x])(at)
+    pb32 = sd.pullback(expr, [x], dtype=np.float32)
+    assert "np.float32" in pb32.source and "float64" not in pb32.source.split('"""')[2]
+    value32, back32 = pb32(at.astype(np.float32))
+    (grad32,) = back32(np.float32(2.0))
+    (grad64,) = back64(2.0)
+    assert isinstance(value32, np.float32) and grad32.dtype == np.float32
+    np.testing.assert_allclose(value32, value64, rtol=1e-6)
+    np.testing.assert_allclose(grad32, grad64, rtol=1e-6)
+
+
+@pytest.mark.parametrize("backend", ["array_api", "numba"])
+def test_pullback_refuses_backends_without_closures(backend: str) -> None:
+    if backend == "numba":
+        pytest.importorskip("numba")
+    x = sd.var("x", shape=(2,))
+    with pytest.raises(sd.UnsupportedError, match=f"pullback: the {backend} backend"):
+        sd.pullback(sd.sum(x * x), [x], backend=backend)
