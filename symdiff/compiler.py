@@ -20,8 +20,7 @@ from symdiff.emit import Backend, FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import Node, free_variables, short_text, toposort
 from symdiff.guard import guard
-from symdiff.precision import DOUBLE, float_type
-from symdiff.precision import SINGLE as SINGLE_FLOAT
+from symdiff.precision import precision_of
 from symdiff.rewrite import SPEED, Rewriter
 from symdiff.stability import STABILITY, stabilize
 
@@ -62,7 +61,8 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
     ``fast_path=False`` leaves out the plain-float body of all-scalar graphs (for tests and
     benchmarks that compare it with the NumPy body). ``rewrites`` as in ``compile``.
     """
-    single = float_type(dtype) == "float32"
+    spelling = precision_of(dtype)
+    single = not spelling.double
     printers = backend_for(backend, single)
     root = tofloat(as_node(expr, "expr"))  # a boolean expression counts as 0/1, like in arithmetic
     if root.shape != ():
@@ -96,7 +96,7 @@ def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         forward=forward,
         order=prepared.order,
         backend=printers,
-        float_type=SINGLE_FLOAT if single else DOUBLE,
+        float_type=spelling,
     )
     return emit_function(spec)
 

@@ -25,7 +25,6 @@ from symdiff import precision, runtime
 from symdiff.errors import EmitError
 from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
 from symdiff.ops import ATOM, OPS, Op, Printer
-from symdiff.precision import DOUBLE, Precision, printing
 
 INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
 INLINE_CHARS = 88  # longer expressions get their own statement
@@ -221,8 +220,9 @@ class Emitter:
         if value.ndim == 0:
             return ("True" if value else "False", ATOM) if node.dtype == BOOL else number_text(float(value))
         name = self.namer.claim(f"C{len(self.constants)}")
-        if value.dtype == np.float64 and not precision.current().double:
-            value = value.astype(precision.current().name)
+        spelling = precision.current()
+        if value.dtype == np.float64 and not spelling.double:
+            value = value.astype(spelling.name)
         self.constants[name] = value
         if value.size <= SMALL_ARRAY:
             self.constant_lines.append(f"{name} = {array_literal(value)}")
@@ -337,11 +337,11 @@ class FunctionSpec:
     # a pullback: the reverse sweep becomes a nested ``back(cotangent)`` returning outputs[1:]
     cotangent: Node | None = None
     backend: Backend | None = None  # printers other than NumPy's (the array API standard)
-    float_type: Precision = DOUBLE  # how the NumPy dialect spells its float type
+    float_type: precision.Precision = precision.DOUBLE  # how the NumPy dialect spells its float type
 
 
 def emit_function(spec: FunctionSpec) -> Program:
-    with printing(spec.float_type):
+    with precision.printing(spec.float_type):
         return _emit(spec)
 
 

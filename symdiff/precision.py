@@ -72,6 +72,11 @@ def printing(precision: Precision) -> Iterator[None]:
         _current.reset(token)
 
 
+def precision_of(dtype: Any) -> Precision:
+    """The precision a user asked for with ``dtype``."""
+    return SINGLE if float_type(dtype) == "float32" else DOUBLE
+
+
 def float_type(dtype: Any) -> str:
     """'float64' or 'float32' for what a user passed as ``dtype``."""
     try:

@@ -34,8 +34,7 @@ from symdiff.emit import FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
 from symdiff.guard import guard_where
-from symdiff.precision import DOUBLE, float_type
-from symdiff.precision import SINGLE as SINGLE_FLOAT
+from symdiff.precision import precision_of
 from symdiff.rewrite import Rewriter
 from symdiff.stability import stabilize
 
@@ -99,7 +98,8 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
     """The generated program for ``function``, before it is loaded."""
     input_list = _variables([inputs] if isinstance(inputs, Node) else inputs, "inputs")  # one variable, as wrt
     rewrites = sd._flag(rewrites, "function: rewrites")
-    single = float_type(dtype) == "float32"
+    spelling = precision_of(dtype)
+    single = not spelling.double
     printers = backend_for(backend, single)
     alone = isinstance(outputs, Node)
     listed = [outputs] if alone else _listed(outputs, "outputs")
@@ -128,7 +128,7 @@ def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name
         describe_inputs=lambda node: "",
         fast_path=not single and printers is None,
         backend=printers,
-        float_type=SINGLE_FLOAT if single else DOUBLE,
+        float_type=spelling,
     )
     return emit_function(spec)
 
@@ -186,9 +186,11 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
     ``dtype`` as in ``compile``. Only the NumPy backend writes pullbacks: ``back`` is a closure
     over the forward sweep's arrays, which a numba kernel cannot return, and the array API
     backend has no closure form yet; both raise ``UnsupportedError``."""
-    single = float_type(dtype) == "float32"
-    if backend_for(backend, single) is not None:
+    spelling = precision_of(dtype)
+    single = not spelling.double
+    if isinstance(backend, str) and backend in ("array_api", "numba"):  # refused by name: no numba import to say no
         raise UnsupportedError(f"pullback: the {backend} backend cannot write pullbacks; use backend='numpy'")
+    backend_for(backend, single)  # any other name gets compile's error
     root = sd.tofloat(sd.as_node(expr, "expr"))
     wrt_list = _wrt(wrt)
     input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
@@ -208,7 +210,7 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
         forward=frozenset(toposort([prepared.value])),
         cotangent=cotangent,
         order=prepared.order,
-        float_type=SINGLE_FLOAT if single else DOUBLE,
+        float_type=spelling,
     )
     return load(emit_function(spec))
 
