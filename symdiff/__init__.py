@@ -16,6 +16,7 @@ from symdiff.api import (
     add,
     arccos,
     arcsin,
+    arcsinh,
     arctan,
     as_node,
     broadcast_to,
@@ -91,7 +92,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "OpDefinitionError",
-    "ShapeError", "SymdiffError", "UnsupportedError", "abs", "absolute", "add", "arccos", "arcsin", "arctan", "as_node",
+    "ShapeError", "SymdiffError", "UnsupportedError", "abs", "absolute", "add", "arccos", "arcsin", "arcsinh",
+    "arctan", "as_node",
     "broadcast_to", "clip", "compile", "concatenate", "cos", "cosh", "define_op", "describe", "diag", "divide",
     "dot", "dumps", "einsum", "equal", "evaluate", "exp", "expm1", "from_sympy", "function", "grad", "greater",
     "greater_equal", "hessian", "hvp", "jacobian", "jvp", "less", "less_equal", "loads", "log", "log1p", "logaddexp",

@@ -273,6 +273,10 @@ def arctan(x: ArrayLike) -> Node:
     return _unary("arctan", x)
 
 
+def arcsinh(x: ArrayLike) -> Node:
+    return _unary("arcsinh", x)
+
+
 def sinh(x: ArrayLike) -> Node:
     return _unary("sinh", x)
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from symdiff.dialect import Dialect
 from symdiff.emit import (
     Backend,
     Body,
@@ -33,22 +34,21 @@ from symdiff.errors import EmitError, UnsupportedError
 from symdiff.graph import BOOL, Node
 from symdiff.ops import ATOM, OPS, index_text, reduction_count, shape_text
 
-_CALL = re.compile(r"\bnp\.(\w+)\(")
-_CONSTANT = re.compile(r"\bC(\d+)\b")
 FLOAT = "xp.float64"
 
 
-def _xp_name(match: re.Match[str]) -> str:
-    name = match.group(1)
-    if name == "float64":
-        return "xp.asarray("  # a typed scalar: np.float64(1.0) -> xp.asarray(1.0), float64 by default
-    op = OPS.get(name)  # built-in ops are named as NumPy names them; the record has the standard's name
-    return f"xp.{op.array_api if op is not None and op.array_api else name}("
+@dataclass(frozen=True, eq=False)
+class ArrayApiDialect(Dialect):
+    """The standard's names in the namespace ``xp``; constants are bound as ``xp`` arrays on entry."""
 
+    def scalar(self, text: str) -> str:
+        return f"xp.asarray({text})"  # the standard has no scalar types: a 0-d array, float64 by default
 
-def retext(line: str) -> str:
-    """NumPy calls in a printed line, under the standard's names; constants by their local names."""
-    return _CONSTANT.sub(r"xc\1", _CALL.sub(_xp_name, line))
+    def zeros(self, shape: str) -> str:
+        return f"xp.zeros({shape}, dtype={FLOAT})"
+
+    def constant(self, name: str) -> str:
+        return "xc" + name[1:]  # C3, a NumPy array in the module, is bound to xc3 in the caller's namespace
 
 
 def _reduction(name: str) -> Any:
@@ -155,7 +155,7 @@ def _results(outputs: Sequence[Node], body: Body) -> list[str]:
     output's (a no-op on immutable arrays), a new 0-d array for a scalar constant."""
     texts, seen = [], set()
     for node in outputs:
-        text = retext(body.emitter.text[node][0])
+        text = body.emitter.text[node][0]
         if node.op == "const" and node.shape == ():
             text = f"xp.asarray({text}, dtype={FLOAT})"  # a new 0-d array, not a float
         elif node in seen or _may_alias(node):
@@ -211,5 +211,6 @@ ARRAY_API = Backend(
     },
     statements={"scatter": _scatter},
     assemble=_assemble,
-    retext=retext,
+    # built-in ops carry NumPy's names; the record gives the standard's where it differs
+    dialect=ArrayApiDialect("xp", renamed={name: op.array_api for name, op in OPS.items() if op.array_api}),
 )

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from symdiff.api import as_node, tofloat
-from symdiff.compiler import _variables, compile, compile_program, prepare  # noqa: A004
+from symdiff.compiler import compile, compile_program, prepare  # noqa: A004
 from symdiff.emit import module_text
 from symdiff.errors import GraphError, SymdiffError
 from symdiff.gallery import GENERATED, Example, baydin
 from symdiff.graph import Node
+from symdiff.pipeline import variables
 from symdiff.transforms import function_program
 
 SPEC_HELP = "SPEC is path/to/file.py:name, where name() returns (expr, wrt) or (expr, wrt, inputs)."
@@ -142,8 +143,8 @@ def load_spec(spec: str) -> tuple[str, Any, list[Any], list[Any] | None]:
     if not isinstance(result, tuple) or len(result) not in (2, 3):
         raise SpecError(f"{name}() must return (expr, wrt) or (expr, wrt, inputs), got {type(result).__name__}")
     try:  # compile's own checks, so that every command refuses what show refuses
-        wrt = _variables([result[1]] if isinstance(result[1], Node) else result[1], "wrt")
-        inputs = _variables(result[2], "inputs") if len(result) == 3 else None
+        wrt = variables([result[1]] if isinstance(result[1], Node) else result[1], "wrt")
+        inputs = variables(result[2], "inputs") if len(result) == 3 else None
     except GraphError as error:
         raise SpecError(f"{spec}: {error}") from None
     return name, result[0], wrt, inputs

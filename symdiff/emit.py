@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symdiff import precision, runtime
+from symdiff.dialect import NUMPY, Dialect, numpy_in, printing
+from symdiff.dialect import current as current_dialect
 from symdiff.errors import EmitError
 from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
 from symdiff.ops import ATOM, OPS, Op, Printer
@@ -121,7 +123,7 @@ def number_text(value: float) -> tuple[str, int]:
 def array_literal(value: np.ndarray) -> str:
     if value.dtype == np.bool_:
         return f"np.array({value.tolist()!r})"
-    float_type = precision.current()
+    float_type = current_dialect().precision
     if value.size == 0:
         return float_type.zeros(str(tuple(value.shape)))
     flat = float_type.array("[" + ", ".join(number_text(float(v))[0] for v in value.ravel()) + "]")
@@ -130,13 +132,24 @@ def array_literal(value: np.ndarray) -> str:
 
 @dataclass
 class Program:
-    """What the emitter writes: source text plus values bound as globals when compiled in memory."""
+    """What the emitter writes: source text plus values bound as globals when compiled in memory.
+
+    Array constants become text only when a module file asks for ``module_source``: an
+    in-memory compile binds them as objects, so a large constant costs no formatting."""
 
     source: str
     name: str
     constants: dict[str, np.ndarray] = field(default_factory=dict)
-    module_source: str = ""  # the same function with every constant as a literal, for module files
+    module_lines: Sequence[str] = ()  # the function's lines in a module file, under its constants
     imports: tuple[str, ...] = ()  # modules of user-defined ops the code calls
+    float_type: precision.Precision = precision.DOUBLE  # how the constants' literals are spelled
+
+    @property
+    def module_source(self) -> str:
+        """The same function with every constant as a literal, for module files."""
+        with printing(numpy_in(self.float_type)):
+            literals = [f"{n} = {array_literal(value)}" for n, value in self.constants.items()]
+        return "\n".join([*literals, *([""] if literals else []), *self.module_lines]) + "\n"
 
 
 @dataclass(frozen=True)
@@ -146,7 +159,7 @@ class Backend:
     printers: dict[str, tuple[Printer, int, tuple[int, ...]]]
     statements: dict[str, Callable[[str, Sequence[str], Node], list[str]]]
     assemble: Callable[..., Program]  # (spec, params, body, imports) -> Program
-    retext: Callable[[str], str]  # applied to each printed line: NumPy names to the backend's
+    dialect: Dialect = NUMPY  # the spellings its printers and the op table's ask for
 
 
 @dataclass(frozen=True)
@@ -158,7 +171,7 @@ class Param:
 def scalar_check(p: Param, boxed: bool) -> list[str]:
     """Accept a float as it is where it only meets arrays; box it as np.float64 where scalar
     arithmetic needs IEEE semantics (1/0 is inf, not ZeroDivisionError)."""
-    float_type = precision.current()
+    float_type = current_dialect().precision
     convert = f"        {p.name} = _scalar_arg({p.name}, {p.name!r}{float_type.check_arg()})"
     if not boxed:
         return [f"    if type({p.name}) is not float and type({p.name}) is not {float_type.type_text}:", convert]
@@ -184,7 +197,7 @@ def boxed_scalars(order: Sequence[Node], params: list[Param], outputs: Sequence[
 
 def array_check(p: Param) -> list[str]:
     shape = tuple(p.node.shape)
-    float_type = precision.current()
+    float_type = current_dialect().precision
     return [
         f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != {float_type.type_text}"
         f" or {p.name}.shape != {shape}:",
@@ -220,7 +233,7 @@ class Emitter:
         if value.ndim == 0:
             return ("True" if value else "False", ATOM) if node.dtype == BOOL else number_text(float(value))
         name = self.namer.claim(f"C{len(self.constants)}")
-        spelling = precision.current()
+        spelling = current_dialect().precision
         if value.dtype == np.float64 and not spelling.double:
             value = value.astype(spelling.name)
         self.constants[name] = value
@@ -228,7 +241,7 @@ class Emitter:
             self.constant_lines.append(f"{name} = {array_literal(value)}")
         else:
             self.constant_lines.append(f"# {name}: a {value.dtype} array of shape {tuple(value.shape)}")
-        return name, ATOM
+        return current_dialect().constant(name), ATOM
 
     def form(self, op: Op) -> tuple[Printer, int, tuple[int, ...]]:
         """The printer, its precedence and its arguments' precedences: plain-float or NumPy."""
@@ -264,8 +277,6 @@ class Emitter:
             if statement is not None:
                 name = self.name_for(node)
                 printed = statement(name, args, node)
-                if self.backend is not None:
-                    printed = [self.backend.retext(line) for line in printed]
                 self.lines.extend("    " + line for line in printed)
                 self.bind(node, name)
                 continue
@@ -279,8 +290,6 @@ class Emitter:
             if needs_name:
                 name = self.name_for(node)
                 note = self.comment(node, name)
-                if self.backend is not None:
-                    text = self.backend.retext(text)
                 self.lines.append(f"    {name} = {text}" + (f"  # {note}" if note else ""))
                 self.bind(node, name)
             else:
@@ -310,7 +319,7 @@ def output_text(emitter: Emitter, node: Node, seen: set[Node]) -> str:
     text = emitter.text[node][0]
     op = OPS.get(node.op)
     if node.shape == ():
-        return precision.current().result(text) if op is not None and op.zero_d else text
+        return current_dialect().precision.result(text) if op is not None and op.zero_d else text
     fresh = op is not None and not op.view and node.op not in ("var", "const")
     if not fresh or node in seen:
         text = f"np.array({text})"  # a fresh, writable copy that aliases nothing
@@ -341,7 +350,8 @@ class FunctionSpec:
 
 
 def emit_function(spec: FunctionSpec) -> Program:
-    with precision.printing(spec.float_type):
+    spoken = spec.backend.dialect if spec.backend is not None else numpy_in(spec.float_type)
+    with printing(spoken):
         return _emit(spec)
 
 
@@ -469,14 +479,15 @@ def _assemble_pullback(spec: FunctionSpec, params: list[Param], cotangent: Param
     return _program(spec.name, source, body.emitter, imports)
 
 
-def _program(name: str, source: list[str], emitter: Emitter, imports: tuple[str, ...]) -> Program:
-    """The function's lines under its constants: names bound in memory, literals in module files."""
-    literals = [f"{n} = {array_literal(value)}" for n, value in emitter.constants.items()]
+def _program(name: str, source: list[str], emitter: Emitter, imports: tuple[str, ...],
+             module: list[str] | None = None) -> Program:
+    """The function's lines under its constants: names bound in memory, literals in module files.
 
-    def text(constants: list[str]) -> str:
-        return "\n".join([*constants, *([""] if constants else []), *source]) + "\n"
-
-    return Program(text(emitter.constant_lines), name, dict(emitter.constants), text(literals), imports)
+    ``module`` gives the module file's lines where they differ from ``source``."""
+    constants = emitter.constant_lines
+    text = "\n".join([*constants, *([""] if constants else []), *source]) + "\n"
+    return Program(text, name, dict(emitter.constants), tuple(source if module is None else module), imports,
+                   current_dialect().precision)
 
 
 def _with_fallback(params: list[Param], numpy_body: Body, math_body: Body) -> list[str]:
@@ -506,7 +517,7 @@ def _docstring(spec: FunctionSpec, params: list[Param], returned: str, expressio
         lines.append(f"        {p.node.label} -> {p.name}, {tuple(p.node.shape)}{role}")
     lines.append("")
     lines.append("    Conventions:")
-    lines.extend("        " + line for line in CONVENTIONS.format(float=precision.current().name).splitlines())
+    lines.extend("        " + line for line in CONVENTIONS.format(float=current_dialect().precision.name).splitlines())
     if fast_path:
         lines.append("        All scalars: math and float arithmetic first; the NumPy sweeps where math raises or a")
         lines.append("        result is not finite, so IEEE results and NumPy's warnings are as on the NumPy path.")

@@ -2,13 +2,14 @@
 
 SymPy's expression DAG is walked with an explicit stack, and each subexpression object
 becomes one node; structurally equal ones meet in symdiff's hash-consing, so shared
-subexpressions stay shared. Every SymPy function with an entry in
-the op table is covered, plus ``Piecewise`` (as ``where``), ``Max``/``Min``, ``Abs``, rational
+subexpressions stay shared. Every op whose record names its SymPy function is covered
+(the op table is the map), plus ``Piecewise`` (as ``where``), ``Max``/``Min``, ``Abs``, rational
 powers and numbers. Anything else raises ``UnsupportedError`` naming the SymPy class.
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +18,7 @@ import symdiff.api as sd
 from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import Node
 from symdiff.losses import logaddexp
+from symdiff.ops import OPS, SympyFunction
 
 
 def from_sympy(expr: Any, symbols: Mapping[Any, Node]) -> Node:
@@ -124,14 +126,15 @@ def _fold(builder: Callable[[Node, Node], Node]) -> Callable[..., Node]:
 def _table(sympy: Any) -> dict[Any, Callable[..., Node]]:
     from sympy.codegen import cfunctions
 
+    # every op whose record names its SymPy class (sin, asin, StrictGreaterThan, ...), by its builder
     table: dict[Any, Callable[..., Node]] = {
+        cls: getattr(sd, name, None) or functools.partial(_op, name) for name, op in OPS.items()
+        if isinstance(op.sympy, SympyFunction) and isinstance(cls := getattr(sympy, op.sympy.name), type)
+    }
+    table |= {
         sympy.Add: _fold(sd.add), sympy.Mul: _fold(sd.multiply), sympy.Max: _fold(sd.maximum),
-        sympy.Min: _fold(sd.minimum), sympy.exp: sd.exp, sympy.log: sd.log, sympy.sin: sd.sin, sympy.cos: sd.cos,
-        sympy.tan: sd.tan, sympy.asin: sd.arcsin, sympy.acos: sd.arccos, sympy.atan: sd.arctan, sympy.sinh: sd.sinh,
-        sympy.cosh: sd.cosh, sympy.tanh: sd.tanh, sympy.Abs: sd.abs, sympy.sign: sd.sign,
+        sympy.Min: _fold(sd.minimum), sympy.Abs: sd.abs, sympy.sign: sd.sign,
         cfunctions.log1p: sd.log1p, cfunctions.expm1: sd.expm1,
-        sympy.StrictGreaterThan: sd.greater, sympy.GreaterThan: sd.greater_equal, sympy.StrictLessThan: sd.less,
-        sympy.LessThan: sd.less_equal, sympy.Equality: sd.equal, sympy.Unequality: sd.not_equal,
         sympy.And: _fold(sd.logical_and), sympy.Or: _fold(sd.logical_or), sympy.Not: sd.logical_not,
         sympy.Heaviside: lambda x, *_: sd.where(sd.greater(x, 0.0), 1.0, sd.where(sd.equal(x, 0.0), 0.5, 0.0)),
         cfunctions.log2: lambda x: sd.log(x) / 0.6931471805599453,
@@ -139,6 +142,10 @@ def _table(sympy: Any) -> dict[Any, Callable[..., Node]]:
         cfunctions.exp2: lambda x: sd.power(2.0, x),
     }
     return table | _logaddexp(sympy)
+
+
+def _op(name: str, *args: Node) -> Node:
+    return sd.apply(name, list(args))
 
 
 def _logaddexp(sympy: Any) -> dict[Any, Callable[..., Node]]:

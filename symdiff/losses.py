@@ -22,11 +22,12 @@ from symdiff.ops import (
     Op,
     _sympy,
     broadcast,
-    call,
     expand_reduced,
+    function_call,
     reduced,
     register,
     same_shape,
+    spelled,
 )
 
 
@@ -42,11 +43,13 @@ def _logsumexp_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
 
 
 # sigmoid' = y * (1 - y), written y * sigmoid(-x): 1 - y cancels to noise once y is near 1
-register(Op("sigmoid", same_shape, call("np.exp(-np.logaddexp(0.0, -{0}))"), lambda g, y, x: (g * (y * sigmoid(-x)),),
+register(Op("sigmoid", same_shape, lambda a, n: f"{spelled('exp')}(-{spelled('logaddexp')}(0.0, -{a[0]}))",
+            lambda g, y, x: (g * (y * sigmoid(-x)),),
             arg_prec=(15,), sympy=lambda a: 1 / (1 + _sympy().exp(-a)), domain=((-3.0, 3.0),), kind=ELEMENTWISE))
-register(Op("softplus", same_shape, call("np.logaddexp(0.0, {0})"), lambda g, y, x: (g * sigmoid(x),),
+register(Op("softplus", same_shape, lambda a, n: f"{spelled('logaddexp')}(0.0, {a[0]})",
+            lambda g, y, x: (g * sigmoid(x),),
             sympy=lambda a: _sympy().log(1 + _sympy().exp(a)), domain=((-3.0, 3.0),), kind=ELEMENTWISE))
-register(Op("logaddexp", broadcast, call("np.logaddexp({0}, {1})"),
+register(Op("logaddexp", broadcast, function_call("logaddexp"),
             lambda g, y, a, b: (g * sigmoid(a - b), g * sigmoid(b - a)),  # exp(a - y), without y's rounding
             sympy=lambda a, b: _sympy().log(_sympy().exp(a) + _sympy().exp(b)), domain=((-2.0, 2.0), (-2.0, 2.0)),
             kind=ELEMENTWISE, ufunc="logaddexp"))

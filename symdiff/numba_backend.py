@@ -90,7 +90,6 @@ NUMBA = Backend(
     statements={**{name: rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
                 "matmul": matmul_statement},
     assemble=lambda *args: assemble(*args),
-    retext=lambda line: line,
 )
 
 
@@ -101,7 +100,7 @@ def _elements() -> Backend:
     forms["where"] = (lambda a, node: f"({a[1]} if {a[0]} else {a[2]})", ATOM, (0, 0, 0))
     printer, prec, arg_prec = forms["power"]
     forms["power"] = (power(printer, "math.pow"), prec, arg_prec)
-    return Backend({**NUMBA.printers, **forms}, NUMBA.statements, NUMBA.assemble, NUMBA.retext)
+    return Backend({**NUMBA.printers, **forms}, NUMBA.statements, NUMBA.assemble)
 
 
 def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports: tuple[str, ...]) -> Program:
@@ -164,15 +163,14 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
         check += scalar_check(p, False) if p.node.shape == () else _array_check(p)
     call = f"    return {kernel}({', '.join(kernel_params)})"
     checked = namer.claim(f"_{spec.name}_checked") if scalar else spec.name
-    source = [f"@numba.njit({flags}{{cache}})", f"def {kernel}({', '.join(kernel_params)}):",
+    source = [f"def {kernel}({', '.join(kernel_params)}):",
               *outer.lines, f"    return {returned}", "", "",
               f"def {checked}({', '.join(p.name for p in params)}):", *doc, *check, call]
     if scalar:
         source += _direct_entry(spec.name, kernel, checked)
-    program = _program(spec.name, source, outer, ("numba",))
-    program.source = program.source.replace("{cache}", "")
-    program.module_source = program.module_source.replace("{cache}", ", cache=True")
-    return program
+    # a module file caches its machine code beside it; an in-memory function has no file to cache in
+    return _program(spec.name, [f"@numba.njit({flags})", *source], outer, ("numba",),
+                    module=[f"@numba.njit({flags}, cache=True)", *source])
 
 
 def _direct_entry(name: str, kernel: str, checked: str) -> list[str]:

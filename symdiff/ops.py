@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
-from symdiff import precision
+from symdiff.dialect import current as current_dialect
 from symdiff.errors import ShapeError
 from symdiff.graph import BOOL, FLOAT, TUPLE, Node, Shape
 
@@ -233,6 +233,16 @@ def call(template: str) -> Printer:
     return lambda a, node: template.format(*a)
 
 
+def spelled(name: str) -> str:
+    """The function NumPy calls ``name``, in the namespace and spelling of the current dialect."""
+    return current_dialect().function(name)
+
+
+def function_call(name: str) -> Printer:
+    """``np.name(a, b)``, in the current dialect's namespace and spelling."""
+    return lambda a, node: f"{spelled(name)}({', '.join(a)})"
+
+
 def reduction_printer(fn: str) -> Printer:
     """``x.sum()``: the array method skips ``np.sum``'s dispatch layer (about 1.5 µs a call)."""
 
@@ -241,12 +251,11 @@ def reduction_printer(fn: str) -> Printer:
         source = node.inputs[0]
         whole = len(axes) == source.ndim and not keepdims
         if source.ndim == 0:  # a scalar may be a plain float, which has no methods
-            return f"np.{fn}({a[0]})"
+            return f"{spelled(fn)}({a[0]})"
         axis = "" if whole else "axis=" + (str(axes[0]) if len(axes) == 1 else str(axes))
-        text = f"{a[0]}.{fn}({axis}" + (", keepdims=True)" if keepdims else ")")
-        if fn == "mean":  # what np.mean computes, without its Python wrapper
-            text = text.replace(".mean(", ".sum(", 1) + f" / {int(reduction_count(source, axes))}"
-        return text
+        method = "sum" if fn == "mean" else fn  # a mean is what np.mean computes, without its Python wrapper
+        text = f"{a[0]}.{method}({axis}" + (", keepdims=True)" if keepdims else ")")
+        return text + f" / {int(reduction_count(source, axes))}" if fn == "mean" else text
 
     return render
 
@@ -254,12 +263,12 @@ def reduction_printer(fn: str) -> Printer:
 def matmul_printer(a: Sequence[str], node: Node) -> str:
     if max(node.inputs[0].ndim, node.inputs[1].ndim) <= 2:
         return f"{a[0]}.dot({a[1]})"  # the method is about 0.5 µs faster than ``@`` on small operands
-    return f"np.matmul({a[0]}, {a[1]})"
+    return f"{spelled('matmul')}({a[0]}, {a[1]})"
 
 
 def reshape_printer(a: Sequence[str], node: Node) -> str:
     if node.inputs[0].ndim == 0:  # a scalar may be a plain float, which has no methods
-        return f"np.reshape({a[0]}, {shape_text(node.attrs[0])})"
+        return f"{spelled('reshape')}({a[0]}, {shape_text(node.attrs[0])})"
     return f"{a[0]}.reshape({shape_text(node.attrs[0])})"
 
 
@@ -270,7 +279,8 @@ def shape_text(shape: Shape) -> str:
 def power_printer(a: Sequence[str], node: Node) -> str:
     base, exponent = node.inputs
     if base.op == "const" and exponent.op == "const":
-        return f"np.power({a[0]}, {a[1]})"  # two Python floats would not follow IEEE: (-8.0) ** 0.5 is complex
+        # two Python floats would not follow IEEE: (-8.0) ** 0.5 is complex
+        return f"{spelled('power')}({a[0]}, {a[1]})"
     if exponent.op == "const" and exponent.shape == () and exponent.value is not None:
         value = float(exponent.value)
         if value.is_integer() and abs(value) < 2**53:
@@ -281,13 +291,13 @@ def power_printer(a: Sequence[str], node: Node) -> str:
 def typed(text: str, node: Node) -> str:
     """A scalar as ``np.float64(...)`` (or float32) where no array operand fixes the result's type:
     NumPy would make a Python float float64."""
-    return precision.current().scalar(text) if node.shape == () and node.dtype == FLOAT and node.op == "const" else text
+    return current_dialect().scalar(text) if node.shape == () and node.dtype == FLOAT and node.op == "const" else text
 
 
 def where_printer(a: Sequence[str], node: Node) -> str:
     _, x, y = node.inputs
-    first = precision.current().scalar(a[1]) if x.shape == () and y.shape == () and x.dtype == FLOAT else a[1]
-    return f"np.where({a[0]}, {first}, {a[2]})"
+    first = current_dialect().scalar(a[1]) if x.shape == () and y.shape == () and x.dtype == FLOAT else a[1]
+    return f"{spelled('where')}({a[0]}, {first}, {a[2]})"
 
 
 def transpose_printer(a: Sequence[str], node: Node) -> str:
@@ -299,7 +309,7 @@ def transpose_printer(a: Sequence[str], node: Node) -> str:
 
 def scatter_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
     shape, indices = node.attrs
-    zeros = precision.current().zeros(shape_text(shape))
+    zeros = current_dialect().zeros(shape_text(shape))
     if len(indices) == 1:
         return [f"{target} = {zeros}", f"{target}[{index_text(indices[0])}] = {a[0]}"]
     adds = [f"{target}[{index_text(index)}] += {g}" for index, g in zip(indices, a, strict=True)]
@@ -375,7 +385,7 @@ def concatenate_vjp(g: Node, out: Node, *xs: Node) -> list[Node]:
 
 def scalar_square(a: Sequence[str], node: Node) -> str:
     """x * x, as np.square computes it (x ** 2 is libm's pow, which can differ in the last bit)."""
-    return f"{a[0]} * {a[0]}" if a[0].isidentifier() else f"np.square({a[0]})"
+    return f"{a[0]} * {a[0]}" if a[0].isidentifier() else f"{spelled('square')}({a[0]})"
 
 
 def scalar_power(a: Sequence[str], node: Node) -> str:
@@ -398,14 +408,23 @@ UNARY_DOMAIN = ((-2.0, 2.0),)
 POSITIVE = ((0.2, 3.0),)
 
 
-def sym(function: str) -> Callable[..., Any]:
-    """A SymPy function by name, looked up only when a check needs it."""
-    return lambda *args: getattr(_sympy(), function)(*args)
+@dataclass(frozen=True)
+class SympyFunction:
+    """A SymPy function by name, looked up only when a check needs it; ``from_sympy`` maps it back."""
+
+    name: str
+
+    def __call__(self, *args: Any) -> Any:
+        return getattr(_sympy(), self.name)(*args)
+
+
+def sym(function: str) -> SympyFunction:
+    return SympyFunction(function)
 
 
 def unary(name: str, vjp: Vjp, sympy: Callable[..., Any], domain: tuple[tuple[float, float], ...] = UNARY_DOMAIN,
-          guard: dict[int, float] | None = None, template: str | None = None, **facts: Any) -> None:
-    printer = call(template or f"np.{name}({{0}})")
+          guard: dict[int, float] | None = None, printer: Printer | None = None, **facts: Any) -> None:
+    printer = printer or function_call(name)
     facts.setdefault("ufunc", name)
     register(Op(name, same_shape, printer, vjp, sympy=sympy, domain=domain, guard=guard, kind=ELEMENTWISE, **facts))
 
@@ -429,12 +448,14 @@ unary("arccos", lambda g, y, x: (-g / sd.sqrt(1.0 - x * x),), sym("acos"), ((-0.
       scalar=math_form("acos"), array_api="acos", vectorised=True)
 unary("arctan", lambda g, y, x: (g / (1.0 + x * x),), sym("atan"), scalar=math_form("atan"), array_api="atan",
       vectorised=True)
+# 1 / cosh(y) is 1 / sqrt(1 + x*x) without squaring x, which overflows beyond 1e154
+unary("arcsinh", lambda g, y, x: (g / sd.cosh(y),), sym("asinh"), scalar=math_form("asinh"), array_api="asinh")
 unary("sinh", lambda g, y, x: (g * sd.cosh(x),), sym("sinh"), guard={0: 0.0}, scalar=math_form("sinh"),
       vectorised=True)
 unary("cosh", lambda g, y, x: (g * sd.sinh(x),), sym("cosh"), guard={0: 0.0}, scalar=math_form("cosh"),
       vectorised=True)
 # NumPy's tanh and math.tanh differ in the last bit: the scalar form stays NumPy's
-unary("tanh", lambda g, y, x: (g * (1.0 - y * y),), sym("tanh"), scalar=(call("np.tanh({0})"), ATOM, (0,)),
+unary("tanh", lambda g, y, x: (g * (1.0 - y * y),), sym("tanh"), scalar=(function_call("tanh"), ATOM, (0,)),
       vectorised=True)
 # Piecewise forms: SymPy leaves d/dx Abs(f(x)) unevaluated unless f is known to be real.
 unary("abs", lambda g, y, x: (g * sd.sign(x),), lambda a: _piecewise((a, a >= 0), (-a, True)), ((0.2, 2.0),),
@@ -443,7 +464,7 @@ unary("square", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2, scalar=(scalar
 # maximum, minimum, relu and sign have no plain-float form: Python's max/min and comparisons
 # treat NaN differently from NumPy
 unary("relu", lambda g, y, x: (g * (x > 0.0),), lambda a: _sympy().Max(a, 0), ((0.2, 2.0),),
-      template="np.maximum({0}, 0.0)", strong_zeros=True, ufunc=None)
+      printer=lambda a, n: f"{spelled('maximum')}({a[0]}, 0.0)", strong_zeros=True, ufunc=None)
 unary("sign", lambda g, y, x: (None,), lambda a: _piecewise((1, a > 0), (-1, a < 0), (0, True)), ((0.2, 2.0),))
 
 register(Op("neg", same_shape, call("-{0}"), lambda g, y, x: (-g,), prec=15, arg_prec=(15,), sympy=lambda a: -a,
@@ -476,13 +497,13 @@ register(
        scalar=(scalar_power, 16, (17, 15)), array_api="pow", weak_scalar=True, ufunc="power")
 )
 register(
-    Op("maximum", broadcast, call("np.maximum({0}, {1})"),
+    Op("maximum", broadcast, function_call("maximum"),
        lambda g, y, a, b: (g * tie_mask(a, b, sd.greater), g * tie_mask(b, a, sd.greater)),
        sympy=lambda a, b: _sympy().Max(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)), kind=ELEMENTWISE, weak_scalar=True,
        ufunc="maximum")
 )
 register(
-    Op("minimum", broadcast, call("np.minimum({0}, {1})"),
+    Op("minimum", broadcast, function_call("minimum"),
        lambda g, y, a, b: (g * tie_mask(a, b, sd.less), g * tie_mask(b, a, sd.less)),
        sympy=lambda a, b: _sympy().Min(a, b), domain=((-2.0, 2.0), (-1.9, 1.9)), kind=ELEMENTWISE, weak_scalar=True,
        ufunc="minimum")
@@ -503,18 +524,18 @@ _comparisons = [("greater", ">", "Gt"), ("greater_equal", ">=", "Ge"), ("less", 
 for _name, _symbol, _sym_cls in _comparisons:
     register(
         Op(_name, broadcast, call("{0} " + _symbol + " {1}"), lambda g, y, a, b: (None, None), prec=10,
-           arg_prec=(11, 11), dtype=BOOL, sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b),
+           arg_prec=(11, 11), dtype=BOOL, sympy=sym(_sym_cls),
            kind=ELEMENTWISE, scalar=SAME_TEXT, weak_scalar=True, ufunc=_name)
     )
 for _name, _sym_cls, _word in [("logical_and", "And", "and"), ("logical_or", "Or", "or")]:
     register(
-        Op(_name, broadcast, call(f"np.{_name}({{0}}, {{1}})"), lambda g, y, a, b: (None, None), dtype=BOOL,
+        Op(_name, broadcast, function_call(_name), lambda g, y, a, b: (None, None), dtype=BOOL,
            sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b), kind=ELEMENTWISE, ufunc=_name,
            scalar=(call("{0} " + _word + " {1}"), 4 if _word == "and" else 3, (4, 5) if _word == "and" else (3, 4)))
     )
-register(Op("logical_not", same_shape, call("np.logical_not({0})"), lambda g, y, a: (None,), dtype=BOOL,
+register(Op("logical_not", same_shape, function_call("logical_not"), lambda g, y, a: (None,), dtype=BOOL,
             sympy=lambda a: _sympy().Not(a), kind=ELEMENTWISE, scalar=(call("not {0}"), 5, (5,)), ufunc="logical_not"))
-register(Op("tofloat", same_shape, lambda a, n: precision.current().scalar(a[0]), lambda g, y, a: (None,),
+register(Op("tofloat", same_shape, lambda a, n: current_dialect().scalar(a[0]), lambda g, y, a: (None,),
             sympy=lambda a: _sympy().Piecewise((1, a), (0, True)), kind=ELEMENTWISE,
             scalar=(call("float({0})"), ATOM, (0,))))
 
@@ -577,7 +598,7 @@ register(
 )
 register(
     Op("broadcast_to", attr_shape,
-       lambda a, n: f"np.broadcast_to({typed(a[0], n.inputs[0])}, {shape_text(n.attrs[0])})",
+       lambda a, n: f"{spelled('broadcast_to')}({typed(a[0], n.inputs[0])}, {shape_text(n.attrs[0])})",
        lambda g, y, x: (g,), view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True)
 )
 register(
@@ -590,15 +611,15 @@ register(
        statement=scatter_statement, kind=STRUCTURE, strong_zeros=True)
 )
 register(
-    Op("concatenate", concatenated, lambda a, n: f"np.concatenate(({', '.join(a)}), axis={n.attrs[0]})",
+    Op("concatenate", concatenated, lambda a, n: f"{spelled('concatenate')}(({', '.join(a)}), axis={n.attrs[0]})",
        concatenate_vjp, kind=STRUCTURE, array_api="concat", strong_zeros=True)
 )
 register(
-    Op("split", split_shapes, lambda a, n: f"np.split({a[0]}, {list(n.attrs[0])}, axis={n.attrs[1]})",
+    Op("split", split_shapes, lambda a, n: f"{spelled('split')}({a[0]}, {list(n.attrs[0])}, axis={n.attrs[1]})",
        split_vjp, dtype=TUPLE, kind=STRUCTURE)
 )
 register(
     Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True, kind=STRUCTURE)
 )
-register(Op("zeros", attr_shape, lambda a, n: precision.current().zeros(shape_text(n.attrs[0])), None,
+register(Op("zeros", attr_shape, lambda a, n: current_dialect().zeros(shape_text(n.attrs[0])), None,
             kind=STRUCTURE))

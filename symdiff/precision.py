@@ -1,16 +1,12 @@
-"""Floating-point precision as a dialect: the few spellings that name the float type.
+"""Floating-point precision: the few NumPy spellings that name the float type.
 
-The emitter and the op printers ask the current precision for them (a scalar cast, a zero
-buffer, an array literal, the argument checks, a scalar result) instead of rewriting printed
-text. Python float literals need no change: NumPy treats them as weak scalars, so ``t * 2.0``
-stays float32.
+The NumPy dialect (``symdiff.dialect``) asks it for them: a scalar cast, a zero buffer, an
+array literal, the argument checks, a scalar result. Python float literals need no change:
+NumPy treats them as weak scalars, so ``t * 2.0`` stays float32.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,21 +51,6 @@ class Precision:
 
 DOUBLE = Precision("float64")
 SINGLE = Precision("float32")
-_current: contextvars.ContextVar[Precision] = contextvars.ContextVar("precision", default=DOUBLE)
-
-
-def current() -> Precision:
-    """The precision of the function being printed."""
-    return _current.get()
-
-
-@contextlib.contextmanager
-def printing(precision: Precision) -> Iterator[None]:
-    token = _current.set(precision)
-    try:
-        yield
-    finally:
-        _current.reset(token)
 
 
 def precision_of(dtype: Any) -> Precision:

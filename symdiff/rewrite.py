@@ -84,9 +84,9 @@ class Rewriter:
         self.order: list[Node] = []  # the topological order of the graph as it was given
         self.existing: set[Node] = set()  # nodes of the graph and of the rebuilt graph so far
 
-    def run(self, roots: Sequence[Node]) -> dict[Node, Node]:
-        """Old node -> rebuilt node, for the nodes that changed."""
-        order = self.order = toposort(roots)
+    def run(self, roots: Sequence[Node], order: list[Node] | None = None) -> dict[Node, Node]:
+        """Old node -> rebuilt node, for the nodes that changed; ``order`` is ``toposort(roots)`` if known."""
+        order = self.order = toposort(roots) if order is None else order
         self.shared = set()
         if not any(self._candidate(node) for node in order):
             return {}

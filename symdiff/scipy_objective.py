@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
-from symdiff.compiler import CompiledFunction, _variables
+from symdiff.compiler import CompiledFunction
 from symdiff.compiler import compile as compile_value_and_grad
 from symdiff.errors import ArgumentError, GraphError
 from symdiff.graph import Node, make_var, toposort
+from symdiff.pipeline import variables
 from symdiff.transforms import function, hessian, hvp
 
 
@@ -25,8 +26,8 @@ class Objective:
     """``f(theta, *data) -> (value, gradient)``, with ``pack``, ``unpack``, ``hess`` and ``hessp``."""
 
     def __init__(self, expr: Any, wrt: Sequence[Node], inputs: Sequence[Node] | None, rewrites: bool) -> None:
-        self.wrt = _variables(wrt, "wrt")
-        listed = self.wrt if inputs is None else _variables(inputs, "inputs")
+        self.wrt = variables(wrt, "wrt")
+        listed = self.wrt if inputs is None else variables(inputs, "inputs")
         given, differentiated = set(listed), set(self.wrt)
         outside = [w.label for w in self.wrt if w not in given]
         if outside:

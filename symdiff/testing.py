@@ -14,11 +14,12 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.adjoint import depends_on
 from symdiff.api import as_node
-from symdiff.compiler import _variables, compile, load, value_function  # noqa: A004
+from symdiff.compiler import compile, load, value_function  # noqa: A004
 from symdiff.emit import FunctionSpec, emit_function
 from symdiff.errors import GradientError, UnsupportedError
 from symdiff.graph import BOOL, FLOAT, TUPLE, Node, graph_window, toposort
 from symdiff.guard import guard_where
+from symdiff.pipeline import variables
 
 ELEMENTWISE_LIMIT = 4096  # beyond this many elements per variable, only directional checks run
 
@@ -32,8 +33,8 @@ def check_grad(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | N
     each node's own VJP is re-checked by finite differences in topological order, and the
     ``GradientError`` names the first node whose rule is wrong (``op`` and ``node``), if any.
     """
-    wrt_list = _variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
-    input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
+    wrt_list = variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
+    input_list = wrt_list if inputs is None else variables(inputs, "inputs")
     point = [np.array(v, dtype=np.float64) for v in at]
     if len(point) != len(input_list):
         raise UnsupportedError(f"check_grad: {len(point)} values given for {len(input_list)} inputs")
@@ -143,8 +144,8 @@ def assert_matches_sympy(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence
 
     from symdiff.sympy_bridge import to_sympy
 
-    wrt_list = _variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
-    input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
+    wrt_list = variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
+    input_list = wrt_list if inputs is None else variables(inputs, "inputs")
     if any(v.shape != () for v in input_list):
         raise UnsupportedError("assert_matches_sympy needs scalar inputs; check arrays with check_grad")
     symbols = {v: sympy.Symbol(f"s{i}", real=True) for i, v in enumerate(input_list)}

@@ -18,40 +18,29 @@ import numpy as np
 
 import symdiff.api as sd
 from symdiff.batch import batch
-from symdiff.compiler import (
-    ALL_RULES,
-    SINGLE,
-    CompiledFunction,
-    _check_covered,
-    _variables,
-    backend_for,
-    differentiate,
-    load,
-    prepare,
-    rewrites_header,
-)
-from symdiff.emit import FunctionSpec, Program, emit_function
+from symdiff.compiler import CompiledFunction, load
+from symdiff.emit import Program
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
-from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text, toposort
-from symdiff.guard import guard_where
-from symdiff.precision import precision_of
-from symdiff.rewrite import Rewriter
-from symdiff.stability import stabilize
+from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text
+from symdiff.pipeline import TRANSFORM, Form, Options, Request, program, run, variables
 
 
 def grad(expr: Any, wrt: Node | Sequence[Node]) -> tuple[Node, ...]:
     """The gradient of a scalar ``expr`` as graph nodes, one per ``wrt`` variable, each of its shape."""
-    (root,) = stabilize([_scalar(expr, "grad")])
-    _, grads, _ = differentiate(root, _wrt(wrt))
-    return tuple(grads)
+    return derivatives(_scalar(expr, "grad"), _wrt(wrt), None)
 
 
 def vjp(expr: Any, wrt: Node | Sequence[Node], cotangent: Any) -> tuple[Node, ...]:
     """The pullback of ``expr`` applied to ``cotangent`` (a node or constant of ``expr``'s shape)."""
-    (root,) = stabilize([sd.tofloat(sd.as_node(expr, "expr"))])
-    seed = _float_of_shape(cotangent, root.shape, "cotangent", "expr")
-    _, pulled, _ = differentiate(root, _wrt(wrt), seed=seed)
-    return tuple(pulled)
+    root = sd.tofloat(sd.as_node(expr, "expr"))
+    return derivatives(root, _wrt(wrt), _float_of_shape(cotangent, root.shape, "cotangent", "expr"))
+
+
+def derivatives(root: Node, wrt: list[Node], seed: Node | None) -> tuple[Node, ...]:
+    """The adjoints of ``wrt``: the pipeline's passes up to the reverse pass. The speed rewrites
+    are left to whatever compiles the result, so the nodes are the derivative as written."""
+    graph = run(Request([root], [], Form("", lambda texts: "", ()), wrt, seed), Options("derivatives"), TRANSFORM)
+    return tuple(graph.grads)
 
 
 def jvp(expr: Any, wrt: Node | Sequence[Node], tangents: Sequence[Any]) -> Node:
@@ -96,41 +85,21 @@ def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | 
 def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
                      rewrites: bool = True, dtype: Any = np.float64, backend: str = "numpy") -> Program:
     """The generated program for ``function``, before it is loaded."""
-    input_list = _variables([inputs] if isinstance(inputs, Node) else inputs, "inputs")  # one variable, as wrt
-    rewrites = sd._flag(rewrites, "function: rewrites")
-    spelling = precision_of(dtype)
-    single = not spelling.double
-    printers = backend_for(backend, single)
+    input_list = variables([inputs] if isinstance(inputs, Node) else inputs, "inputs")  # one variable, as wrt
+    # checked by the emitter: `or` would take bool() of anything
+    options = Options.of("function" if name is None else name, rewrites, dtype, backend)
     alone = isinstance(outputs, Node)
     listed = [outputs] if alone else _listed(outputs, "outputs")
     if not listed:
         raise GraphError("function needs at least one output")
     nodes = [sd.as_node(o, f"outputs[{i}]") for i, o in enumerate(listed)]
-    order = toposort(nodes)
-    _check_covered(order, [], input_list)
-    guarded = guard_where(nodes, order)
-    recorded = "".join(f"\n        {note}" for n in order if (note := notes.get(n)) is not None)
-    summary = f"\n    Built by transformations:{recorded}" if recorded else ""
-    if sd._flag(rewrites, "rewrites"):
-        rewriter = Rewriter(ALL_RULES)
-        new = rewriter.run(guarded)
-        guarded = [new.get(g, g) for g in guarded]
-        summary += rewrites_header(rewriter.summary())
-    spec = FunctionSpec(
-        name="function" if name is None else name,  # checked by the emitter: `or` would take bool() of anything
-        inputs=input_list,
-        outputs=guarded,
+    form = Form(
+        lead=f"{len(nodes)} output(s) computed together; common subexpressions are computed once.",
         layout=(lambda texts: texts[0]) if alone else
         (lambda texts: f"({', '.join(texts)}{',' if len(texts) == 1 else ''})"),
-        output_names=["value"] if alone else [f"out{i}" for i in range(len(guarded))],
-        summary=f"{len(guarded)} output(s) computed together; common subexpressions are computed once." + summary
-        + (SINGLE if single else ""),
-        describe_inputs=lambda node: "",
-        fast_path=not single and printers is None,
-        backend=printers,
-        float_type=spelling,
+        output_names=["value"] if alone else [f"out{i}" for i in range(len(nodes))],
     )
-    return emit_function(spec)
+    return program(Request(nodes, input_list, form), options)
 
 
 def _scalar(expr: Any, what: str) -> Node:
@@ -159,7 +128,7 @@ def _one_variable(wrt: Any, what: str) -> Node:
 
 
 def _wrt(wrt: Node | Sequence[Node]) -> list[Node]:
-    return _variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
+    return variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
 
 
 def _listed(items: Any, what: str) -> list[Any]:
@@ -186,33 +155,19 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
     ``dtype`` as in ``compile``. Only the NumPy backend writes pullbacks: ``back`` is a closure
     over the forward sweep's arrays, which a numba kernel cannot return, and the array API
     backend has no closure form yet; both raise ``UnsupportedError``."""
-    spelling = precision_of(dtype)
-    single = not spelling.double
     if isinstance(backend, str) and backend in ("array_api", "numba"):  # refused by name: no numba import to say no
         raise UnsupportedError(f"pullback: the {backend} backend cannot write pullbacks; use backend='numpy'")
-    backend_for(backend, single)  # any other name gets compile's error
+    options = Options.of(name, rewrites, dtype, backend)
     root = sd.tofloat(sd.as_node(expr, "expr"))
     wrt_list = _wrt(wrt)
-    input_list = wrt_list if inputs is None else _variables(inputs, "inputs")
-    order = toposort([root])
-    _check_covered(order, wrt_list, input_list)
-    cotangent = make_var("cotangent", root.shape)
-    prepared = prepare(root, wrt_list, order, rewrites, seed=cotangent)
-    spec = FunctionSpec(
-        name=name,
-        inputs=input_list,
-        outputs=[prepared.value, *prepared.grads],
+    input_list = wrt_list if inputs is None else variables(inputs, "inputs")
+    form = Form(
+        lead="The value now, and back(cotangent) for the gradients, in wrt order.",
         layout=lambda texts: texts[0],
         output_names=["value", *wrt_list],
-        summary="The value now, and back(cotangent) for the gradients, in wrt order."
-        + rewrites_header(prepared.rewrites) + (SINGLE if single else ""),
-        describe_inputs=lambda node: "",
-        forward=frozenset(toposort([prepared.value])),
-        cotangent=cotangent,
-        order=prepared.order,
-        float_type=spelling,
+        pullback=True,
     )
-    return load(emit_function(spec))
+    return load(program(Request([root], input_list, form, wrt_list, make_var("cotangent", root.shape)), options))
 
 
 def jacobian(expr: Any, wrt: Node, *, mode: str | None = None) -> Node:

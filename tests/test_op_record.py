@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy
 from fuzz_graphs import COVERED, INTERNAL
 from test_ops import ARRAY_CASES, SCALAR_CASES
 
 import symdiff as sd
 from symdiff import batch
+from symdiff.compiler import compile_program
 from symdiff.graph import FLOAT
 from symdiff.interop import ufuncs
-from symdiff.ops import ELEMENTWISE, KINDS, LAYOUT, OPS, REDUCTION, SAME_TEXT, STRUCTURE
+from symdiff.ops import ELEMENTWISE, KINDS, LAYOUT, OPS, REDUCTION, SAME_TEXT, STRUCTURE, SympyFunction
 
 BUILT_IN = sorted(name for name, op in OPS.items() if op.module is None)
+BOOLEAN_INPUTS = {"where", "logical_and", "logical_or", "logical_not", "tofloat"}  # test_from_sympy has them
 MATRIX = {case.op for case in SCALAR_CASES + ARRAY_CASES}
 
 
@@ -65,6 +68,32 @@ def test_every_ufunc_op_dispatches_from_numpy(name: str) -> None:
 @pytest.mark.parametrize("name", [n for n in BUILT_IN if OPS[n].kind == ELEMENTWISE and OPS[n].dtype == FLOAT])
 def test_every_elementwise_float_op_has_a_sympy_form(name: str) -> None:
     assert OPS[name].sympy is not None
+
+
+@pytest.mark.parametrize("name", [n for n in BUILT_IN if OPS[n].kind == ELEMENTWISE and OPS[n].sympy is not None
+                                  and n not in BOOLEAN_INPUTS])
+def test_every_elementwise_op_comes_back_from_its_sympy_form(name: str) -> None:
+    """to_sympy and from_sympy both read the record: each op is its own SymPy function's image."""
+    op = OPS[name]
+    args = [sd.var(f"a{i}") for i in range(op.arity or 0)]
+    node = sd.api.apply(name, args)
+    symbols = {sympy.Symbol(f"a{i}"): a for i, a in enumerate(args)}
+    back = sd.from_sympy(sd.to_sympy(node, {a: s for s, a in symbols.items()}), symbols)
+    point = [0.3, 0.7][: len(args)]
+    expected = sd.function(args, sd.tofloat(node))(*point)
+    assert sd.function(args, sd.tofloat(back))(*point) == pytest.approx(expected, rel=1e-12)
+    if isinstance(op.sympy, SympyFunction) and isinstance(getattr(sympy, op.sympy.name), type):
+        assert back.op == name
+
+
+@pytest.mark.parametrize("name", [n for n in BUILT_IN if OPS[n].kind == ELEMENTWISE and n != "where"])
+def test_array_api_code_of_every_elementwise_op_calls_only_the_standard(name: str) -> None:
+    """The array API dialect prints each op from the record, with no NumPy call left behind."""
+    op = OPS[name]
+    args = [sd.var(f"a{i}", shape=(3,)) for i in range(op.arity or 0)]
+    source = compile_program(sd.sum(sd.tofloat(sd.api.apply(name, args))), args, backend="array_api").source
+    body = source[source.index('"""', source.index('"""') + 3) + 3:]  # past the docstring
+    assert "np." not in body, f"{name}: NumPy's namespace in array API code"
 
 
 @pytest.mark.parametrize("name", [n for n in BUILT_IN if OPS[n].fold is not None])

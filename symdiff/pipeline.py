@@ -1,0 +1,285 @@
+"""The one pipeline: every compiled function is these passes, in this order, then the emitter.
+
+    check          every variable the outputs read is an input; every wrt variable is one
+    stabilize      log(1 + exp(x)) -> softplus(x) and the like, before anything is differentiated
+    guard          singular ops inside where-branches get inputs inside their domain
+    differentiate  the reverse pass, seeded with 1.0 (compile) or a cotangent parameter (pullback)
+    rewrite        the compile-time speed rewrites, over the value and the adjoints together
+    emit           one function, in the dialect ``options`` name (NumPy, float32, array API, numba)
+
+``compile``, ``pullback`` and ``function`` (so ``evaluate``, ``jacobian`` and ``hessian``, which
+compile through it) state a ``Request`` and call ``program``; the CLI calls the same entry points.
+A pass that does not apply returns the graph it was given, with its topological order: the
+order is computed once per graph and handed on, never recomputed by a pass that changed nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from symdiff import api
+from symdiff.adjoint import adjoints
+from symdiff.emit import Backend, FunctionSpec, Program, emit_function
+from symdiff.errors import GraphError, UnsupportedError
+from symdiff.graph import Node, notes, short_text, toposort
+from symdiff.graph import check as verify_graph
+from symdiff.guard import Guarded, guard
+from symdiff.precision import Precision, precision_of
+from symdiff.rewrite import SPEED, Rewriter
+from symdiff.stability import STABILITY, stabilize
+
+ALL_RULES = [*STABILITY, *SPEED]  # stability first: log(1 + exp(x)) must become softplus before anything else
+SINGLE = "\n    Single precision: arguments, constants and results are float32."
+BACKENDS = ("numpy", "array_api", "numba")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The knobs every entry point takes, checked once."""
+
+    name: str
+    rewrites: bool = True
+    precision: Precision = field(default_factory=lambda: precision_of(np.float64))
+    backend: str = "numpy"
+    fast_path: bool = True  # all-scalar graphs get a plain-float body first (tests turn it off)
+
+    @staticmethod
+    def of(name: str, rewrites: Any = True, dtype: Any = np.float64, backend: Any = "numpy",
+           fast_path: bool = True) -> Options:
+        precision = precision_of(dtype)
+        backend_for(backend, not precision.double)  # refuse a bad name or pairing before any work
+        return Options(name, api._flag(rewrites, "rewrites"), precision, backend, fast_path)
+
+
+@dataclass(frozen=True)
+class Form:
+    """How an entry point returns and describes its results."""
+
+    lead: str  # the docstring's first lines
+    layout: Callable[[list[str]], str]  # output texts -> the return expression
+    output_names: Sequence[str | Node]  # per root: a base name, or a variable for "bar_<its name>"
+    describe_inputs: Callable[[Node], str] = lambda node: ""
+    pullback: bool = False  # the reverse sweep becomes ``back(cotangent)``
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to compile: ``outputs`` as functions of ``inputs``, differentiated by ``wrt`` if any.
+
+    With ``wrt``, ``outputs`` is the one expression to differentiate and ``seed`` its cotangent
+    (None: 1.0); the roots become the value, then one adjoint per ``wrt`` variable."""
+
+    outputs: Sequence[Node]
+    inputs: Sequence[Node]
+    form: Form
+    wrt: Sequence[Node] = ()
+    seed: Node | None = None
+
+
+@dataclass
+class Graph:
+    """What the passes hand on."""
+
+    roots: list[Node]  # the value first, then the adjoints; or the outputs
+    order: list[Node]  # toposort(roots)
+    counts: Counter[str] = field(default_factory=Counter)  # rewrite rule -> times applied
+    guarded: Guarded | None = None  # each node's where-branch, for the reverse pass's masks
+    adjoint_of: dict[Node, Node] = field(default_factory=dict)  # adjoint node -> its forward node
+    origin: dict[Node, Node] = field(default_factory=dict)  # reverse-sweep node -> forward node of its VJP
+    rules: Sequence[str] = ()  # one line per rewrite rule that applied
+
+    @property
+    def value(self) -> Node:
+        return self.roots[0]
+
+    @property
+    def grads(self) -> list[Node]:
+        return self.roots[1:]
+
+    def rebuilt(self, roots: list[Node]) -> Graph:
+        """The same graph with new roots: a new order only when a root changed."""
+        same = len(roots) == len(self.roots) and all(a is b for a, b in zip(roots, self.roots, strict=True))
+        self.order = self.order if same else toposort(roots)
+        self.roots = roots
+        return self
+
+
+Pass = Callable[[Graph, "Request", Options], Graph]
+
+
+def check(graph: Graph, request: Request, options: Options) -> Graph:
+    given = set(request.inputs)
+    outside = [w.label for w in request.wrt if w not in given]
+    if outside:
+        raise GraphError(f"wrt variables {outside} are not in inputs; every wrt variable must be an input")
+    missing = [v.label for v in graph.order if v.op == "var" and v not in given]
+    if missing:
+        raise GraphError(f"the expression depends on variables {missing} that are not in inputs")
+    return graph
+
+
+def stabilize_pass(graph: Graph, request: Request, options: Options) -> Graph:
+    if not options.rewrites:
+        return graph
+    return graph.rebuilt(stabilize(graph.roots, graph.counts))
+
+
+def guard_pass(graph: Graph, request: Request, options: Options) -> Graph:
+    graph.guarded = guard(graph.roots, graph.order)
+    return graph.rebuilt(graph.guarded.roots)
+
+
+def differentiate(graph: Graph, request: Request, options: Options) -> Graph:
+    if not request.wrt:
+        return graph
+    (root,) = graph.roots
+    seed = api.as_node(1.0) if request.seed is None else request.seed
+    reverse = adjoints(root, request.wrt, seed, graph.order, graph.guarded)
+    for node, cotangent in reverse.cotangents.items():
+        graph.adjoint_of.setdefault(cotangent, node)
+    graph.origin = reverse.origin
+    return graph.rebuilt([root, *(_gradient(reverse.cotangents, w) for w in request.wrt)])
+
+
+def rewrite(graph: Graph, request: Request, options: Options) -> Graph:
+    if not options.rewrites:
+        return graph
+    rewriter = Rewriter(ALL_RULES)
+    rewriter.counts = graph.counts
+    new = rewriter.run(graph.roots, graph.order)
+    graph.rules = rewriter.summary()
+    if not new:
+        return graph
+    graph.adjoint_of = {new.get(c, c): new.get(n, n) for c, n in graph.adjoint_of.items()}
+    graph.origin = {new.get(c, c): new.get(n, n) for c, n in graph.origin.items()}
+    return graph.rebuilt([new.get(r, r) for r in graph.roots])
+
+
+TRANSFORM = (stabilize_pass, guard_pass, differentiate)  # what sd.grad and sd.vjp return, as graphs
+PASSES = (check, *TRANSFORM, rewrite)
+# nodes after a pass, at most (factor x nodes before + slack): every pass is linear in the graph
+GROWTH: dict[Pass, tuple[int, int]] = {
+    check: (1, 0), stabilize_pass: (1, 8), guard_pass: (3, 8), differentiate: (10, 16), rewrite: (2, 16),
+}
+VERIFY = False  # the tests turn it on: the verifier and the growth bound after every pass
+
+
+def run(request: Request, options: Options, passes: Sequence[Pass] = PASSES) -> Graph:
+    """The graph the emitter prints: every pass of ``passes`` in order."""
+    graph = Graph(list(request.outputs), toposort(request.outputs))
+    for step in passes:
+        before = len(graph.order)
+        graph = step(graph, request, options)
+        if VERIFY:
+            _verify(step, graph, before)
+    return graph
+
+
+def _verify(step: Pass, graph: Graph, before: int) -> None:
+    verify_graph(graph.roots)
+    if graph.order != toposort(graph.roots):
+        raise GraphError(f"pass {step.__name__} handed on a stale topological order")
+    factor, slack = GROWTH[step]
+    if len(graph.order) > factor * before + slack:
+        raise GraphError(f"pass {step.__name__} grew the graph from {before} to {len(graph.order)} nodes")
+
+
+def program(request: Request, options: Options) -> Program:
+    """Run the passes and print the result."""
+    recorded = notes_of(request.outputs)
+    return emit(run(request, options), request, options, recorded)
+
+
+def emit(graph: Graph, request: Request, options: Options, recorded: str = "") -> Program:
+    form, precision = request.form, options.precision
+    printers = backend_for(options.backend, not precision.double)
+    if form.pullback and options.backend != "numpy":
+        raise UnsupportedError(f"pullback: the {options.backend} backend cannot write pullbacks; use backend='numpy'")
+    forward: frozenset[Node] = frozenset()
+    adjoint_of: dict[Node, Node] = {}
+    if request.wrt:  # the walk from the value comes first in the order: it is the forward sweep
+        end = next(i for i, n in enumerate(graph.order) if n is graph.value)  # by identity: == builds a node
+        forward = frozenset(graph.order[: end + 1])
+        adjoint_of = {c: n for c, n in graph.adjoint_of.items() if c not in forward}
+    cotangent = request.seed if form.pullback else None
+    spec = FunctionSpec(
+        name=options.name,
+        inputs=request.inputs,
+        outputs=graph.roots,
+        layout=form.layout,
+        output_names=form.output_names,
+        summary=form.lead + recorded + rewrites_header(graph.rules) + ("" if precision.double else SINGLE),
+        describe_inputs=form.describe_inputs,
+        fast_path=options.fast_path and precision.double and printers is None,
+        adjoint_of=adjoint_of,
+        origin=graph.origin if request.wrt else {},
+        forward=forward,
+        order=graph.order,
+        cotangent=cotangent,
+        backend=printers,
+        float_type=precision,
+    )
+    return emit_function(spec)
+
+
+def notes_of(outputs: Sequence[Node]) -> str:
+    """The header lines that say how transformations built the outputs (``jacobian``'s mode...)."""
+    recorded = "".join(f"\n        {note}" for n in toposort(outputs) if (note := notes.get(n)) is not None)
+    return f"\n    Built by transformations:{recorded}" if recorded else ""
+
+
+def rewrites_header(lines: Sequence[str]) -> str:
+    """The docstring lines that list the compile-time rewrites that applied."""
+    if not lines:
+        return ""
+    listed = "".join(f"\n        {line}" for line in lines)
+    return "\n    Compile-time rewrites (rewrites=False turns them off):" + listed
+
+
+def backend_for(name: Any, single: bool = False) -> Backend | None:
+    """The printers of a backend by name: None for NumPy's own."""
+    if not isinstance(name, str) or name not in BACKENDS:
+        shown = repr(name) if isinstance(name, str) else api._shown(name)
+        raise UnsupportedError(f"backend must be 'numpy', 'array_api' or 'numba', got {shown}")
+    if name != "numpy" and single:
+        raise UnsupportedError(f"the {name} backend writes float64 code; cast the results for float32")
+    if name == "array_api":
+        from symdiff.array_api import ARRAY_API
+
+        return ARRAY_API
+    if name == "numba":
+        from symdiff.numba_backend import NUMBA, require_numba
+
+        require_numba()
+        return NUMBA
+    return None
+
+
+def variables(items: Any, what: str) -> list[Node]:
+    """A list of distinct variables, or a ``GraphError`` naming the position that is not."""
+    try:
+        listed = list(items)
+    except TypeError:
+        raise GraphError(f"{what} must be a list of variables, got {type(items).__name__}") from None
+    seen: set[Node] = set()
+    for position, item in enumerate(listed):
+        if not isinstance(item, Node) or item.op != "var":
+            shown = short_text(item) if isinstance(item, Node) else repr(item)
+            raise GraphError(f"{what}[{position}] must be a variable made by sd.var, got {shown}")
+        if item in seen:
+            raise GraphError(f"{what}[{position}]: variable {item.label!r} is listed twice")
+        seen.add(item)
+    return listed
+
+
+def _gradient(adjoint: dict[Node, Node], variable: Node) -> Node:
+    """The adjoint of ``variable``, or zeros of its shape when the expression ignores it."""
+    found = adjoint.get(variable)
+    if found is not None:
+        return found
+    return api.zeros(variable.shape) if variable.shape else api.as_node(0.0)
