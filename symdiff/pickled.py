@@ -52,7 +52,7 @@ def rebuild(token: str, name: str, source: str, constants: dict[str, Any], impor
     from symdiff.compiler import load
     from symdiff.emit import Program
 
-    return load(Program(source, name, dict(constants), "", tuple(imports)))
+    return load(Program(source, name, dict(constants), (), tuple(imports)))
 
 
 class _Pickler(pickle.Pickler):
