@@ -3,7 +3,7 @@
 
 numba compiles each array expression outside a loop as a function of its own, one to ten seconds
 a case, so by default it runs the scalar cases (which check every op's per-element form, the one
-fused loops use) and a case of each way it prints arrays: ``NUMBA_OPS``. ``SYMDIFF_AGREEMENT=full``
+fused loops use) and a case of each way it prints arrays: ``NUMBA_OPS``. ``SYMDIFF_TESTS=full``
 runs it on every array case (about 5 minutes). The other backends always run every case.
 """
 
@@ -63,7 +63,7 @@ def _weights(shape: tuple[int, ...]) -> Any:
 
 def _numba_cases() -> list[Case]:
     """Each op of ``NUMBA_OPS`` by its first case, those of ``ROWS`` over two axes, each also emptied."""
-    if os.environ.get("SYMDIFF_AGREEMENT") == "full":
+    if os.environ.get("SYMDIFF_TESTS") == "full":
         return ARRAYS
     first: dict[str, Case] = {}
     for case in ARRAY_CASES:
