@@ -24,6 +24,8 @@ import symdiff as sd
 
 pytest.importorskip("numba")
 pytest.importorskip("array_api_compat")
+# one worker runs the whole file: the results of each backend are computed once and cached
+pytestmark = pytest.mark.xdist_group("backend_agreement")
 
 SPECIALS = {"0": 0.0, "-0": -0.0, "inf": math.inf, "-inf": -math.inf, "nan": math.nan,
             "1e300": 1e300, "1e-300": 1e-300}
