@@ -529,6 +529,8 @@ def reshape(x: ArrayLike, shape: int | Sequence[int], order: str = "C") -> Node:
         raise ShapeError(f"reshape: cannot reshape {node.shape} (size {node.size}) into {target}")
     if target == node.shape:
         return node
+    if node.op == "eye":  # the same numbers in another layout
+        return apply("eye", [], (node.attrs[0], target))
     if node.op == "broadcast_to" and node.inputs[0].shape == ():
         return broadcast_to(node.inputs[0], target)  # a broadcast scalar has any layout
     if node.op in REDUCTIONS and not node.attrs[1]:
@@ -553,8 +555,8 @@ def transpose(x: ArrayLike, axes: Sequence[int] | None = None) -> Node:
     if sorted(order) != list(range(node.ndim)):
         raise ShapeError(f"transpose of {short_text(node, 2)}: axes {_shown(axes)} are not a permutation of "
                          f"{node.ndim} dimensions")
-    if order == tuple(range(node.ndim)):
-        return node
+    if order == tuple(range(node.ndim)) or (node.op == "eye" and node.shape == (node.attrs[0],) * 2):
+        return node  # the square identity is its own transpose
     return apply("transpose", [node], (order,))
 
 
@@ -652,6 +654,14 @@ def outputs(whole: Node) -> tuple[Node, ...]:
 def zeros(shape: int | Sequence[int]) -> Node:
     """A fresh array of zeros (used for inputs a gradient does not reach)."""
     return apply("zeros", [], (_shape_arg(shape, "zeros"),))
+
+
+def identity_seed(k: int, shape: Sequence[int]) -> Node:
+    """The ``k`` x ``k`` identity as ``k`` seeds of ``shape``, made when the function runs."""
+    target = _shape_arg((k, *shape), "identity seed")
+    if math.prod(target[1:]) != k:
+        raise ShapeError(f"an identity seed of {k} rows cannot have shape {target}")
+    return apply("eye", [], (k, target))
 
 
 # ---- indexing --------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ class ArrayApiDialect(Dialect):
     def zeros(self, shape: str) -> str:
         return f"xp.zeros({shape}, dtype={FLOAT})"
 
+    def eye(self, k: int) -> str:
+        return f"xp.eye({k}, dtype={FLOAT})"
+
     def constant(self, name: str) -> str:
         return "xc" + name[1:]  # C3, a NumPy array in the module, is bound to xc3 in the caller's namespace
 

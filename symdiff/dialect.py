@@ -35,6 +35,10 @@ class Dialect:
     def zeros(self, shape: str) -> str:
         return self.precision.zeros(shape)
 
+    def eye(self, k: int) -> str:
+        """The ``k`` x ``k`` identity of the float type."""
+        return f"{self.function('eye')}({k}{self.precision.dtype_keyword()})"
+
     def constant(self, name: str) -> str:
         """How the body refers to the array constant bound as ``name``."""
         return name

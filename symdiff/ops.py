@@ -623,3 +623,18 @@ register(
 )
 register(Op("zeros", attr_shape, lambda a, n: current_dialect().zeros(shape_text(n.attrs[0])), None,
             kind=STRUCTURE))
+
+
+def eye_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    return attrs[1]  # attrs: (k, shape)
+
+
+def eye_printer(a: Sequence[str], node: Node) -> str:
+    k, shape = node.attrs
+    square = current_dialect().eye(k)
+    return square if shape == (k, k) else f"{spelled('reshape')}({square}, {shape_text(shape)})"
+
+
+# the k x k identity laid out in ``shape`` (the seeds of jacobian and hessian): made at run time,
+# so a large one is neither baked into the program nor held by it
+register(Op("eye", eye_shape, eye_printer, lambda g, y: (), kind=STRUCTURE))

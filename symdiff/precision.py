@@ -44,6 +44,10 @@ class Precision:
         """A scalar result that may be a 0-d array: a Python float, or a float32 scalar."""
         return f"float({text})" if self.double else f"np.{self.name}({text})"
 
+    def dtype_keyword(self) -> str:
+        """``dtype=`` for a NumPy constructor: none for float64, NumPy's default."""
+        return "" if self.double else f", dtype=np.{self.name}"
+
     def check_arg(self) -> str:
         """The extra argument of ``_scalar_arg``/``_array_arg``: none for float64."""
         return "" if self.double else f", np.{self.name}"

@@ -254,6 +254,8 @@ def _identity(node: Node, rw: Rewriter, depth: int) -> Node | None:
 
 
 def _is_identity(node: Node) -> bool:
+    if node.op == "eye":
+        return node.shape == (node.attrs[0],) * 2
     value = node.value if node.op == "const" else None
     return value is not None and value.ndim == 2 and value.shape[0] == value.shape[1] \
         and np.array_equal(value, np.eye(value.shape[0]))

@@ -110,13 +110,15 @@ def _scalar(expr: Any, what: str) -> Node:
     return root
 
 
+EYE_LIMIT = 2**16  # entries: a smaller identity seed is a constant, a larger one made at run time
+
+
 def _identity(k: int, shape: tuple[int, ...]) -> Node:
-    """The k x k identity as k seeds of ``shape``: as large as the dense result asked for, or smaller."""
-    try:
-        return sd.as_node(np.eye(k).reshape(k, *shape))
-    except MemoryError:
-        raise ShapeError(f"a dense Jacobian needs a {k} x {k} identity seed, which does not fit in memory; "
-                         "use sd.jvp or sd.vjp for products with it") from None
+    """The k x k identity as k seeds of ``shape``. A small one is a constant, which costs a call
+    nothing; a large one is an ``eye`` node, so the program neither stores nor prints it."""
+    if k * k > EYE_LIMIT:
+        return sd.identity_seed(k, shape)
+    return sd.as_node(np.eye(k).reshape(k, *shape))
 
 
 def _one_variable(wrt: Any, what: str) -> Node:

@@ -17,7 +17,8 @@ import symdiff as sd
 from symdiff.graph import BOOL, FLOAT, Node
 from symdiff.ops import ELEMENTWISE, OPS
 
-INTERNAL = {"scatter": "the adjoint of getitem", "item": "the outputs of split", "zeros": "unreached gradients"}
+INTERNAL = {"scatter": "the adjoint of getitem", "item": "the outputs of split", "zeros": "unreached gradients",
+            "eye": "the seeds of jacobian and hessian"}
 # From the op table: every built-in float elementwise op (tofloat takes booleans: drawn with them)
 _FLOAT = {name: op for name, op in OPS.items()
           if op.kind == ELEMENTWISE and op.module is None and op.dtype == FLOAT and name != "tofloat"}

@@ -51,7 +51,7 @@ def test_every_op_is_in_the_op_matrix_and_the_fuzzer(name: str) -> None:
 def test_every_op_can_be_batched(name: str) -> None:
     """jacobian and hessian batch every op: elementwise ones by their kind, the rest by a rule."""
     op = OPS[name]
-    takes_no_inputs = name == "zeros"  # nothing in it is batched
+    takes_no_inputs = name in ("zeros", "eye")  # nothing in them is batched
     assert op.kind == ELEMENTWISE or name in batch.RULES or takes_no_inputs, f"{name} has no batching rule"
 
 
@@ -108,7 +108,8 @@ def test_folding_ops_fold_as_their_ufunc_does(name: str) -> None:
 def test_kinds_name_every_reduction_and_structure_op() -> None:
     reductions = {n for n in BUILT_IN if OPS[n].kind == REDUCTION}
     assert reductions == set(sd.api.REDUCTIONS)
-    assert {n for n in BUILT_IN if OPS[n].kind == STRUCTURE} == {"concatenate", "split", "scatter", "item", "zeros"}
+    structure = {n for n in BUILT_IN if OPS[n].kind == STRUCTURE}
+    assert structure == {"concatenate", "split", "scatter", "item", "zeros", "eye"}
 
 
 def test_a_missing_kind_is_refused_when_an_op_is_registered() -> None:

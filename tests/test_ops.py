@@ -11,7 +11,7 @@ import pytest
 from conftest import sample, verify
 
 import symdiff as sd
-from symdiff.api import scatter, tofloat, zeros
+from symdiff.api import identity_seed, scatter, tofloat, zeros
 from symdiff.graph import BOOL, FLOAT
 from symdiff.ops import ELEMENTWISE, OPS
 from symdiff.testing import assert_matches_sympy, check_grad
@@ -146,6 +146,8 @@ _LAYOUT = [
     Case("item", lambda x: sd.split(x, 2)[1] - sd.split(x, 2)[0] ** 2, ((4,),), ((-2.0, 2.0),),
          ref=lambda x: x[2:] - x[:2] ** 2),
     Case("zeros", lambda x: x + zeros((3,)), ((3,),), ((-2.0, 2.0),), ref=lambda x: x + 0.0),
+    Case("eye", lambda x: x * identity_seed(3, (3,)) + sd.sum(x * identity_seed(3, (1, 3)), axis=1),
+         ((3, 3),), ((-2.0, 2.0),), ref=lambda x: x * np.eye(3) + np.sum(x * np.eye(3)[:, None, :], axis=1)),
 ]
 ARRAY_CASES.extend(_LAYOUT)
 

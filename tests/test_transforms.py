@@ -203,6 +203,50 @@ def test_helmholtz_hessian_needs_no_matrix_matrix_product() -> None:
     assert matrix_products(sd.hessian(f, x)) == 0
 
 
+@pytest.fixture
+def run_time_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every identity seed an ``eye`` node, as large ones are, on small problems."""
+    from symdiff import transforms
+
+    monkeypatch.setattr(transforms, "EYE_LIMIT", 0)
+
+
+def test_helmholtz_hessian_from_a_run_time_identity_needs_no_matrix_matrix_product(run_time_seeds: None) -> None:
+    f, x, x0 = helmholtz(30)
+    hessian = sd.hessian(f, x)
+    assert matrix_products(hessian) == 0 and any(n.op == "eye" for n in toposort([hessian]))
+    fn = sd.function([x], hessian)
+    assert "np.eye(30)" in fn.source
+    assert not any(isinstance(v, np.ndarray) and v.shape == (30, 30) and np.array_equal(v, np.eye(30))
+                   for v in fn.__globals__.values())  # no identity baked in
+    from symdiff import transforms
+
+    transforms.EYE_LIMIT = 2**16  # the same Hessian from a baked identity
+    g, y, _ = helmholtz(30)
+    np.testing.assert_allclose(fn(x0), sd.function([y], sd.hessian(g, y))(x0), rtol=1e-13)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_jacobians_from_a_run_time_identity_equal_the_baked_one(run_time_seeds: None, mode: str) -> None:
+    x = sd.var("x", shape=(3, 2))
+    expr = sd.reshape(sd.sin(x) * x[0, 0], (2, 3)) @ np.arange(6.0).reshape(3, 2)
+    jacobian = sd.jacobian(expr, x, mode=mode)
+    assert any(n.op == "eye" for n in toposort([jacobian]))
+    got = sd.function([x], jacobian)
+    x0 = RNG.normal(size=(3, 2))
+    want = np.array([sd.function([x], sd.grad(sd.sum(expr * e.reshape(2, 2)), [x]))(x0)[0]
+                     for e in np.eye(4)]).reshape(2, 2, 3, 2)
+    np.testing.assert_allclose(got(x0), want, rtol=1e-14, atol=1e-15)
+
+
+def test_a_large_identity_seed_is_made_at_run_time() -> None:
+    x = sd.var("x", shape=(300,))
+    fn = sd.function([x], sd.jacobian(sd.sin(x), x))
+    assert "np.eye(300)" in fn.source and "C0" not in fn.__globals__  # nothing of 90,000 entries bound
+    x0 = np.linspace(-1.0, 1.0, 300)
+    np.testing.assert_array_equal(fn(x0), np.diag(np.cos(x0)))
+
+
 def test_hessian_of_a_quadratic_form_is_the_symmetrised_matrix() -> None:
     A = RNG.normal(size=(5, 5))
     x = sd.var("x", shape=(5,))
