@@ -32,7 +32,8 @@ from symdiff.emit import (
 )
 from symdiff.errors import EmitError, UnsupportedError
 from symdiff.graph import BOOL, Node
-from symdiff.ops import ATOM, OPS, index_text, reduction_count, shape_text
+from symdiff.ops import OPS
+from symdiff.printers import ATOM, index_text, reduction_count, shape_text
 
 FLOAT = "xp.float64"
 

@@ -18,7 +18,8 @@ from typing import Any
 import symdiff.api as sd
 from symdiff.errors import GraphError, OpDefinitionError, ShapeError, SymdiffError
 from symdiff.graph import Node
-from symdiff.ops import OPS, USER, Op, broadcast_shapes, call
+from symdiff.ops import OPS, USER, Op, broadcast_shapes
+from symdiff.printers import call
 
 PROBE_SHAPES = ((), (3,), (3, 3))  # tried in turn until the op's shape rule accepts one
 

@@ -26,7 +26,8 @@ from symdiff.dialect import NUMPY, Dialect, numpy_in, printing
 from symdiff.dialect import current as current_dialect
 from symdiff.errors import EmitError
 from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
-from symdiff.ops import ATOM, OPS, Op, Printer
+from symdiff.ops import OPS, Op
+from symdiff.printers import ATOM, Printer
 
 INLINE_DEPTH = 8  # nesting levels an inlined expression may reach
 INLINE_CHARS = 88  # longer expressions get their own statement

@@ -18,7 +18,8 @@ import symdiff.api as sd
 from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import Node
 from symdiff.losses import logaddexp
-from symdiff.ops import OPS, SympyFunction
+from symdiff.op_table import SympyFunction
+from symdiff.ops import OPS
 
 
 def from_sympy(expr: Any, symbols: Mapping[Any, Node]) -> Node:

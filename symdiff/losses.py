@@ -15,18 +15,20 @@ import numpy as np
 
 import symdiff.api as sd
 from symdiff.graph import Node, short_text
+from symdiff.op_table import expand_reduced
 from symdiff.ops import (
-    ATOM,
     ELEMENTWISE,
     REDUCTION,
     Op,
     _sympy,
     broadcast,
-    expand_reduced,
-    function_call,
     reduced,
     register,
     same_shape,
+)
+from symdiff.printers import (
+    ATOM,
+    function_call,
     spelled,
 )
 

@@ -50,7 +50,8 @@ from symdiff.numba_printers import (
     tofloat,
     where,
 )
-from symdiff.ops import ATOM, OPS, shape_text
+from symdiff.ops import OPS
+from symdiff.printers import ATOM, shape_text
 
 # Loops of at least this many elements run on all cores. Measured on 2 cores with
 # `python benchmarks/parallel_threshold.py`: threads cost 1.28x at 4,000 elements and

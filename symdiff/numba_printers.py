@@ -13,7 +13,8 @@ import math
 from collections.abc import Sequence
 
 from symdiff.graph import Node
-from symdiff.ops import OPS, Printer, broadcast, reduction_count, shape_text
+from symdiff.ops import OPS, broadcast
+from symdiff.printers import Printer, reduction_count, shape_text
 
 # matrix products of up to this many multiply-adds are loops. Against NumPy through object mode
 # (256 x 256, measured): v @ M and M @ N, whose inner loop runs along rows and vectorises, are

@@ -11,6 +11,7 @@ Every one re-enters the single reverse pass of ``adjoint.py``; there is no secon
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -116,9 +117,20 @@ EYE_LIMIT = 2**16  # entries: a smaller identity seed is a constant, a larger on
 def _identity(k: int, shape: tuple[int, ...]) -> Node:
     """The k x k identity as k seeds of ``shape``. A small one is a constant, which costs a call
     nothing; a large one is an ``eye`` node, so the program neither stores nor prints it."""
+    if k * k * 8 > _memory():
+        raise ShapeError(f"a dense Jacobian needs a {k} x {k} identity seed, which does not fit in memory; "
+                         "use sd.jvp or sd.vjp for products with it")
     if k * k > EYE_LIMIT:
         return sd.identity_seed(k, shape)
     return sd.as_node(np.eye(k).reshape(k, *shape))
+
+
+def _memory() -> int:
+    """This machine's memory in bytes (2**62 where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # not POSIX, or the name is unknown
+        return 2**62
 
 
 def _one_variable(wrt: Any, what: str) -> Node:

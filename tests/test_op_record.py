@@ -17,7 +17,8 @@ from symdiff import batch
 from symdiff.compiler import compile_program
 from symdiff.graph import FLOAT
 from symdiff.interop import ufuncs
-from symdiff.ops import ELEMENTWISE, KINDS, LAYOUT, OPS, REDUCTION, SAME_TEXT, STRUCTURE, SympyFunction
+from symdiff.op_table import SympyFunction
+from symdiff.ops import ELEMENTWISE, KINDS, LAYOUT, OPS, REDUCTION, SAME_TEXT, STRUCTURE
 
 BUILT_IN = sorted(name for name, op in OPS.items() if op.module is None)
 BOOLEAN_INPUTS = {"where", "logical_and", "logical_or", "logical_not", "tofloat"}  # test_from_sympy has them
@@ -113,7 +114,8 @@ def test_kinds_name_every_reduction_and_structure_op() -> None:
 
 
 def test_a_missing_kind_is_refused_when_an_op_is_registered() -> None:
-    from symdiff.ops import Op, call, register, same_shape
+    from symdiff.ops import Op, register, same_shape
+    from symdiff.printers import call
 
     with pytest.raises(ValueError, match="kind"):
         register(Op("kindless", same_shape, call("np.kindless({0})"), None))

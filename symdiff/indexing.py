@@ -1,0 +1,99 @@
+"""Indexing builders: ``x[...]``, take, scatter, iteration and ``len``, and ``describe``."""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from symdiff.api import (  # defined before api imports this module
+    ArrayLike,
+    _shown,
+    apply,
+    as_node,
+)
+from symdiff.errors import GraphError, ShapeError, UnsupportedError
+from symdiff.graph import (
+    TUPLE,
+    Node,
+    Shape,
+    short_text,
+)
+
+
+def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
+    items = list(index) if isinstance(index, tuple) else [index]
+    for item in items:
+        plain = isinstance(item, (numbers.Integral, slice)) and not isinstance(item, (bool, np.bool_))
+        if item is not Ellipsis and not plain:
+            raise UnsupportedError(f"index {_shown(item)}: only ints, slices and ... are supported (no arrays or None)")
+    ellipses = [i for i, item in enumerate(items) if item is Ellipsis]
+    if len(ellipses) > 1:
+        raise UnsupportedError("an index may hold only one Ellipsis")
+    if ellipses:
+        at = ellipses[0]
+        items[at : at + 1] = [slice(None)] * (len(shape) - (len(items) - 1))
+    if len(items) > len(shape):
+        raise ShapeError(f"too many indices ({len(items)}) for shape {shape}")
+    attrs: list[Any] = []
+    for dim, item in zip(shape, items):  # noqa: B905 (fewer items than dims: the rest are whole)
+        if isinstance(item, slice):
+            try:
+                start, stop, step = item.indices(dim)
+            except ValueError:  # a zero step, which NumPy refuses with a ValueError too
+                raise ShapeError(f"index {_shown(item)} for shape {shape}: slice step cannot be zero") from None
+            except TypeError:
+                raise UnsupportedError(f"index {_shown(item)}: slice bounds must be ints or None") from None
+            forward = step > 0
+            attrs.append((
+                None if start == (0 if forward else dim - 1) else start,
+                None if stop == (dim if forward else -1) else stop,
+                None if step == 1 else step,
+            ))
+        else:
+            if not -dim <= int(item) < dim:
+                raise ShapeError(f"index {_shown(int(item))} is out of range for axis of length {dim} in shape {shape}")
+            attrs.append(int(item) % dim)
+    while attrs and attrs[-1] == (None, None, None):
+        attrs.pop()
+    return tuple(attrs)
+
+
+def getitem(x: ArrayLike, index: Any) -> Node:
+    node = as_node(x, "indexed value")
+    return take(node, _index_attrs(node.shape, index))
+
+
+def take(node: Node, index: tuple[Any, ...]) -> Node:
+    """Basic indexing with canonical index attrs (ints and (start, stop, step) triples)."""
+    if not index:
+        return node
+    return apply("getitem", [node], (index,))
+
+
+def scatter(g: Node, shape: Shape, index: tuple[Any, ...]) -> Node:
+    """Zeros of ``shape`` with ``g`` written at ``index``: the adjoint of indexing."""
+    return apply("scatter", [g], (shape, (index,)))
+
+
+def scatter_sum(parts: Sequence[Node]) -> Node:
+    """One buffer for many scatters into the same shape: ``x[0] + x[1] + ...`` costs O(n), not O(n^2)."""
+    inputs = [g for p in parts for g in p.inputs]
+    indices = tuple(index for p in parts for index in p.attrs[1])
+    return apply("scatter", inputs, (parts[0].attrs[0], indices))
+
+
+def iterate(x: Node) -> Iterator[Node]:
+    for i in builtins.range(length(x)):
+        yield take(x, (i,))
+
+
+def length(x: Node) -> int:
+    if x.dtype == TUPLE:
+        raise GraphError(f"the tuple returned by split must be unpacked before use: {short_text(x)}")
+    if x.ndim == 0:
+        raise GraphError(f"len() of a scalar node: {short_text(x)}")
+    return int(x.shape[0])
