@@ -444,8 +444,6 @@ def where(condition: ArrayLike, a: ArrayLike, b: ArrayLike) -> Node:
     return apply("where", [cond, x, y])
 
 
-REDUCTIONS = ("sum", "mean", "max", "min", "prod", "logsumexp")  # attrs (axes, keepdims)
-
 REBUILD: dict[str, Any] = {"add": add, "sub": subtract, "mul": multiply, "div": divide, "power": power}
 
 

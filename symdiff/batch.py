@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import symdiff.api as sd
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import Node, graph_window, toposort
-from symdiff.ops import ELEMENTWISE, OPS
+from symdiff.ops import ELEMENTWISE, OPS, REDUCTION
 
 Rule = Callable[[Node, list[Node], list[bool], int], Node]
 
@@ -45,6 +45,8 @@ def _rule(node: Node) -> Rule:
     op = OPS[node.op]
     if op.kind == ELEMENTWISE:
         return _elementwise
+    if op.kind == REDUCTION:
+        return _reduction
     raise UnsupportedError(f"op '{node.op}' cannot be batched (jacobian, hessian)\n{graph_window(node)}")
 
 
@@ -124,7 +126,7 @@ def _swap_last(x: Node) -> Node:
 
 
 RULES: dict[str, Rule] = {
-    **dict.fromkeys(sd.REDUCTIONS, _reduction), "reshape": _reshape, "transpose": _transpose,
+    "reshape": _reshape, "transpose": _transpose,
     "broadcast_to": _broadcast_to, "getitem": _getitem, "scatter": _scatter, "concatenate": _concatenate,
     "split": _split, "item": _item, "matmul": _matmul,
 }

@@ -36,7 +36,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.errors import ShapeError
 from symdiff.graph import FLOAT, Node, Shape, toposort
-from symdiff.ops import OPS, broadcast_shapes, elementwise
+from symdiff.ops import OPS, REDUCTION, broadcast_shapes, elementwise
 
 
 @dataclass(eq=False)
@@ -83,7 +83,7 @@ class Guarded:
         and whether that holds for it.
         """
         home = self.branch.get(node)
-        if strong or home is None or home.scalar or elementwise(OPS[node.op]) or node.op in sd.REDUCTIONS:
+        if strong or home is None or home.scalar or elementwise(OPS[node.op]) or OPS[node.op].kind == REDUCTION:
             return g, strong
         return mask(g, home), True
 
@@ -98,7 +98,7 @@ class Guarded:
             return part, True  # it only moves or sums zeros (or scales them by a finite constant)
         if home.scalar or elementwise(OPS[node.op]):
             target = home  # the part is in the node's (broadcast) positions, before sum_to
-        elif node.op in sd.REDUCTIONS:
+        elif OPS[node.op].kind == REDUCTION:
             target = _derive(self.seen, home, child.shape, node)  # the part is in the child's positions
         else:
             # a product or layout op: its cotangent was masked, but a product still meets 0 * inf,
@@ -175,7 +175,7 @@ def _branches(order: list[Node], roots: Sequence[Node], seen: dict[tuple[int, Sh
                 found = home
             elif elementwise(OPS[node.op]):
                 found = home if child.shape == node.shape else _derive(seen, home, child.shape, None)
-            elif node.op in sd.REDUCTIONS:
+            elif OPS[node.op].kind == REDUCTION:
                 found = _derive(seen, home, child.shape, node)
             else:
                 found = _scalar_part(home)

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from symdiff.api import (  # defined before api imports this module
-    REDUCTIONS,
     ArrayLike,
     AxisError,
     _dims,
@@ -119,7 +118,7 @@ def reshape(x: ArrayLike, shape: int | Sequence[int], order: str = "C") -> Node:
         return apply("eye", [], (node.attrs[0], target))
     if node.op == "broadcast_to" and node.inputs[0].shape == ():
         return broadcast_to(node.inputs[0], target)  # a broadcast scalar has any layout
-    if node.op in REDUCTIONS and not node.attrs[1]:
+    if _is_reduction(node) and not node.attrs[1]:
         axes = node.attrs[0]
         source = node.inputs[0].shape
         if target == tuple(1 if i in axes else d for i, d in enumerate(source)):
@@ -252,3 +251,8 @@ def identity_seed(k: int, shape: Sequence[int]) -> Node:
     return apply("eye", [], (k, target))
 
 
+def _is_reduction(node: Node) -> bool:
+    from symdiff.ops import OPS, REDUCTION  # ops builds on this module: bound when first called
+
+    op = OPS.get(node.op)
+    return op is not None and op.kind == REDUCTION
