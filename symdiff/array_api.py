@@ -27,13 +27,13 @@ from symdiff.emit import (
     FunctionSpec,
     Param,
     Program,
-    _docstring,
     _program,
 )
 from symdiff.errors import EmitError, UnsupportedError
 from symdiff.graph import BOOL, Node
 from symdiff.ops import OPS
 from symdiff.printers import ATOM, index_text, reduction_count, shape_text
+from symdiff.source_text import docstring
 
 FLOAT = "xp.float64"
 
@@ -192,7 +192,7 @@ def _assemble(spec: FunctionSpec, params: list[Param], body: Body, imports: tupl
             check.append(f"    {p.name} = _array_arg_xp(xp, {p.name}, {p.name!r}, {shape_text(p.node.shape)})")
     check += [f"    xc{name[1:]} = xp.asarray({name})" for name in body.emitter.constants]
     returned = spec.layout(_results(spec.outputs, body))
-    doc = _docstring(spec, params, returned, body.expression, False)
+    doc = docstring(spec, params, returned, body.expression, False)
     signature = ", ".join(p.name for p in params)
     source = [f"def {spec.name}({signature}):", *doc, *check, *body.emitter.lines, f"    return {returned}"]
     return _program(spec.name, source, body.emitter, ("array_api_compat",))

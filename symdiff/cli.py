@@ -19,11 +19,11 @@ from typing import Any
 
 from symdiff.api import as_node, tofloat
 from symdiff.compiler import compile, compile_program, prepare  # noqa: A004
-from symdiff.emit import module_text
 from symdiff.errors import GraphError, SymdiffError
 from symdiff.gallery import GENERATED, Example, baydin
 from symdiff.graph import Node
 from symdiff.pipeline import variables
+from symdiff.source_text import module_text
 from symdiff.transforms import function_program
 
 SPEC_HELP = "SPEC is path/to/file.py:name, where name() returns (expr, wrt) or (expr, wrt, inputs)."

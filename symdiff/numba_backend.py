@@ -20,14 +20,11 @@ from symdiff.emit import (
     Body,
     Emitter,
     FunctionSpec,
-    Namer,
     Param,
     Program,
-    _docstring,
     _program,
     all_scalar,
     array_check,
-    number_text,
     scalar_check,
 )
 from symdiff.errors import UnsupportedError
@@ -52,6 +49,7 @@ from symdiff.numba_printers import (
 )
 from symdiff.ops import OPS
 from symdiff.printers import ATOM, shape_text
+from symdiff.source_text import Namer, docstring, number_text
 
 # Loops of at least this many elements run on all cores. Measured on 2 cores with
 # `python benchmarks/parallel_threshold.py`: threads cost 1.28x at 4,000 elements and
@@ -157,7 +155,7 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     types = ", ".join([*(_array_type(p.node.ndim) for p in params),
                        *(_array_type(value.ndim, value.dtype == np.bool_) for value in passed.values())])
     flags = f"({types},), error_model=\"numpy\"" + (", parallel=True" if parallel else "")
-    doc = _docstring(spec, params, returned, numpy_body.expression, False)
+    doc = docstring(spec, params, returned, numpy_body.expression, False)
     doc[0] = doc[0] + HEADER.format(min=PARALLEL_MIN)
     check: list[str] = []
     for p in params:

@@ -177,7 +177,7 @@ def test_an_array_api_module_imports_array_api_compat_and_runs(tmp_path) -> None
     import importlib.util
 
     from symdiff.compiler import compile_program
-    from symdiff.emit import module_text
+    from symdiff.source_text import module_text
 
     x = sd.var("x", shape=(3,))
     expr = sd.sum(sd.logsumexp(sd.reshape(x, (3, 1)) * np.arange(4.0), axis=1))

@@ -170,7 +170,7 @@ def test_golden_softmax_cross_entropy_source() -> None:
 
 def test_large_constants_are_globals_in_memory_and_literals_in_module_files(tmp_path: Path) -> None:
     from symdiff.compiler import compile_program
-    from symdiff.emit import module_text
+    from symdiff.source_text import module_text
 
     x = sd.var("x", shape=(10,))
     A = np.arange(100.0).reshape(10, 10) / 7.0

@@ -14,8 +14,8 @@ import userops
 
 import symdiff as sd
 from symdiff.compiler import compile_program
-from symdiff.emit import module_text
 from symdiff.ops import OPS
+from symdiff.source_text import module_text
 from symdiff.testing import check_grad, check_op
 
 HERE = Path(__file__).resolve().parent

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import symdiff as sd
-from symdiff.emit import RESERVED, module_text
+from symdiff.source_text import RESERVED, module_text
 from symdiff.transforms import function_program
 
 ESCAPE = '"""\nimport builtins; builtins.SYMDIFF_PWNED = True\n"""'
