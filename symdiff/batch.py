@@ -1,8 +1,9 @@
 """Batching: a graph evaluated for ``k`` values of one variable at once, along a new leading axis.
 
 ``batch(roots, variable, values)`` substitutes ``values`` (shape ``(k, *variable.shape)``) for
-``variable``. Every node that depends on it is rebuilt with a leading axis of length ``k``,
-through one rule per kind of op; the rest of the graph is shared as it is. This is how
+``variable``. Every node that depends on it is rebuilt with a leading axis of length ``k``:
+elementwise ops and reductions by their kind, the others by the rule their op record names
+(the ``*_rule`` functions here); the rest of the graph is shared as it is. This is how
 ``jacobian`` and ``hessian`` seed a whole identity matrix through one pullback or one
 directional derivative, instead of building one graph per row.
 """
@@ -39,10 +40,9 @@ def batch(roots: Sequence[Node], variable: Node, values: Node) -> list[Node]:
 
 
 def _rule(node: Node) -> Rule:
-    rule = RULES.get(node.op)
-    if rule is not None:
-        return rule
     op = OPS[node.op]
+    if op.batch is not None:
+        return op.batch
     if op.kind == ELEMENTWISE:
         return _elementwise
     if op.kind == REDUCTION:
@@ -69,43 +69,43 @@ def _reduction(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Nod
     return sd.apply(node.op, [inputs[0]], (tuple(a + 1 for a in axes), keepdims))
 
 
-def _reshape(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def reshape_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     return sd.reshape(inputs[0], (k, *node.attrs[0]))
 
 
-def _transpose(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def transpose_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     return sd.transpose(inputs[0], (0, *(a + 1 for a in node.attrs[0])))
 
 
-def _broadcast_to(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def broadcast_to_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     return sd.broadcast_to(_align(inputs[0], True, k, node.ndim), (k, *node.attrs[0]))
 
 
-def _getitem(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def getitem_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     return sd.take(inputs[0], ((None, None, None), *node.attrs[0]))
 
 
-def _scatter(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def scatter_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     shape, indices = node.attrs
     parts = [_stacked(x, f, k) for x, f in zip(inputs, flags, strict=True)]
     return sd.apply("scatter", parts, ((k, *shape), tuple(((None, None, None), *index) for index in indices)))
 
 
-def _concatenate(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def concatenate_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     parts = [_stacked(x, f, k) for x, f in zip(inputs, flags, strict=True)]
     return sd.concatenate(parts, axis=node.attrs[0] + 1)
 
 
-def _split(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def split_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     cuts, axis = node.attrs
     return sd.apply("split", [inputs[0]], (cuts, axis + 1))
 
 
-def _item(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def item_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     return sd.apply("item", inputs, node.attrs)
 
 
-def _matmul(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+def matmul_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     (a, b), (fa, fb) = inputs, flags
     da, db = (a.ndim - 1 if fa else a.ndim), (b.ndim - 1 if fb else b.ndim)
     if fa and fb and da == db == 1:
@@ -123,10 +123,3 @@ def _matmul(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
 
 def _swap_last(x: Node) -> Node:
     return sd.transpose(x, (*range(x.ndim - 2), x.ndim - 1, x.ndim - 2))
-
-
-RULES: dict[str, Rule] = {
-    "reshape": _reshape, "transpose": _transpose,
-    "broadcast_to": _broadcast_to, "getitem": _getitem, "scatter": _scatter, "concatenate": _concatenate,
-    "split": _split, "item": _item, "matmul": _matmul,
-}

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
+from symdiff import batch as batching
 from symdiff.dialect import current as current_dialect
 from symdiff.graph import (
     BOOL,
@@ -232,7 +233,7 @@ register(
 )
 register(
     Op("matmul", matmul_shape, matmul_printer, matmul_vjp, arg_prec=(ATOM, 0), domain=UNARY_DOMAIN * 2,
-       kind=PRODUCT, ufunc="matmul")
+       kind=PRODUCT, ufunc="matmul", batch=batching.matmul_rule)
 )
 register(
     Op("where", broadcast, where_printer,
@@ -311,37 +312,40 @@ for _name, _vjp in (("max", _extreme_vjp), ("min", _extreme_vjp), ("prod", _prod
 register(
     Op("reshape", attr_shape, reshape_printer,
        lambda g, y, x: (sd.reshape(g, x.shape),), arg_prec=(ATOM,), view=True, layout=True, zero_d=True,
-       sympy=lambda a: a, kind=LAYOUT, strong_zeros=True)
+       sympy=lambda a: a, kind=LAYOUT, strong_zeros=True, batch=batching.reshape_rule)
 )
 register(
     Op("transpose", transposed, transpose_printer,
        lambda g, y, x: (sd.transpose(g, tuple(int(i) for i in np.argsort(y.attrs[0]))),), arg_prec=(ATOM,),
-       view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True)
+       view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True,
+       batch=batching.transpose_rule)
 )
 register(
     Op("broadcast_to", attr_shape,
        lambda a, n: f"{spelled('broadcast_to')}({typed(a[0], n.inputs[0])}, {shape_text(n.attrs[0])})",
-       lambda g, y, x: (g,), view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True)
+       lambda g, y, x: (g,), view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True,
+       batch=batching.broadcast_to_rule)
 )
 register(
     Op("getitem", indexed, lambda a, n: f"{a[0]}[{index_text(n.attrs[0])}]",
        lambda g, y, x: (sd.scatter(g, x.shape, y.attrs[0]),), arg_prec=(ATOM,), view=True, layout=True,
-       kind=LAYOUT, strong_zeros=True)
+       kind=LAYOUT, strong_zeros=True, batch=batching.getitem_rule)
 )
 register(
     Op("scatter", attr_shape, lambda a, n: "", lambda g, y, *parts: [sd.take(g, index) for index in y.attrs[1]],
-       statement=scatter_statement, kind=STRUCTURE, strong_zeros=True)
+       statement=scatter_statement, kind=STRUCTURE, strong_zeros=True, batch=batching.scatter_rule)
 )
 register(
     Op("concatenate", concatenated, lambda a, n: f"{spelled('concatenate')}(({', '.join(a)}), axis={n.attrs[0]})",
-       concatenate_vjp, kind=STRUCTURE, array_api="concat", strong_zeros=True)
+       concatenate_vjp, kind=STRUCTURE, array_api="concat", strong_zeros=True, batch=batching.concatenate_rule)
 )
 register(
     Op("split", split_shapes, lambda a, n: f"{spelled('split')}({a[0]}, {list(n.attrs[0])}, axis={n.attrs[1]})",
-       split_vjp, dtype=TUPLE, kind=STRUCTURE)
+       split_vjp, dtype=TUPLE, kind=STRUCTURE, batch=batching.split_rule)
 )
 register(
-    Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True, kind=STRUCTURE)
+    Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True, kind=STRUCTURE,
+       batch=batching.item_rule)
 )
 register(Op("zeros", attr_shape, lambda a, n: current_dialect().zeros(shape_text(n.attrs[0])), None,
             kind=STRUCTURE))

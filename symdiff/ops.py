@@ -44,6 +44,9 @@ class Op:
     layout: bool = False  # moves elements without arithmetic: the result has its input's dtype
     strong_zeros: bool = False  # the VJP only moves, sums or 0/1-selects the cotangent: zeros give zeros
     kind: str = ""  # one of KINDS: what an output position depends on (shape, batching and fusion rules read it)
+    # how a leading batch axis passes through (jacobian, hessian); None: elementwise ops and
+    # reductions follow from their kind, ops without inputs batch nothing, the rest refuse
+    batch: Callable[..., Any] | None = None
     fold: Callable[..., Any] | None = None  # the NumPy function that folds it on constants at construction
     array_api: str | None = None  # the standard's function name, where it differs from NumPy's
     vectorised: bool = False  # NumPy's SIMD loop beats a loop of libm calls (numba leaves big arrays to NumPy)
