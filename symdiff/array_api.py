@@ -177,24 +177,38 @@ def _may_alias(node: Node) -> bool:
     return node.op in ("var", "const") or OPS[node.op].view
 
 
+def _check(p: Param) -> str:
+    """The argument conversion of one parameter: a float to a 0-d array, an array checked."""
+    if p.node.shape == ():
+        return (f"    {p.name} = xp.asarray({p.name}, dtype={FLOAT}) if type({p.name}) is float"
+                f" else _scalar_arg_xp(xp, {p.name}, {p.name!r})")
+    return f"    {p.name} = _array_arg_xp(xp, {p.name}, {p.name!r}, {shape_text(p.node.shape)})"
+
+
 def _assemble(spec: FunctionSpec, params: list[Param], body: Body, imports: tuple[str, ...]) -> Program:
     if imports:
         raise EmitError(f"the array_api backend cannot call user-defined ops (from {', '.join(imports)})")
     arrays = [p.name for p in params if p.node.shape != ()]
     if not arrays:
         raise UnsupportedError("the array_api backend takes its namespace from the arrays: give it an array input")
-    check = [f"    xp = _namespace_xp({tuple(arrays)!r}, {', '.join(arrays)})"]
-    for p in params:
-        if p.node.shape == ():
-            check.append(f"    {p.name} = xp.asarray({p.name}, dtype={FLOAT}) if type({p.name}) is float"
-                         f" else _scalar_arg_xp(xp, {p.name}, {p.name!r})")
-        else:
-            check.append(f"    {p.name} = _array_arg_xp(xp, {p.name}, {p.name!r}, {shape_text(p.node.shape)})")
+    check = [f"    xp = _namespace_xp({tuple(arrays)!r}, {', '.join(arrays)})", *(_check(p) for p in params)]
     check += [f"    xc{name[1:]} = xp.asarray({name})" for name in body.emitter.constants]
-    returned = spec.layout(_results(spec.outputs, body))
-    doc = docstring(spec, params, returned, body.expression, False)
+    results = _results(spec.outputs, body)
+    lines = body.emitter.lines
     signature = ", ".join(p.name for p in params)
-    source = [f"def {spec.name}({signature}):", *doc, *check, *body.emitter.lines, f"    return {returned}"]
+    if spec.cotangent is None:
+        returned = spec.layout(results)
+        doc = docstring(spec, params, returned, body.expression, False)
+        source = [f"def {spec.name}({signature}):", *doc, *check, *lines, f"    return {returned}"]
+        return _program(spec.name, source, body.emitter, ("array_api_compat",))
+    # a pullback: the reverse sweep is a closure over the forward sweep's arrays and the namespace
+    cotangent = Param(spec.cotangent, body.emitter.names[spec.cotangent])
+    split = lines.index("    # reverse sweep") if "    # reverse sweep" in lines else len(lines)
+    grads = results[1:]
+    back = [f"    def back({cotangent.name}):", "    " + _check(cotangent), *("    " + line for line in lines[split:]),
+            f"        return ({', '.join(grads)}{',' if len(grads) == 1 else ''})"]
+    doc = docstring(spec, params, f"{results[0]}, back", body.expression, False)
+    source = [f"def {spec.name}({signature}):", *doc, *check, *lines[:split], *back, f"    return {results[0]}, back"]
     return _program(spec.name, source, body.emitter, ("array_api_compat",))
 
 

@@ -198,8 +198,9 @@ def program(request: Request, options: Options) -> Program:
 def emit(graph: Graph, request: Request, options: Options, recorded: str = "") -> Program:
     form, precision = request.form, options.precision
     printers = backend_for(options.backend, not precision.double)
-    if form.pullback and options.backend != "numpy":
-        raise UnsupportedError(f"pullback: the {options.backend} backend cannot write pullbacks; use backend='numpy'")
+    if form.pullback and options.backend == "numba":
+        raise UnsupportedError("pullback: the numba backend cannot write pullbacks (a kernel cannot return the "
+                               "closure back); use backend='numpy' or 'array_api'")
     forward: frozenset[Node] = frozenset()
     adjoint_of: dict[Node, Node] = {}
     if request.wrt:  # the walk from the value comes first in the order: it is the forward sweep

@@ -166,11 +166,11 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
     """Compile ``expr``'s pullback: ``pb(*args)`` returns ``(value, back)``, and ``back(cotangent)``
     returns the gradients tuple. ``back`` reuses the forward sweep's intermediates.
 
-    ``dtype`` as in ``compile``. Only the NumPy backend writes pullbacks: ``back`` is a closure
-    over the forward sweep's arrays, which a numba kernel cannot return, and the array API
-    backend has no closure form yet; both raise ``UnsupportedError``."""
-    if isinstance(backend, str) and backend in ("array_api", "numba"):  # refused by name: no numba import to say no
-        raise UnsupportedError(f"pullback: the {backend} backend cannot write pullbacks; use backend='numpy'")
+    ``dtype`` and ``backend`` as in ``compile``. The numba backend raises ``UnsupportedError``:
+    ``back`` is a closure over the forward sweep's arrays, which a numba kernel cannot return."""
+    if isinstance(backend, str) and backend == "numba":  # refused by name: no numba import to say no
+        raise UnsupportedError("pullback: the numba backend cannot write pullbacks (a kernel cannot return the "
+                               "closure back); use backend='numpy' or 'array_api'")
     options = Options.of(name, rewrites, dtype, backend)
     root = sd.tofloat(sd.as_node(expr, "expr"))
     wrt_list = _wrt(wrt)

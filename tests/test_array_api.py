@@ -52,6 +52,27 @@ def test_every_array_case_on_array_api_strict_equals_numpy(case: Case, rng: np.r
     assert type(value).__module__.startswith("array_api_strict") and value.shape == ()
 
 
+@pytest.mark.parametrize("case", [c for c in ARRAY_CASES if not STEPPED & set(c.tags)][::6], ids=Case.id)
+def test_pullbacks_on_array_api_strict_equal_numpys(case: Case, rng: np.random.Generator) -> None:
+    """``back`` closes over the forward sweep's arrays and the namespace: a non-scalar output's
+    cotangent, as an array of the standard, gives NumPy's gradients."""
+    variables = [sd.var(f"a{i}", shape=s) for i, s in enumerate(case.shapes)]
+    out = sd.tofloat(sd.as_node(case.build(*variables)))
+    point = [np.asarray(p, dtype=np.float64) for p in _point(case, rng)]
+    anchor = [] if any(p.shape for p in point) else [sd.var("anchor", shape=(1,))]
+    inputs = [*variables, *anchor]
+    args = [*point, *([np.zeros(1)] if anchor else [])]
+    cotangent = rng.uniform(0.5, 1.5, size=out.shape)
+    value, back = sd.pullback(out, variables, inputs, backend="array_api")(
+        *(xps.asarray(a) if a.shape else float(a) for a in args))
+    want_value, want_back = sd.pullback(out, variables, inputs)(*args)
+    np.testing.assert_allclose(np.asarray(value), want_value, rtol=1e-12, atol=1e-14)
+    got = back(xps.asarray(cotangent) if cotangent.shape else float(cotangent))
+    for g, w in zip(got, want_back(cotangent), strict=True):
+        assert type(g).__module__.startswith("array_api_strict")
+        np.testing.assert_allclose(np.asarray(g), w, rtol=1e-12, atol=1e-14)
+
+
 def test_numpy_arrays_through_the_array_api_backend() -> None:
     x1, x2 = sd.var("x1", shape=(4,)), sd.var("x2", shape=(4,))
     f = sd.sum(sd.log(x1) + x1 * x2 - sd.sin(x2))

@@ -290,10 +290,7 @@ def test_pullback_in_single_precision_matches_double() -> None:
     np.testing.assert_allclose(grad32, grad64, rtol=1e-6)
 
 
-@pytest.mark.parametrize("backend", ["array_api", "numba"])
-def test_pullback_refuses_backends_without_closures(backend: str) -> None:
-    if backend == "numba":
-        pytest.importorskip("numba")
+def test_pullback_refuses_the_numba_backend_by_name() -> None:
     x = sd.var("x", shape=(2,))
-    with pytest.raises(sd.UnsupportedError, match=f"pullback: the {backend} backend"):
-        sd.pullback(sd.sum(x * x), [x], backend=backend)
+    with pytest.raises(sd.UnsupportedError, match="pullback: the numba backend cannot write pullbacks"):
+        sd.pullback(sd.sum(x * x), [x], backend="numba")
