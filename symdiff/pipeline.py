@@ -29,6 +29,7 @@ from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import Node, notes, short_text, toposort
 from symdiff.graph import check as verify_graph
 from symdiff.guard import Guarded, guard
+from symdiff.ops import OPS, USER
 from symdiff.precision import Precision, precision_of
 from symdiff.rewrite import SPEED, Rewriter
 from symdiff.stability import STABILITY, stabilize
@@ -201,6 +202,10 @@ def emit(graph: Graph, request: Request, options: Options, recorded: str = "") -
     if form.pullback and options.backend == "numba":
         raise UnsupportedError("pullback: the numba backend cannot write pullbacks (a kernel cannot return the "
                                "closure back); use backend='numpy' or 'array_api'")
+    user = sorted({n.op for n in graph.order if n.op in OPS and OPS[n.op].kind == USER})
+    if user and options.backend != "numpy":
+        raise UnsupportedError(f"the {options.backend} backend cannot call the user-defined ops {user}: a "
+                               "definition gives a NumPy function only; use backend='numpy'")
     forward: frozenset[Node] = frozenset()
     adjoint_of: dict[Node, Node] = {}
     if request.wrt:  # the walk from the value comes first in the order: it is the forward sweep

@@ -159,3 +159,16 @@ def test_redefining_needs_replace(defined) -> None:
 def test_built_in_ops_cannot_be_redefined() -> None:
     with pytest.raises(sd.OpDefinitionError, match="built-in"):
         sd.define_op("sin", arity=1, numpy=userops.softplus, vjp=softplus_vjp, replace=True)
+
+
+@pytest.mark.parametrize("backend", ["array_api", "numba"])
+def test_other_backends_refuse_a_user_op_by_name(backend: str) -> None:
+    """A definition gives a NumPy spelling only: the other backends say which op they cannot print."""
+    op = sd.define_op("user_cbrt", arity=1, numpy="numpy:cbrt", vjp=lambda g, out, x: (g / (3.0 * out * out),))
+    try:
+        x = sd.var("x", shape=(3,))
+        with pytest.raises(sd.UnsupportedError, match=rf"the {backend} backend cannot call the user-defined ops "
+                                                      r"\['user_cbrt'\]"):
+            sd.compile(sd.sum(op(x)), [x], backend=backend)
+    finally:
+        OPS.pop("user_cbrt", None)  # the op-table walks of other tests must not see it
