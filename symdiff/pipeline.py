@@ -27,7 +27,7 @@ from symdiff.adjoint import adjoints
 from symdiff.emit import Backend, FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import Node, notes, short_text, toposort
-from symdiff.graph import check as verify_graph
+from symdiff.graph import check_nodes as verify_nodes
 from symdiff.guard import Guarded, guard
 from symdiff.ops import OPS, USER
 from symdiff.precision import Precision, precision_of
@@ -93,6 +93,7 @@ class Graph:
     adjoint_of: dict[Node, Node] = field(default_factory=dict)  # adjoint node -> its forward node
     origin: dict[Node, Node] = field(default_factory=dict)  # reverse-sweep node -> forward node of its VJP
     rules: Sequence[str] = ()  # one line per rewrite rule that applied
+    recorded: str = ""  # how transformations built the outputs (jacobian's mode...), for the header
 
     @property
     def value(self) -> Node:
@@ -172,31 +173,35 @@ VERIFY = False  # the tests turn it on: the verifier and the growth bound after 
 
 def run(request: Request, options: Options, passes: Sequence[Pass] = PASSES) -> Graph:
     """The graph the emitter prints: every pass of ``passes`` in order."""
-    graph = Graph(list(request.outputs), toposort(request.outputs))
+    order = toposort(request.outputs)
+    graph = Graph(list(request.outputs), order, recorded=notes_of(order))
+    if VERIFY:
+        verify_nodes(graph.order)
     for step in passes:
-        before = len(graph.order)
+        before = graph.order
         graph = step(graph, request, options)
         if VERIFY:
             _verify(step, graph, before)
     return graph
 
 
-def _verify(step: Pass, graph: Graph, before: int) -> None:
-    verify_graph(graph.roots)
-    if graph.order != toposort(graph.roots):
+def _verify(step: Pass, graph: Graph, before: list[Node]) -> None:
+    order = toposort(graph.roots)
+    if len(order) != len(graph.order) or any(a is not b for a, b in zip(order, graph.order, strict=True)):
         raise GraphError(f"pass {step.__name__} handed on a stale topological order")
+    known = set(before)
+    verify_nodes(n for n in order if n not in known)  # nodes are immutable: only the new ones need it
     factor, slack = GROWTH[step]
-    if len(graph.order) > factor * before + slack:
-        raise GraphError(f"pass {step.__name__} grew the graph from {before} to {len(graph.order)} nodes")
+    if len(order) > factor * len(before) + slack:
+        raise GraphError(f"pass {step.__name__} grew the graph from {len(before)} to {len(order)} nodes")
 
 
 def program(request: Request, options: Options) -> Program:
     """Run the passes and print the result."""
-    recorded = notes_of(request.outputs)
-    return emit(run(request, options), request, options, recorded)
+    return emit(run(request, options), request, options)
 
 
-def emit(graph: Graph, request: Request, options: Options, recorded: str = "") -> Program:
+def emit(graph: Graph, request: Request, options: Options) -> Program:
     form, precision = request.form, options.precision
     printers = backend_for(options.backend, not precision.double)
     if form.pullback and options.backend == "numba":
@@ -219,7 +224,7 @@ def emit(graph: Graph, request: Request, options: Options, recorded: str = "") -
         outputs=graph.roots,
         layout=form.layout,
         output_names=form.output_names,
-        summary=form.lead + recorded + rewrites_header(graph.rules) + ("" if precision.double else SINGLE),
+        summary=form.lead + graph.recorded + rewrites_header(graph.rules) + ("" if precision.double else SINGLE),
         describe_inputs=form.describe_inputs,
         fast_path=options.fast_path and precision.double and printers is None,
         adjoint_of=adjoint_of,
@@ -233,9 +238,9 @@ def emit(graph: Graph, request: Request, options: Options, recorded: str = "") -
     return emit_function(spec)
 
 
-def notes_of(outputs: Sequence[Node]) -> str:
-    """The header lines that say how transformations built the outputs (``jacobian``'s mode...)."""
-    recorded = "".join(f"\n        {note}" for n in toposort(outputs) if (note := notes.get(n)) is not None)
+def notes_of(order: Sequence[Node]) -> str:
+    """The header lines that say how transformations built the nodes of ``order`` (``jacobian``'s mode...)."""
+    recorded = "".join(f"\n        {note}" for n in order if (note := notes.get(n)) is not None)
     return f"\n    Built by transformations:{recorded}" if recorded else ""
 
 
