@@ -13,20 +13,7 @@ import inspect
 from typing import Any
 
 from symdiff import compose
-from symdiff.api import (
-    as_node,
-    broadcast_to,
-    concatenate,
-    max,
-    mean,
-    min,
-    prod,
-    reshape,
-    split,
-    sum,
-    transpose,
-    where,
-)
+from symdiff.api import as_node
 from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import Node, short_text
 
@@ -71,11 +58,10 @@ def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[s
     return builder(*inputs)
 
 
-FUNCTIONS: dict[str, Any] = {
-    "sum": sum, "mean": mean, "max": max, "amax": max, "min": min, "amin": min, "prod": prod,
-    "reshape": reshape, "transpose": transpose, "broadcast_to": broadcast_to, "concatenate": concatenate,
-    "split": split, "where": where, "shape": lambda x: x.shape, "ndim": lambda x: x.ndim, "size": lambda x: x.size,
-    # looked up at call time: compose and losses import the builders this module is imported by
+# NumPy functions built from several ops (compose.py), and shape queries; looked up at call time:
+# compose and losses import the builders this module is imported by
+COMPOSED: dict[str, Any] = {
+    "shape": lambda x: x.shape, "ndim": lambda x: x.ndim, "size": lambda x: x.size,
     "dot": lambda a, b: compose.dot(a, b),
     "clip": lambda a, a_min=None, a_max=None: compose.clip(a, a_min, a_max),
     "outer": lambda a, b: compose.outer(a, b),
@@ -84,11 +70,23 @@ FUNCTIONS: dict[str, Any] = {
     "stack": lambda arrays, axis=0: compose.stack(arrays, axis),
     "einsum": lambda subscripts, *operands: compose.einsum(subscripts, *operands),
 }
+
+
+@functools.cache
+def functions() -> dict[str, Any]:
+    """NumPy function name -> builder: each op's ``numpy_functions`` (read once every op is
+    registered), and the composed ones."""
+    import symdiff
+    from symdiff.ops import OPS
+
+    table = {name: getattr(symdiff, op.name) for op in OPS.values() if op.module is None
+             for name in op.numpy_functions}
+    return {**table, **COMPOSED}
 _NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape", "a_min", "a_max", "order"}
 
 
 def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    builder = FUNCTIONS.get(func.__name__)
+    builder = functions().get(func.__name__)
     unknown = set(kwargs) - _NUMPY_KEYWORDS
     if builder is None or unknown:
         extra = f" with {sorted(unknown)}" if unknown else ""

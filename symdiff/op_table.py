@@ -239,7 +239,8 @@ register(
     Op("where", broadcast, where_printer,
        lambda g, y, c, a, b: (None, sd.where(c, g, 0.0), sd.where(c, 0.0, g)),
        sympy=lambda c, a, b: _sympy().Piecewise((a, _truth(c)), (b, True)), zero_d=True, kind=ELEMENTWISE,
-       scalar=(call("{1} if {0} else {2}"), 1, (2, 2, 1)), strong_zeros=True, weak_scalar=True)
+       scalar=(call("{1} if {0} else {2}"), 1, (2, 2, 1)), strong_zeros=True, weak_scalar=True,
+       numpy_functions=("where",))
 )
 
 _comparisons = [("greater", ">", "Gt"), ("greater_equal", ">=", "Ge"), ("less", "<", "Lt"),
@@ -265,11 +266,12 @@ register(Op("tofloat", same_shape, lambda a, n: current_dialect().scalar(a[0]), 
 register(
     Op("sum", reduced, reduction_printer("sum"),
        lambda g, y, x: (expand_reduced(g, x, y.attrs[0]),), arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION,
+       numpy_functions=("sum",),
        strong_zeros=True)
 )
 register(
     Op("mean", reduced, reduction_printer("mean"), lambda g, y, x: (_mean_vjp(g, x, y.attrs[0]),), prec=14,
-       arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION, strong_zeros=True)
+       arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION, strong_zeros=True, numpy_functions=("mean",))
 )
 
 
@@ -306,25 +308,26 @@ def _prod_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
 
 
 for _name, _vjp in (("max", _extreme_vjp), ("min", _extreme_vjp), ("prod", _prod_vjp)):
-    register(Op(_name, reduced, reduction_printer(_name), _vjp, arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION))
+    register(Op(_name, reduced, reduction_printer(_name), _vjp, arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION,
+                numpy_functions=(_name, "a" + _name) if _name in ("max", "min") else (_name,)))
 
 # VJPs of layout and structure ops only move or sum their cotangent: strong zeros
 register(
     Op("reshape", attr_shape, reshape_printer,
        lambda g, y, x: (sd.reshape(g, x.shape),), arg_prec=(ATOM,), view=True, layout=True, zero_d=True,
-       sympy=lambda a: a, kind=LAYOUT, strong_zeros=True, batch=batching.reshape_rule)
+       sympy=lambda a: a, kind=LAYOUT, strong_zeros=True, batch=batching.reshape_rule, numpy_functions=("reshape",))
 )
 register(
     Op("transpose", transposed, transpose_printer,
        lambda g, y, x: (sd.transpose(g, tuple(int(i) for i in np.argsort(y.attrs[0]))),), arg_prec=(ATOM,),
        view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True,
-       batch=batching.transpose_rule)
+       batch=batching.transpose_rule, numpy_functions=("transpose",))
 )
 register(
     Op("broadcast_to", attr_shape,
        lambda a, n: f"{spelled('broadcast_to')}({typed(a[0], n.inputs[0])}, {shape_text(n.attrs[0])})",
        lambda g, y, x: (g,), view=True, layout=True, zero_d=True, sympy=lambda a: a, kind=LAYOUT, strong_zeros=True,
-       batch=batching.broadcast_to_rule)
+       batch=batching.broadcast_to_rule, numpy_functions=("broadcast_to",))
 )
 register(
     Op("getitem", indexed, lambda a, n: f"{a[0]}[{index_text(n.attrs[0])}]",
@@ -337,11 +340,12 @@ register(
 )
 register(
     Op("concatenate", concatenated, lambda a, n: f"{spelled('concatenate')}(({', '.join(a)}), axis={n.attrs[0]})",
-       concatenate_vjp, kind=STRUCTURE, array_api="concat", strong_zeros=True, batch=batching.concatenate_rule)
+       concatenate_vjp, kind=STRUCTURE, array_api="concat", strong_zeros=True, batch=batching.concatenate_rule,
+       numpy_functions=("concatenate",))
 )
 register(
     Op("split", split_shapes, lambda a, n: f"{spelled('split')}({a[0]}, {list(n.attrs[0])}, axis={n.attrs[1]})",
-       split_vjp, dtype=TUPLE, kind=STRUCTURE, batch=batching.split_rule)
+       split_vjp, dtype=TUPLE, kind=STRUCTURE, batch=batching.split_rule, numpy_functions=("split",))
 )
 register(
     Op("item", item_shape, lambda a, n: f"{a[0]}[{n.attrs[0]}]", None, arg_prec=(ATOM,), view=True, kind=STRUCTURE,

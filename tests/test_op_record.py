@@ -71,6 +71,24 @@ def test_every_elementwise_float_op_has_a_sympy_form(name: str) -> None:
     assert OPS[name].sympy is not None
 
 
+# arguments for each NumPy function an op's record names (an op that gains one needs an entry)
+FUNCTION_ARGS = {"sum": (0,), "mean": (0,), "max": (0,), "amax": (0,), "min": (0,), "amin": (0,), "prod": (0,),
+                 "reshape": ((6,),), "transpose": (), "broadcast_to": ((4, 2, 3),), "split": (3, 1)}
+
+
+@pytest.mark.parametrize(("name", "function"), [(n, f) for n in BUILT_IN for f in OPS[n].numpy_functions])
+def test_every_numpy_function_an_op_names_dispatches_to_it(name: str, function: str) -> None:
+    m = sd.var("m", shape=(2, 3))
+    if function == "concatenate":
+        node = np.concatenate([m, m])
+    elif function == "where":
+        node = np.where(m > 0.0, m, 2.0 * m)
+    else:
+        node = getattr(np, function)(m, *FUNCTION_ARGS[function])
+    found = node[0].inputs[0] if isinstance(node, tuple) else node  # split's pieces are its items
+    assert found.op == name
+
+
 @pytest.mark.parametrize("name", [n for n in BUILT_IN if OPS[n].kind == ELEMENTWISE and OPS[n].sympy is not None
                                   and n not in BOOLEAN_INPUTS])
 def test_every_elementwise_op_comes_back_from_its_sympy_form(name: str) -> None:
