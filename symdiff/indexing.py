@@ -22,6 +22,7 @@ from symdiff.graph import (
     Shape,
     short_text,
 )
+from symdiff.shaping import reshape
 
 
 def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
@@ -29,7 +30,7 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
     for item in items:
         plain = isinstance(item, (numbers.Integral, slice)) and not isinstance(item, (bool, np.bool_))
         if item is not Ellipsis and not plain:
-            raise UnsupportedError(f"index {_shown(item)}: only ints, slices and ... are supported (no arrays or None)")
+            raise UnsupportedError(f"index {_shown(item)}: only ints, slices, None and ... are supported (no arrays)")
     ellipses = [i for i, item in enumerate(items) if item is Ellipsis]
     if len(ellipses) > 1:
         raise UnsupportedError("an index may hold only one Ellipsis")
@@ -64,7 +65,29 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
 
 def getitem(x: ArrayLike, index: Any) -> Node:
     node = as_node(x, "indexed value")
-    return take(node, _index_attrs(node.shape, index))
+    items = list(index) if isinstance(index, tuple) else [index]
+    if not any(item is None for item in items):
+        return take(node, _index_attrs(node.shape, index))
+    # None (np.newaxis) adds a unit axis where it stands: index without them, then reshape
+    taken = take(node, _index_attrs(node.shape, tuple(item for item in items if item is not None)))
+    return reshape(taken, _with_new_axes(items, node.ndim, taken.shape))
+
+
+def _with_new_axes(items: list[Any], ndim: int, taken: Shape) -> tuple[int, ...]:
+    """The shape NumPy gives ``x[items]``: ``taken`` (the shape without the Nones) with a 1 for
+    each None, placed among the axes as the items place it."""
+    consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
+    expanded: list[Any] = []
+    for item in items:
+        expanded += [slice(None)] * (ndim - consumed) if item is Ellipsis else [item]
+    dims = iter(taken)
+    shape: list[int] = []
+    for item in expanded:
+        if item is None:
+            shape.append(1)
+        elif isinstance(item, slice):
+            shape.append(next(dims))
+    return (*shape, *dims)  # the axes no item reached
 
 
 def take(node: Node, index: tuple[Any, ...]) -> Node:
