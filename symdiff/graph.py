@@ -213,6 +213,15 @@ class Node:
     def transpose(self, *axes: Any) -> Node:
         return _api.transpose(self, (axes[0] if len(axes) == 1 else axes) or None)
 
+    def ravel(self, order: str = "C") -> Node:
+        return _api.ravel(self, order)
+
+    def flatten(self, order: str = "C") -> Node:
+        return _api.ravel(self, order)  # nodes are immutable: a copy and a view are the same
+
+    def squeeze(self, axis: Any = None) -> Node:
+        return _api.squeeze(self, axis)
+
 
 def _comparable(other: Any) -> bool:
     """A node, a real number or a real/boolean array: what ``==`` compares elementwise."""

@@ -12,7 +12,7 @@ import functools
 import inspect
 from typing import Any
 
-from symdiff import compose
+from symdiff import compose, shaping
 from symdiff.api import as_node
 from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import Node, short_text
@@ -69,6 +69,9 @@ COMPOSED: dict[str, Any] = {
     "diag": lambda v: compose.diag(v),
     "stack": lambda arrays, axis=0: compose.stack(arrays, axis),
     "einsum": lambda subscripts, *operands: compose.einsum(subscripts, *operands),
+    "ravel": lambda a, order="C": shaping.ravel(a, order),
+    "squeeze": lambda a, axis=None: shaping.squeeze(a, axis),
+    "expand_dims": lambda a, axis: shaping.expand_dims(a, axis),
 }
 
 

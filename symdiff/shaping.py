@@ -163,6 +163,38 @@ def broadcast_to(x: ArrayLike, shape: int | Sequence[int]) -> Node:
     return apply("broadcast_to", [node], (target,))
 
 
+def ravel(x: ArrayLike, order: str = "C") -> Node:
+    """``np.ravel``: the elements as one axis, in C or F order."""
+    node = as_node(x, "ravel argument")
+    return reshape(node, (node.size,), order=order)
+
+
+def squeeze(x: ArrayLike, axis: Any = None) -> Node:
+    """``np.squeeze``: the given unit axes dropped (every unit axis when ``axis`` is None)."""
+    node = as_node(x, "squeeze argument")
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(node.shape) if d == 1)
+    else:
+        axes = _axes(axis, node, "squeeze")
+    for a in axes:
+        if node.shape[a] != 1:
+            raise ShapeError(f"squeeze of {short_text(node, 2)}: axis {a} has length {node.shape[a]}, not 1")
+    return reshape(node, tuple(d for i, d in enumerate(node.shape) if i not in axes))
+
+
+def expand_dims(x: ArrayLike, axis: Any) -> Node:
+    """``np.expand_dims``: a unit axis at each position of ``axis``, counted in the result."""
+    node = as_node(x, "expand_dims argument")
+    items = _items(axis)
+    wanted = list(items) if items is not None else [axis]
+    ndim = node.ndim + len(wanted)
+    at = [_axis(a, node, "expand_dims", ndim=ndim) for a in wanted]
+    if len(set(at)) != len(at):
+        raise ShapeError(f"expand_dims of {short_text(node, 2)}: repeated axis in {_shown(axis)}")
+    dims = iter(node.shape)
+    return reshape(node, tuple(1 if i in at else next(dims) for i in range(ndim)))
+
+
 def sum_to(x: ArrayLike, shape: Shape) -> Node:
     """Undo broadcasting: sum ``x`` down to ``shape``. The one place adjoints are reduced."""
     x = as_node(x, "sum_to argument")

@@ -49,6 +49,7 @@ GOOD: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "describe": ((v,), {}),
     "diag": ((m,), {}),
     "einsum": (("ij,j->i", m, v), {}),
+    "expand_dims": ((v, 0), {}),
     "evaluate": ((sd.sum(v), {v: np.ones(3)}), {}),
     "from_sympy": ((symbol * 2, {symbol: s}), {}),
     "function": (([v], [v * v], "f"), {"rewrites": True, "dtype": np.float64, "backend": "numpy"}),
@@ -174,7 +175,8 @@ NUMPY_GOOD: dict[str, tuple[Any, ...]] = {
     "reshape": (m, (9,)), "transpose": (m, (1, 0)), "broadcast_to": (v, (2, 3)), "concatenate": ([v, v], 0),
     "split": (v, 3, 0), "where": (v > 0, v, 1.0), "clip": (v, 0.0, 1.0), "dot": (v, v), "outer": (v, v),
     "trace": (m,), "diag": (m,), "stack": ([v, v], 0), "einsum": ("ij,j->i", m, v), "shape": (m,), "ndim": (m,),
-    "size": (m,), **{name: (m, 0) for name in ("sum", "mean", "max", "amax", "min", "amin", "prod")},
+    "size": (m,), "ravel": (m,), "squeeze": (m,), "expand_dims": (v, 0),
+    **{name: (m, 0) for name in ("sum", "mean", "max", "amax", "min", "amin", "prod")},
 }
 
 

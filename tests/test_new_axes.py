@@ -65,3 +65,34 @@ def test_what_an_index_cannot_hold_is_refused_by_name() -> None:
         x[:, "a"]
     with pytest.raises(sd.ShapeError, match="too many indices"):
         x[None, 0, 0, 0]
+
+
+B = np.arange(6.0).reshape(2, 1, 3) / 4.0
+
+
+@pytest.mark.parametrize(("build", "reference"), [
+    (lambda x: sd.ravel(x), lambda a: np.ravel(a)),
+    (lambda x: np.ravel(x, order="F"), lambda a: np.ravel(a, order="F")),
+    (lambda x: x.flatten(), lambda a: a.flatten()),
+    (lambda x: np.squeeze(x), lambda a: np.squeeze(a)),
+    (lambda x: x.squeeze(1), lambda a: a.squeeze(1)),
+    (lambda x: sd.squeeze(x, axis=(1,)), lambda a: np.squeeze(a, axis=(1,))),
+    (lambda x: np.expand_dims(x, 0), lambda a: np.expand_dims(a, 0)),
+    (lambda x: sd.expand_dims(x, (0, -1)), lambda a: np.expand_dims(a, (0, -1))),
+], ids=["ravel", "ravel F", "flatten", "squeeze", "squeeze(1)", "squeeze axis", "expand_dims", "expand_dims two"])
+def test_ravel_squeeze_and_expand_dims_follow_numpy(build, reference) -> None:
+    x = sd.var("x", shape=B.shape)
+    out = build(x)
+    assert out.shape == reference(B).shape
+    np.testing.assert_array_equal(sd.function([x], out)(B), reference(B))
+    check_grad(sd.sum(sd.sin(out) * np.linspace(0.5, 1.5, out.size).reshape(out.shape)), [x], at=[B])
+
+
+def test_squeeze_and_expand_dims_refuse_what_numpy_refuses() -> None:
+    x = sd.var("x", shape=B.shape)
+    with pytest.raises(sd.ShapeError, match="axis 0 has length 2, not 1"):
+        sd.squeeze(x, 0)
+    with pytest.raises(sd.ShapeError, match="repeated axis"):
+        sd.expand_dims(x, (1, 1))
+    with pytest.raises(sd.UnsupportedError, match="order"):
+        sd.ravel(x, order="K")
