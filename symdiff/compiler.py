@@ -18,7 +18,7 @@ from symdiff.api import _shown, as_node, tofloat
 from symdiff.emit import Program
 from symdiff.errors import GraphError, ShapeError
 from symdiff.graph import Node, free_variables, short_text
-from symdiff.pipeline import Form, Graph, Options, Request, program, run, variables
+from symdiff.pipeline import GRAPH_ONLY, Form, Graph, Options, Request, program, run, variables
 
 _files = itertools.count()
 
@@ -79,7 +79,7 @@ def prepare(root: Node, wrt: Sequence[Node], rewrites: bool = True, seed: Node |
     """``root`` differentiated by ``wrt`` (seeded with ``seed``, default 1.0) through the pipeline's
     passes: the graph ``compile`` prints, with ``value``, ``grads`` and ``adjoint_of``."""
     inputs = free_variables([root, *wrt])
-    return run(Request([root], inputs, Form("", lambda texts: "", ()), list(wrt), seed),
+    return run(Request([root], inputs, GRAPH_ONLY, list(wrt), seed),
                Options("prepared", rewrites))
 
 

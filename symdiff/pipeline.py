@@ -68,6 +68,9 @@ class Form:
     pullback: bool = False  # the reverse sweep becomes ``back(cotangent)``
 
 
+GRAPH_ONLY = Form("", lambda texts: "", ())  # for requests whose graph is used, not printed
+
+
 @dataclass(frozen=True)
 class Request:
     """What to compile: ``outputs`` as functions of ``inputs``, differentiated by ``wrt`` if any.
@@ -105,10 +108,14 @@ class Graph:
 
     def rebuilt(self, roots: list[Node]) -> Graph:
         """The same graph with new roots: a new order only when a root changed."""
-        same = len(roots) == len(self.roots) and all(a is b for a, b in zip(roots, self.roots, strict=True))
-        self.order = self.order if same else toposort(roots)
+        self.order = self.order if _same(roots, self.roots) else toposort(roots)
         self.roots = roots
         return self
+
+
+def _same(a: Sequence[Node], b: Sequence[Node]) -> bool:
+    """The same nodes in the same order, by identity: ``==`` on nodes builds a node."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 Pass = Callable[[Graph, "Request", Options], Graph]
@@ -187,7 +194,7 @@ def run(request: Request, options: Options, passes: Sequence[Pass] = PASSES) -> 
 
 def _verify(step: Pass, graph: Graph, before: list[Node]) -> None:
     order = toposort(graph.roots)
-    if len(order) != len(graph.order) or any(a is not b for a, b in zip(order, graph.order, strict=True)):
+    if not _same(order, graph.order):
         raise GraphError(f"pass {step.__name__} handed on a stale topological order")
     known = set(before)
     verify_nodes(n for n in order if n not in known)  # nodes are immutable: only the new ones need it
@@ -204,9 +211,6 @@ def program(request: Request, options: Options) -> Program:
 def emit(graph: Graph, request: Request, options: Options) -> Program:
     form, precision = request.form, options.precision
     printers = backend_for(options.backend, not precision.double)
-    if form.pullback and options.backend == "numba":
-        raise UnsupportedError("pullback: the numba backend cannot write pullbacks (a kernel cannot return the "
-                               "closure back); use backend='numpy' or 'array_api'")
     user = sorted({n.op for n in graph.order if n.op in OPS and OPS[n.op].kind == USER})
     if user and options.backend != "numpy":
         raise UnsupportedError(f"the {options.backend} backend cannot call the user-defined ops {user}: a "

@@ -23,7 +23,7 @@ from symdiff.compiler import CompiledFunction, load
 from symdiff.emit import Program
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text
-from symdiff.pipeline import TRANSFORM, Form, Options, Request, program, run, variables
+from symdiff.pipeline import GRAPH_ONLY, TRANSFORM, Form, Options, Request, program, run, variables
 
 
 def grad(expr: Any, wrt: Node | Sequence[Node]) -> tuple[Node, ...]:
@@ -40,7 +40,7 @@ def vjp(expr: Any, wrt: Node | Sequence[Node], cotangent: Any) -> tuple[Node, ..
 def derivatives(root: Node, wrt: list[Node], seed: Node | None) -> tuple[Node, ...]:
     """The adjoints of ``wrt``: the pipeline's passes up to the reverse pass. The speed rewrites
     are left to whatever compiles the result, so the nodes are the derivative as written."""
-    graph = run(Request([root], [], Form("", lambda texts: "", ()), wrt, seed), Options("derivatives"), TRANSFORM)
+    graph = run(Request([root], [], GRAPH_ONLY, wrt, seed), Options("derivatives"), TRANSFORM)
     return tuple(graph.grads)
 
 
