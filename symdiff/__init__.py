@@ -9,7 +9,15 @@ Build an expression from variables and NumPy-named functions, then compile it::
     print(fn.source)
 """
 
-from symdiff import special, testing  # reachable as sd.special, sd.testing (as np.testing is)
+from symdiff import (  # reachable as sd.linalg, sd.special, sd.testing (as in NumPy)
+    elementwise,
+    layout,
+    linalg,
+    products,
+    special,
+    statistics,
+    testing,
+)
 from symdiff.api import (
     abs,
     absolute,
@@ -72,6 +80,7 @@ from symdiff.api import (
 from symdiff.compiler import compile, evaluate
 from symdiff.compose import clip, diag, dot, einsum, outer, stack, trace
 from symdiff.define import define_op
+from symdiff.elementwise import *  # noqa: F403  (each module lists its builders in __all__)
 from symdiff.errors import (
     ArgumentError,
     EmitError,
@@ -85,9 +94,12 @@ from symdiff.errors import (
 )
 from symdiff.from_sympy import from_sympy
 from symdiff.graph import Node
+from symdiff.layout import *  # noqa: F403
 from symdiff.losses import logaddexp, logsumexp, sigmoid, softplus
 from symdiff.pickled import dumps, loads
+from symdiff.products import *  # noqa: F403
 from symdiff.scipy_objective import scipy_objective
+from symdiff.statistics import *  # noqa: F403
 from symdiff.sympy_bridge import to_sympy
 from symdiff.transforms import function, grad, hessian, hvp, jacobian, jvp, pullback, vjp
 
@@ -103,5 +115,6 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "multiply", "negative", "not_equal", "outer", "power", "prod", "pullback",
     "ravel", "relu", "reshape", "scipy_objective", "sigmoid", "sign", "sin", "sinh", "softplus", "special", "split",
     "sqrt", "square", "squeeze", "stack", "subtract", "sum", "sum_to", "tan", "tanh", "testing", "to_sympy",
-    "tofloat", "trace", "transpose", "var", "vjp", "where"
+    "tofloat", "trace", "transpose", "var", "vjp", "where", "linalg",
+    *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
 ]

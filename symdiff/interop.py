@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from typing import Any
 
 from symdiff import compose, shaping
@@ -50,12 +51,40 @@ def ufuncs() -> dict[str, Any]:
 
 
 def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Node:
-    builder: Any = ufuncs().get(ufunc.__name__)
+    name, owner = ufunc.__name__, _ufunc_module(ufunc)
+    builder: Any = ufuncs().get(name) if owner == "numpy" else SCIPY_UFUNCS.get(name)
     if builder is None or method != "__call__" or kwargs:
         detail = f".{method}" if method != "__call__" else ""
         extra = f" with {sorted(kwargs)}" if kwargs else ""
-        raise UnsupportedError(f"numpy.{ufunc.__name__}{detail}{extra} is not supported on symdiff nodes")
+        raise UnsupportedError(f"{owner}.{name}{detail}{extra} is not supported on symdiff nodes"
+                               + _did_you_mean(name))
     return builder(*inputs)
+
+
+def _ufunc_module(ufunc: Any) -> str:
+    """``numpy`` or ``scipy.special``: a ufunc does not record its module, so ask where it is found."""
+    import numpy as np
+
+    if getattr(np, ufunc.__name__, None) is ufunc:
+        return "numpy"
+    special = sys.modules.get("scipy.special")
+    if special is not None and getattr(special, ufunc.__name__, None) is ufunc:
+        return "scipy.special"
+    return "a ufunc"
+
+
+# scipy.special ufunc name -> builder; symdiff.special fills it in
+SCIPY_UFUNCS: dict[str, Any] = {}
+
+
+def _did_you_mean(name: str) -> str:
+    import symdiff
+
+    for where in ("", "special.", "linalg."):
+        owner = symdiff if not where else getattr(symdiff, where[:-1], None)
+        if owner is not None and callable(getattr(owner, name, None)):
+            return f"; did you mean sd.{where}{name}?"
+    return ""
 
 
 # NumPy functions built from several ops (compose.py), and shape queries; looked up at call time:
@@ -75,6 +104,13 @@ COMPOSED: dict[str, Any] = {
 }
 
 
+def provide(table: dict[str, Any]) -> None:
+    """Add NumPy functions built by other modules; a name inside a NumPy submodule is qualified
+    (``linalg.solve`` for ``numpy.linalg.solve``)."""
+    COMPOSED.update(table)
+    functions.cache_clear()
+
+
 @functools.cache
 def functions() -> dict[str, Any]:
     """NumPy function name -> builder: each op's ``numpy_functions`` (read once every op is
@@ -85,15 +121,14 @@ def functions() -> dict[str, Any]:
     table = {name: getattr(symdiff, op.name) for op in OPS.values() if op.module is None
              for name in op.numpy_functions}
     return {**table, **COMPOSED}
-_NUMPY_KEYWORDS = {"axis", "keepdims", "axes", "shape", "newshape", "a_min", "a_max", "order"}
-
-
 def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    builder = functions().get(func.__name__)
-    unknown = set(kwargs) - _NUMPY_KEYWORDS
-    if builder is None or unknown:
-        extra = f" with {sorted(unknown)}" if unknown else ""
-        raise UnsupportedError(f"numpy.{func.__name__}{extra} is not supported on symdiff nodes")
+    module = getattr(func, "__module__", None) or "numpy"
+    where = module.removeprefix("numpy").lstrip(".")
+    key = f"{where}.{func.__name__}" if where else func.__name__
+    builder = functions().get(key)
+    if builder is None:
+        raise UnsupportedError(f"{module}.{func.__name__} is not supported on symdiff nodes"
+                               + _did_you_mean(func.__name__))
     if "newshape" in kwargs:
         kwargs = {**kwargs, "shape": kwargs.pop("newshape")}
     if func.__name__ == "where" and len(args) + len(kwargs) == 1:
@@ -102,7 +137,7 @@ def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     try:
         _signature(builder).bind(*args, **kwargs)
     except TypeError as error:  # NumPy's own signature allows forms the builders do not take
-        raise UnsupportedError(f"numpy.{func.__name__} on symdiff nodes: {error}") from None
+        raise UnsupportedError(f"{module}.{func.__name__} on symdiff nodes: {error}") from None
     return builder(*args, **kwargs)
 
 

@@ -53,7 +53,8 @@ class Op:
     weak_scalar: bool = False  # a Python float operand acts as np.float64 when the other operand is an array
     ufunc: str | None = None  # the NumPy ufunc it is: np.<ufunc>(node) dispatches to sd.<ufunc>
     numpy_functions: tuple[str, ...] = ()  # NumPy functions (not ufuncs) that dispatch to sd.<name>
-    module: str | None = None  # a user-defined op's module, which generated code must import
+    module: str | None = None  # the module generated code must import for it (a user-defined op's, scipy.special)
+    refused: tuple[str, ...] = ()  # backends that cannot print it: compiling for one raises, naming the op
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
     statement: Callable[[str, Sequence[str], Node], list[str]] | None = None

@@ -215,6 +215,10 @@ def emit(graph: Graph, request: Request, options: Options) -> Program:
     if user and options.backend != "numpy":
         raise UnsupportedError(f"the {options.backend} backend cannot call the user-defined ops {user}: a "
                                "definition gives a NumPy function only; use backend='numpy'")
+    refused = sorted({n.op for n in graph.order if n.op in OPS and options.backend in OPS[n.op].refused})
+    if refused:
+        raise UnsupportedError(f"the {options.backend} backend cannot compute {', '.join(refused)}; "
+                               "use backend='numpy'")
     forward: frozenset[Node] = frozenset()
     adjoint_of: dict[Node, Node] = {}
     if request.wrt:  # the walk from the value comes first in the order: it is the forward sweep
