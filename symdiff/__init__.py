@@ -93,7 +93,9 @@ from symdiff.errors import (
     UnsupportedError,
 )
 from symdiff.from_sympy import from_sympy
+from symdiff.gather import take, take_along_axis
 from symdiff.graph import Node
+from symdiff.integers import argmax, argmin, astype
 from symdiff.layout import *  # noqa: F403
 from symdiff.losses import logaddexp, logsumexp, sigmoid, softplus
 from symdiff.pickled import dumps, loads
@@ -115,6 +117,7 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "multiply", "negative", "not_equal", "outer", "power", "prod", "pullback",
     "ravel", "relu", "reshape", "scipy_objective", "sigmoid", "sign", "sin", "sinh", "softplus", "special", "split",
     "sqrt", "square", "squeeze", "stack", "subtract", "sum", "sum_to", "tan", "tanh", "testing", "to_sympy",
-    "tofloat", "trace", "transpose", "var", "vjp", "where", "linalg",
+    "tofloat", "trace", "transpose", "var", "vjp", "where", "linalg", "argmax", "argmin", "astype", "take",
+    "take_along_axis",
     *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
 ]

@@ -20,6 +20,7 @@ from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import (
     BOOL,
     FLOAT,
+    INT,
     TUPLE,
     Node,
     Shape,
@@ -43,11 +44,29 @@ ArrayLike = Any
 # ---- constants and variables ----------------------------------------------------------------
 
 
-def var(name: str, shape: int | Sequence[int] = ()) -> Node:
-    """A new variable. Every call makes a distinct variable, even with a repeated label."""
+def var(name: str, shape: int | Sequence[int] = (), dtype: Any = None) -> Node:
+    """A new variable. Every call makes a distinct variable, even with a repeated label.
+
+    ``dtype=np.int64`` makes integer data (labels, indices): it indexes, compares and promotes
+    to float64 in arithmetic, and takes no gradient."""
     if not isinstance(name, str) or not name:
         raise GraphError(f"a variable needs a non-empty string label, got {_shown(name)}")
-    return make_var(name, _shape_arg(shape, f"var {name!r}"))
+    return make_var(name, _shape_arg(shape, f"var {name!r}"), _var_dtype(dtype, name))
+
+
+def _var_dtype(dtype: Any, name: str) -> str:
+    if dtype is None:
+        return FLOAT
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        raise UnsupportedError(f"var {name!r}: dtype {_shown(dtype)} is not a NumPy dtype") from None
+    if kind == np.float64:
+        return FLOAT
+    if kind == np.int64:
+        return INT
+    raise UnsupportedError(f"var {name!r}: dtype {kind} is not supported; variables are float64 or int64 "
+                           "(single precision is a compile option: sd.compile(..., dtype=np.float32))")
 
 
 def as_node(value: ArrayLike, what: str = "argument") -> Node:
@@ -155,6 +174,9 @@ def _is_const(node: Node, value: float) -> bool:
 # ---- applying an op -------------------------------------------------------------------------
 
 
+INTEGER_INPUTS = {"gather", "scatter_add", "tofloat"}  # ops that read int64 inputs as they are
+
+
 def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Node:
     """Check shapes with the op's rule, fold exact constant arithmetic, and make the node."""
     op = OPS[name]
@@ -165,6 +187,9 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
         raise ShapeError(f"{name}({operands}): {error}") from None
     if op.dtype != TUPLE and _too_big(shape):  # broadcasting or concatenating past what NumPy can allocate
         _check_size(shape, f"{name}({', '.join(short_text(i, 2) for i in inputs)})")
+    promoted = not op.layout and op.dtype != BOOL and name not in INTEGER_INPUTS
+    if promoted and builtins.any(i.dtype == INT for i in inputs):
+        return apply(name, [tofloat(i) if i.dtype == INT else i for i in inputs], attrs)  # as NumPy promotes
     ops = [i.op for i in inputs]
     if inputs and ops.count("const") == len(ops):
         folded = _fold(op.fold, inputs) if op.fold is not None else _fold_layout(name, inputs[0], attrs)

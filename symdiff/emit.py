@@ -19,7 +19,7 @@ from symdiff import precision
 from symdiff.dialect import NUMPY, Dialect, numpy_in, printing
 from symdiff.dialect import current as current_dialect
 from symdiff.errors import EmitError
-from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
+from symdiff.graph import BOOL, INT, TUPLE, Node, toposort, use_counts
 from symdiff.ops import OPS, Op
 from symdiff.printers import ATOM, Printer
 from symdiff.source_text import Namer, array_literal, check_function_name, docstring, number_text
@@ -99,6 +99,21 @@ def boxed_scalars(order: Sequence[Node], params: list[Param], outputs: Sequence[
     return boxed
 
 
+def int_check(p: Param) -> list[str]:
+    """Integer data: int64 arrays (or ints) of the declared shape pass untouched, floats are refused."""
+    shape = tuple(p.node.shape)
+    if shape == ():
+        return [f"    if type({p.name}) is not int:", f"        {p.name} = _int_arg({p.name}, {p.name!r}, ())"]
+    return [f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != np.int64 or {p.name}.shape != {shape}:",
+            f"        {p.name} = _int_arg({p.name}, {p.name!r}, {shape})"]
+
+
+def param_check(p: Param, boxed: set[Node]) -> list[str]:
+    if p.node.dtype == INT:
+        return int_check(p)
+    return scalar_check(p, p.node in boxed) if p.node.shape == () else array_check(p)
+
+
 def array_check(p: Param) -> list[str]:
     shape = tuple(p.node.shape)
     float_type = current_dialect().precision
@@ -135,6 +150,8 @@ class Emitter:
         if value is None:
             raise EmitError(f"constant without a value: {node!r}")
         if value.ndim == 0:
+            if node.dtype == INT:
+                return str(int(value)), ATOM
             return ("True" if value else "False", ATOM) if node.dtype == BOOL else number_text(float(value))
         name = self.namer.claim(f"C{len(self.constants)}")
         spelling = current_dialect().precision
@@ -276,7 +293,7 @@ def _emit(spec: FunctionSpec) -> Program:
     for node in spec.outputs:
         uses[node] = uses.get(node, 0) + 1
     scalar = (spec.fast_path and not inner and spec.backend is None and len(order) <= FAST_PATH_NODES
-              and all_scalar(order) and all(p.node.shape == () for p in params))
+              and all_scalar(order) and all(p.node.shape == () and p.node.dtype != INT for p in params))
     # the same names in both bodies: each emission starts from a copy of the namer
     numpy_body = _body(spec, copy.deepcopy(namer), params + inner, preferred, order, uses, scalar=False)
     math_body = _body(spec, copy.deepcopy(namer), params, preferred, order, uses, scalar=True) if scalar else None
@@ -349,7 +366,7 @@ def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_bo
     check: list[str] = []
     if math_body is None:
         for p in params:
-            check += scalar_check(p, p.node in boxed) if p.node.shape == () else array_check(p)
+            check += param_check(p, boxed)
         sweeps = [*numpy_body.emitter.lines, f"    return {numpy_body.returned}"]
     else:
         sweeps = _with_fallback(params, numpy_body, math_body)
@@ -368,7 +385,7 @@ def _assemble_pullback(spec: FunctionSpec, params: list[Param], cotangent: Param
     """``f(*inputs) -> (value, back)``: the forward sweep runs now, ``back`` closes over its results."""
     check: list[str] = []
     for p in params:
-        check += scalar_check(p, p.node in boxed) if p.node.shape == () else array_check(p)
+        check += param_check(p, boxed)
     inner_check = scalar_check(cotangent, True) if cotangent.node.shape == () else array_check(cotangent)
     lines = body.emitter.lines
     split = lines.index("    # reverse sweep") if "    # reverse sweep" in lines else len(lines)

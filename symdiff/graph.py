@@ -18,10 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from symdiff.errors import GraphError
+
 Shape = tuple[int, ...]
 
 FLOAT = "float64"
 BOOL = "bool"
+INT = "int64"  # integer data (indices, labels): no gradient flows into it
 TUPLE = "tuple"  # the multi-output node of ``split``; its shape is a tuple of shapes
 
 # key -> weak reference to the node. A plain dict of weakrefs, each removing its own entry
@@ -176,6 +179,17 @@ class Node:
     def __getitem__(self, index: Any) -> Node:
         return _api.getitem(self, index)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise GraphError("nodes are immutable: write y = x.at[index].set(value) (or .add, .multiply, .min, "
+                         ".max) for the array with those entries replaced")
+
+    @property
+    def at(self) -> Any:
+        """Functional updates, as in JAX: ``x.at[i].set(v)``, ``.add(v)``, ``.multiply``, ``.min``, ``.max``."""
+        from symdiff.updates import At
+
+        return At(self)
+
     def __iter__(self) -> Iterator[Node]:
         return _api.iterate(self)
 
@@ -207,6 +221,27 @@ class Node:
     def max(self, axis: Any = None, keepdims: bool = False) -> Node:
         return _api.max(self, axis=axis, keepdims=keepdims)
 
+    def min(self, axis: Any = None, keepdims: bool = False) -> Node:
+        return _api.min(self, axis=axis, keepdims=keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Node:
+        return _api.prod(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Node:
+        return _public().argmax(self, axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Node:
+        return _public().argmin(self, axis=axis, keepdims=keepdims)
+
+    def dot(self, other: Any) -> Node:
+        return _public().dot(self, other)
+
+    def clip(self, min: Any = None, max: Any = None) -> Node:  # noqa: A002  (ndarray.clip's names)
+        return _public().clip(self, min, max)
+
+    def astype(self, dtype: Any) -> Node:
+        return _public().astype(self, dtype)
+
     def reshape(self, *shape: Any) -> Node:
         return _api.reshape(self, shape[0] if len(shape) == 1 else shape)
 
@@ -221,6 +256,13 @@ class Node:
 
     def squeeze(self, axis: Any = None) -> Node:
         return _api.squeeze(self, axis)
+
+
+def _public() -> Any:
+    """The ``symdiff`` package, for methods whose builders live in modules that import this one."""
+    import symdiff
+
+    return symdiff
 
 
 def _comparable(other: Any) -> bool:
@@ -254,9 +296,9 @@ def _forget(key: tuple[Any, ...], ref: weakref.ref[Node]) -> None:
         del _cache[key]
 
 
-def make_var(label: str, shape: Shape) -> Node:
+def make_var(label: str, shape: Shape, dtype: str = FLOAT) -> Node:
     """A new variable: never merged with another, even one of the same label."""
-    return make("var", (), (label, next(_var_ids)), shape, FLOAT)
+    return make("var", (), (label, next(_var_ids)), shape, dtype)
 
 
 _FLOAT_CODE = np.dtype(np.float64).str
@@ -278,7 +320,7 @@ def make_float(value: float) -> Node:
 def _new_const(array: np.ndarray) -> Node:
     frozen = np.array(array, copy=True, order="C")
     frozen.flags.writeable = False
-    dtype = BOOL if frozen.dtype == np.bool_ else FLOAT
+    dtype = BOOL if frozen.dtype == np.bool_ else INT if frozen.dtype == np.int64 else FLOAT
     node = make("const", (), (frozen.dtype.str, frozen.shape, frozen.tobytes()), frozen.shape, dtype)
     if node.value is None:
         node.value = frozen

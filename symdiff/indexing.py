@@ -66,6 +66,10 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
 def getitem(x: ArrayLike, index: Any) -> Node:
     node = as_node(x, "indexed value")
     items = list(index) if isinstance(index, tuple) else [index]
+    if builtins.any(isinstance(item, (list, np.ndarray, Node)) for item in items):
+        from symdiff.gather import advanced_getitem  # gather builds on this module
+
+        return advanced_getitem(node, items)
     if not any(item is None for item in items):
         return take(node, _index_attrs(node.shape, index))
     # None (np.newaxis) adds a unit axis where it stands: index without them, then reshape

@@ -368,3 +368,7 @@ def eye_printer(a: Sequence[str], node: Node) -> str:
 # the k x k identity laid out in ``shape`` (the seeds of jacobian and hessian): made at run time,
 # so a large one is neither baked into the program nor held by it
 register(Op("eye", eye_shape, eye_printer, lambda g, y: (), kind=STRUCTURE))
+
+
+# integer-array indexing, argmax and argmin: their ops build on the table above
+from symdiff import gather, integers  # noqa: E402, F401

@@ -26,7 +26,7 @@ from symdiff import api
 from symdiff.adjoint import adjoints
 from symdiff.emit import Backend, FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, UnsupportedError
-from symdiff.graph import Node, notes, short_text, toposort
+from symdiff.graph import INT, Node, notes, short_text, toposort
 from symdiff.graph import check_nodes as verify_nodes
 from symdiff.guard import Guarded, guard
 from symdiff.ops import OPS, USER
@@ -126,6 +126,9 @@ def check(graph: Graph, request: Request, options: Options) -> Graph:
     outside = [w.label for w in request.wrt if w not in given]
     if outside:
         raise GraphError(f"wrt variables {outside} are not in inputs; every wrt variable must be an input")
+    integer = [w.label for w in request.wrt if w.dtype == INT]
+    if integer:
+        raise GraphError(f"integer variables {integer} take no gradient: pass them in inputs, not in wrt")
     missing = [v.label for v in graph.order if v.op == "var" and v not in given]
     if missing:
         raise GraphError(f"the expression depends on variables {missing} that are not in inputs")

@@ -47,6 +47,21 @@ def _array_arg(value, name: str, shape: tuple[int, ...], dtype=np.float64):
     return np.ascontiguousarray(array, dtype=dtype)
 
 
+def _int_arg(value, name: str, shape: tuple[int, ...]):
+    """Accept integers of exactly ``shape`` as int64 (a 0-d one as an int); reject floats and bools."""
+    try:
+        array = np.asarray(value)
+    except Exception as error:
+        raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
+    if array.dtype.kind not in "iu":
+        raise ArgumentError(f"argument {name!r}: expected integers of shape {shape}, got dtype {array.dtype}")
+    if array.shape != shape:
+        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+    if array.dtype.kind == "u" and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ArgumentError(f"argument {name!r}: an integer does not fit int64")
+    return int(array) if shape == () else np.ascontiguousarray(array, dtype=np.int64)
+
+
 def _logsumexp(x, axes: tuple[int, ...], keepdims: bool):
     """log(sum(exp(x))) over ``axes``, shifted by the maximum; an infinite maximum is not shifted."""
     peak = np.max(x, axis=axes, keepdims=True)
@@ -124,5 +139,5 @@ def _logsumexp_xp(xp, x, axes: tuple[int, ...], keepdims: bool):
     return total if keepdims else xp.squeeze(total, axis=axes)
 
 
-HELPERS = (_scalar_arg, _array_arg, _logsumexp, _namespace_xp, _array_arg_xp, _scalar_arg_xp, _copy_xp,
+HELPERS = (_scalar_arg, _array_arg, _int_arg, _logsumexp, _namespace_xp, _array_arg_xp, _scalar_arg_xp, _copy_xp,
            _logsumexp_xp)

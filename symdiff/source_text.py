@@ -101,6 +101,8 @@ def number_text(value: float) -> tuple[str, int]:
 def array_literal(value: np.ndarray) -> str:
     if value.dtype == np.bool_:
         return f"np.array({value.tolist()!r})"
+    if value.dtype == np.int64:
+        return f"np.array({value.tolist()!r}, dtype=np.int64)"
     float_type = current_dialect().precision
     if value.size == 0:
         return float_type.zeros(str(tuple(value.shape)))

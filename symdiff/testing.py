@@ -17,7 +17,7 @@ from symdiff.api import as_node
 from symdiff.compiler import compile, load, value_function  # noqa: A004
 from symdiff.emit import FunctionSpec, emit_function
 from symdiff.errors import GradientError, UnsupportedError
-from symdiff.graph import BOOL, FLOAT, TUPLE, Node, graph_window, toposort
+from symdiff.graph import BOOL, FLOAT, INT, TUPLE, Node, graph_window, toposort
 from symdiff.guard import guard_where
 from symdiff.pipeline import variables
 
@@ -35,9 +35,9 @@ def check_grad(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | N
     """
     wrt_list = variables([wrt] if isinstance(wrt, Node) else wrt, "wrt")
     input_list = wrt_list if inputs is None else variables(inputs, "inputs")
-    point = [np.array(v, dtype=np.float64) for v in at]
-    if len(point) != len(input_list):
-        raise UnsupportedError(f"check_grad: {len(point)} values given for {len(input_list)} inputs")
+    if len(at) != len(input_list):
+        raise UnsupportedError(f"check_grad: {len(at)} values given for {len(input_list)} inputs")
+    point = [np.array(v, dtype=np.int64 if n.dtype == INT else np.float64) for v, n in zip(at, input_list, strict=True)]
     try:
         _check_at(expr, wrt_list, input_list, point, rtol, atol, eps, seed)
     except GradientError as error:
