@@ -21,7 +21,8 @@ INDEX_2D = [
     ([[1, 2], [3, 0]],), (np.array([], dtype=np.int64),),
 ]
 INDEX_3D = [
-    (slice(None), IDX, IDX[:2, None]), (slice(None), IDX, slice(None), ), (IDX, slice(None), IDX), (1, slice(None), IDX),
+    (slice(None), IDX, IDX[:2, None]), (slice(None), IDX, slice(None)), (IDX, slice(None), IDX),
+    (1, slice(None), IDX),
     (slice(None), [0, 1], 2), (..., IDX), (IDX, ..., 0), (slice(None), None, IDX, None), (Y[:, :, 0] > 0,),
     (slice(None), Y[0, :, 0] > 0), ([0, 2], slice(1, 4), [[0], [4]]),
 ]
