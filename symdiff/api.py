@@ -406,6 +406,7 @@ from symdiff.shaping import (  # noqa: E402, F401
 from symdiff.indexing import getitem, iterate, length, scatter, scatter_sum, take  # noqa: E402, F401
 from symdiff.interop import (  # noqa: E402, F401  (graph.py's Node dispatches through these names)
     array_conversion_error,
+    number_conversion_error,
     numpy_function,
     numpy_ufunc,
     truth_value_error,

@@ -202,6 +202,15 @@ class Node:
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise _api.array_conversion_error(self)
 
+    def __float__(self) -> float:
+        raise _api.number_conversion_error(self, "float")
+
+    def __int__(self) -> int:
+        raise _api.number_conversion_error(self, "int")
+
+    def __complex__(self) -> complex:
+        raise _api.number_conversion_error(self, "complex")
+
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         return _api.numpy_ufunc(ufunc, method, inputs, kwargs)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import sys
 from typing import Any
 
@@ -27,10 +28,41 @@ def truth_value_error(x: Node) -> GraphError:
 
 
 def array_conversion_error(x: Node) -> UnsupportedError:
+    caller = _library_caller()
+    if caller is not None:  # a library converted its argument with np.asarray: name that function
+        return UnsupportedError(
+            f"{caller} converts its arguments to NumPy arrays, so it cannot take a symdiff node "
+            f"({short_text(x)}); only functions symdiff implements build graphs (see the README's list)"
+            + _did_you_mean(caller.rsplit(".", 1)[-1], caller))
     return UnsupportedError(
-        f"a node cannot become a NumPy array ({short_text(x)}); build symdiff graphs with sd.concatenate, "
-        "or compute values with sd.evaluate / sd.compile"
+        f"a node cannot become a NumPy array ({short_text(x)}): np.array and np.asarray cannot hold nodes. "
+        "Build an array of nodes with sd.array([...]) or np.stack([...]), or compute values with "
+        "sd.evaluate / sd.function"
     )
+
+
+def number_conversion_error(x: Node, kind: str) -> GraphError:
+    return GraphError(
+        f"{kind}() of a node ({short_text(x)}): a node has no value while the graph is built. Compute it with "
+        "sd.evaluate(expr, {variable: value}) or sd.function(inputs, expr), or keep it a node"
+    )
+
+
+def _library_caller() -> str | None:
+    """The installed library's function (not NumPy's or symdiff's) that the user called and that
+    asked for an array: the outermost frame of installed code before the user's own, by its public path."""
+    frame: Any = sys._getframe(2)
+    found = None
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        filename = frame.f_code.co_filename
+        if not module.startswith(("numpy", "symdiff")):
+            if "site-packages" not in filename and "dist-packages" not in filename:
+                break
+            public = ".".join(itertools.takewhile(lambda part: not part.startswith("_"), module.split(".")))
+            found = f"{public or module}.{frame.f_code.co_name}"
+        frame = frame.f_back
+    return found
 
 
 # NumPy ufuncs that are another op under a second name
@@ -57,7 +89,7 @@ def numpy_ufunc(ufunc: Any, method: str, inputs: tuple[Any, ...], kwargs: dict[s
         detail = f".{method}" if method != "__call__" else ""
         extra = f" with {sorted(kwargs)}" if kwargs else ""
         raise UnsupportedError(f"{owner}.{name}{detail}{extra} is not supported on symdiff nodes"
-                               + _did_you_mean(name))
+                               + _did_you_mean(name, owner))
     return builder(*inputs)
 
 
@@ -77,10 +109,12 @@ def _ufunc_module(ufunc: Any) -> str:
 SCIPY_UFUNCS: dict[str, Any] = {}
 
 
-def _did_you_mean(name: str) -> str:
+def _did_you_mean(name: str, module: str = "") -> str:
+    """A hint naming symdiff's function of that name, in the namespace that mirrors ``module`` first."""
     import symdiff
 
-    for where in ("", "special.", "linalg."):
+    first = "special." if "special" in module else "linalg." if "linalg" in module else ""
+    for where in dict.fromkeys((first, "", "special.", "linalg.")):
         owner = symdiff if not where else getattr(symdiff, where[:-1], None)
         if owner is not None and callable(getattr(owner, name, None)):
             return f"; did you mean sd.{where}{name}?"
@@ -128,7 +162,7 @@ def numpy_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     builder = functions().get(key)
     if builder is None:
         raise UnsupportedError(f"{module}.{func.__name__} is not supported on symdiff nodes"
-                               + _did_you_mean(func.__name__))
+                               + _did_you_mean(func.__name__, module))
     if "newshape" in kwargs:
         kwargs = {**kwargs, "shape": kwargs.pop("newshape")}
     if func.__name__ == "where" and len(args) + len(kwargs) == 1:
