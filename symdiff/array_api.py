@@ -91,7 +91,8 @@ def _split(a: Sequence[str], node: Node) -> str:
     cuts, axis = node.attrs
     bounds = [0, *cuts, node.inputs[0].shape[axis]]
     lead = ":, " * axis
-    parts = [f"{a[0]}[{lead}{lo}:{hi}]" for lo, hi in itertools.pairwise(bounds)]
+    rest = ", ..." if axis < node.inputs[0].ndim - 1 else ""  # the standard wants every axis indexed
+    parts = [f"{a[0]}[{lead}{lo}:{hi}{rest}]" for lo, hi in itertools.pairwise(bounds)]
     return "(" + ", ".join(parts) + ",)"
 
 
@@ -118,8 +119,13 @@ def _pad(piece: str, shape: tuple[int, ...], index: tuple[Any, ...]) -> list[str
         size = shape[axis]
         if isinstance(item, tuple):
             start, stop, step = slice(*item).indices(size)
-            if step != 1:
-                raise UnsupportedError("the array_api backend cannot scatter into a stepped slice (x[::2])")
+            count = len(range(start, stop, step))
+            if step != 1 and count:
+                lines += _spread(piece, axis, count, step)
+                start, step = (start, step) if step > 0 else (start + (count - 1) * step, -step)
+                stop = start + (count - 1) * step + 1
+            elif not count:
+                start = stop = 0
         else:
             start, stop = item, item + 1
             lines.append(f"{piece} = xp.expand_dims({piece}, axis={axis})")
@@ -129,6 +135,20 @@ def _pad(piece: str, shape: tuple[int, ...], index: tuple[Any, ...]) -> list[str
             + ([f"xp.zeros({_block(after, axis, piece)}, dtype={FLOAT})"] if stop < size else [])
         if len(blocks) > 1:
             lines.append(f"{piece} = xp.concat([{', '.join(blocks)}], axis={axis})")
+    return lines
+
+
+def _spread(piece: str, axis: int, count: int, step: int) -> list[str]:
+    """A stepped slice's cotangent laid out densely: reversed for a negative step, with
+    ``|step| - 1`` zeros between entries (stacked on a new axis, merged, the tail cut)."""
+    lines = [f"{piece} = xp.flip({piece}, axis={axis})"] if step < 0 else []
+    gap = abs(step)
+    if gap > 1:
+        zeros = f"xp.zeros_like({piece})"
+        lines.append(f"{piece} = xp.stack([{piece}, {', '.join([zeros] * (gap - 1))}], axis={axis + 1})")
+        merged = f"{piece}.shape[:{axis}] + ({count * gap},) + {piece}.shape[{axis + 2}:]"
+        lines.append(f"{piece} = xp.reshape({piece}, {merged})")
+        lines.append(f"{piece} = {piece}[{':, ' * axis}:{(count - 1) * gap + 1}, ...]")
     return lines
 
 

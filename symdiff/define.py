@@ -79,7 +79,7 @@ def _check_name(name: str, replace: bool) -> None:
     if name in ("var", "const"):  # the ops of the graph's leaves
         raise OpDefinitionError(f"define_op: {name!r} names the graph's variables or constants")
     existing = OPS.get(name)
-    if existing is not None and existing.module is None:
+    if existing is not None and existing.kind != USER:
         raise OpDefinitionError(f"define_op: {name!r} is a built-in op and cannot be redefined")
     if existing is not None and not replace:
         raise OpDefinitionError(f"define_op: op {name!r} is already defined; pass replace=True to redefine it")

@@ -29,6 +29,10 @@ class UnsupportedError(SymdiffError, TypeError):
     """A NumPy function or argument form that symdiff does not implement."""
 
 
+class UnsupportedAttributeError(UnsupportedError, AttributeError):
+    """An ``ndarray`` attribute or method that nodes do not have (``hasattr`` still says False)."""
+
+
 class ArgumentError(SymdiffError, TypeError, ValueError):
     """A compiled function got the wrong number, type or shape of arguments."""
 

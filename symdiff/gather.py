@@ -140,7 +140,10 @@ def _expand(items: list[Any], ndim: int) -> list[Any]:
 def advanced_getitem(x: Node, items: list[Any]) -> Node:
     """``x[items]`` where some item is an array: NumPy's rules for where the index axes go."""
     items = _expand(items, x.ndim)
-    axis, basic, positions, arrays = 0, [], [], []
+    axis = 0
+    basic: list[Any] = []
+    positions: list[int] = []
+    arrays: list[Node] = []
     for at, item in enumerate(items):
         if item is None:
             continue

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from symdiff.errors import GraphError
+from symdiff.errors import GraphError, UnsupportedAttributeError
 
 Shape = tuple[int, ...]
 
@@ -118,6 +118,42 @@ class Node:
     def __rtruediv__(self, other: Any) -> Node:
         return _api.divide(other, self)
 
+    # % and // are symdiff.elementwise's builders, imported when first used (it imports this module)
+    def __mod__(self, other: Any) -> Node:
+        from symdiff.elementwise import remainder
+
+        return remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Node:
+        from symdiff.elementwise import remainder
+
+        return remainder(other, self)
+
+    def __floordiv__(self, other: Any) -> Node:
+        from symdiff.elementwise import floor_divide
+
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Node:
+        from symdiff.elementwise import floor_divide
+
+        return floor_divide(other, self)
+
+    def __divmod__(self, other: Any) -> tuple[Node, Node]:
+        from symdiff.elementwise import floor_divide, remainder
+
+        return floor_divide(self, other), remainder(self, other)
+
+    def __rdivmod__(self, other: Any) -> tuple[Node, Node]:
+        from symdiff.elementwise import floor_divide, remainder
+
+        return floor_divide(other, self), remainder(other, self)
+
+    def __round__(self, ndigits: Any = None) -> Node:
+        from symdiff.elementwise import round as rounded
+
+        return rounded(self, 0 if ndigits is None else ndigits)
+
     def __pow__(self, other: Any) -> Node:
         return _api.power(self, other)
 
@@ -201,6 +237,12 @@ class Node:
 
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise _api.array_conversion_error(self)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for names a node lacks: an ndarray method gets a clear refusal, not a bare AttributeError
+        if not name.startswith("_") and hasattr(np.ndarray, name):
+            raise UnsupportedAttributeError(f"ndarray.{name} is not supported on symdiff nodes ({short_text(self)})")
+        raise AttributeError(f"'Node' object has no attribute {name!r}")
 
     def __float__(self) -> float:
         raise _api.number_conversion_error(self, "float")

@@ -107,7 +107,9 @@ def power_vjp(g: Node, out: Node, a: Node, b: Node) -> tuple[Node | None, Node |
     # No derivative code for a constant: d/db would print log(a), NaN for a < 0.
     zero_exponent = b.op == "const" and b.value is not None and not b.value.any()
     ga = None if a.op == "const" or zero_exponent else g * (b * a ** (b - 1.0))
-    gb = None if b.op == "const" else g * (out * sd.log(a))
+    # d/db a**b = a**b log(a), which is 0 * -inf at a = 0: there a**b is 0 (b > 0) or constant
+    # (b = 0) on the side where it is defined, so its derivative is 0: log(1) stands in for log(0)
+    gb = None if b.op == "const" else g * (out * sd.log(sd.where(sd.equal(a, 0.0), 1.0, a)))
     return ga, gb
 
 
