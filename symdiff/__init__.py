@@ -78,8 +78,9 @@ from symdiff.api import (
     where,
 )
 from symdiff.compiler import compile, evaluate
-from symdiff.compose import clip, diag, dot, einsum, outer, stack, trace
+from symdiff.compose import clip, outer, stack
 from symdiff.define import define_op
+from symdiff.differences import gradient, linspace
 from symdiff.elementwise import *  # noqa: F403  (each module lists its builders in __all__)
 from symdiff.errors import (
     ArgumentError,
@@ -90,6 +91,7 @@ from symdiff.errors import (
     OpDefinitionError,
     ShapeError,
     SymdiffError,
+    UnsupportedAttributeError,
     UnsupportedError,
 )
 from symdiff.from_sympy import from_sympy
@@ -109,15 +111,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node", "OpDefinitionError",
-    "ShapeError", "SymdiffError", "UnsupportedError", "abs", "absolute", "add", "arccos", "arcsin", "arcsinh",
+    "ShapeError", "SymdiffError", "UnsupportedAttributeError", "UnsupportedError", "abs", "absolute", "add",
+    "arccos", "arcsin", "arcsinh",
     "arctan", "as_node", "broadcast_to", "clip", "compile", "concatenate", "cos", "cosh", "define_op", "describe",
-    "diag", "divide", "dot", "dumps", "einsum", "equal", "evaluate", "exp", "expand_dims", "expm1", "from_sympy",
+    "divide", "dumps", "equal", "evaluate", "exp", "expand_dims", "expm1", "from_sympy",
     "function", "grad", "greater", "greater_equal", "hessian", "hvp", "jacobian", "jvp", "less", "less_equal",
     "loads", "log", "log1p", "logaddexp", "logical_and", "logical_not", "logical_or", "logsumexp", "matmul", "max",
     "maximum", "mean", "min", "minimum", "multiply", "negative", "not_equal", "outer", "power", "prod", "pullback",
     "ravel", "relu", "reshape", "scipy_objective", "sigmoid", "sign", "sin", "sinh", "softplus", "special", "split",
     "sqrt", "square", "squeeze", "stack", "subtract", "sum", "sum_to", "tan", "tanh", "testing", "to_sympy",
-    "tofloat", "trace", "transpose", "var", "vjp", "where", "linalg", "argmax", "argmin", "astype", "take",
+    "tofloat", "transpose", "var", "vjp", "where", "linalg", "argmax", "argmin", "astype", "take",
+    "gradient", "linspace",
     "take_along_axis",
     *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
 ]

@@ -16,6 +16,7 @@ import symdiff.api as sd
 from symdiff import interop
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import Node
+from symdiff.ops import broadcast_shapes
 
 __all__ = ["gradient", "linspace"]
 
@@ -30,7 +31,11 @@ def _spacing(h: Any, n: int, axis: int) -> tuple[float | None, np.ndarray | None
     """A uniform step, or the coordinates of the samples along the axis (constants only)."""
     if isinstance(h, Node):
         raise UnsupportedError("gradient: spacings must be constants, not nodes")
-    value = np.asarray(h, dtype=np.float64)
+    try:
+        value = np.asarray(h, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise UnsupportedError(f"gradient: a spacing must be a number or an array of coordinates, got "
+                               f"{sd._shown(h)}") from None
     if value.ndim == 0:
         return float(value), None
     if value.shape != (n,):
@@ -114,7 +119,11 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, retste
     if count < 0:
         raise ShapeError(f"linspace: num must be non-negative, got {count}")
     lo, hi = sd.as_node(start, "linspace start"), sd.as_node(stop, "linspace stop")
-    shape = np.broadcast_shapes(lo.shape, hi.shape)
+    sd._check_size((count, *lo.shape), "linspace")
+    try:
+        shape = broadcast_shapes(lo.shape, hi.shape)
+    except ShapeError:
+        raise ShapeError(f"linspace: start of shape {lo.shape} and stop of shape {hi.shape} do not broadcast") from None
     div = count - 1 if endpoint else count
     delta = hi - lo
     ramp = sd.as_node(np.arange(count, dtype=np.float64).reshape((count,) + (1,) * len(shape)))

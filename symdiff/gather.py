@@ -232,7 +232,11 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Node:
             shape = [1] * x.ndim
             shape[a] = x.shape[a]
             arrays.append(make_const(np.arange(x.shape[a], dtype=np.int64).reshape(shape)))
-    common = broadcast_shapes(*(i.shape for i in arrays))
+    try:
+        common = broadcast_shapes(*(i.shape for i in arrays))
+    except ShapeError:
+        raise ShapeError(f"take_along_axis: indices of shape {index.shape} do not broadcast with the array of "
+                         f"shape {x.shape} off axis {axis}") from None
     return gather(x, [_broadcast_index(i, common) for i in arrays], 0)
 
 

@@ -293,6 +293,63 @@ class Node:
     def astype(self, dtype: Any) -> Node:
         return _public().astype(self, dtype)
 
+    # ndarray's methods that are a NumPy function of the array, with NumPy's arguments
+    def std(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().std(self, *args, **kwargs)
+
+    def var(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().statistics.variance(self, *args, **kwargs)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().cumprod(self, *args, **kwargs)
+
+    def all(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().all(self, *args, **kwargs)
+
+    def any(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().any(self, *args, **kwargs)
+
+    def round(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().round(self, *args, **kwargs)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Node:
+        return _public().swapaxes(self, axis1, axis2)
+
+    def repeat(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().repeat(self, *args, **kwargs)
+
+    def diagonal(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().diagonal(self, *args, **kwargs)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().trace(self, *args, **kwargs)
+
+    def take(self, *args: Any, **kwargs: Any) -> Node:
+        return _public().take(self, *args, **kwargs)
+
+    def conj(self) -> Node:
+        return _public().conjugate(self)
+
+    def conjugate(self) -> Node:
+        return _public().conjugate(self)
+
+    @property
+    def real(self) -> Node:
+        return _public().real(self)
+
+    @property
+    def imag(self) -> Node:
+        return _public().imag(self)
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        raise GraphError("ndarray.sort sorts in place, and nodes are immutable: write y = np.sort(x) instead")
+
+    def fill(self, value: Any) -> None:
+        raise GraphError("ndarray.fill writes in place, and nodes are immutable: write y = np.full_like(x, value)")
+
     def reshape(self, *shape: Any) -> Node:
         return _api.reshape(self, shape[0] if len(shape) == 1 else shape)
 

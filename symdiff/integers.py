@@ -80,7 +80,7 @@ def astype(x: Any, dtype: Any) -> Node:
     node = sd.as_node(x, "astype argument")
     try:
         kind = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):
         raise UnsupportedError(f"astype: {dtype!r} is not a NumPy dtype") from None
     if kind == np.float64:
         return sd.tofloat(node) if node.dtype in (BOOL, INT) else node

@@ -15,7 +15,6 @@ import sys
 from typing import Any
 
 from symdiff import compose, shaping
-from symdiff.api import as_node
 from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import Node, short_text
 
@@ -66,7 +65,7 @@ def _library_caller() -> str | None:
 
 
 # NumPy ufuncs that are another op under a second name
-UFUNC_ALIASES = {"true_divide": "divide", "fabs": "absolute"}
+UFUNC_ALIASES = {"true_divide": "divide", "fabs": "absolute", "degrees": "rad2deg", "radians": "deg2rad"}
 
 
 @functools.cache
@@ -78,7 +77,8 @@ def ufuncs() -> dict[str, Any]:
     table: dict[str, Any] = {op.ufunc: getattr(symdiff, op.ufunc) for op in OPS.values()
                              if op.ufunc is not None and op.module is None}
     table.update({alias: table[name] for alias, name in UFUNC_ALIASES.items()})
-    table["positive"] = lambda x: as_node(x)
+    table["positive"] = symdiff.positive
+    table["conjugate"] = symdiff.conjugate  # real input: the identity
     return table
 
 
@@ -128,8 +128,6 @@ COMPOSED: dict[str, Any] = {
     "dot": lambda a, b: compose.dot(a, b),
     "clip": lambda a, a_min=None, a_max=None: compose.clip(a, a_min, a_max),
     "outer": lambda a, b: compose.outer(a, b),
-    "trace": lambda a: compose.trace(a),
-    "diag": lambda v: compose.diag(v),
     "stack": lambda arrays, axis=0: compose.stack(arrays, axis),
     "einsum": lambda subscripts, *operands: compose.einsum(subscripts, *operands),
     "ravel": lambda a, order="C": shaping.ravel(a, order),

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
+from symdiff.errors import ShapeError
 from symdiff.graph import Node, short_text
 from symdiff.op_table import expand_reduced
 from symdiff.ops import (
@@ -22,6 +23,7 @@ from symdiff.ops import (
     Op,
     _sympy,
     broadcast,
+    broadcast_shapes,
     reduced,
     register,
     same_shape,
@@ -75,14 +77,44 @@ def logaddexp(a: Any, b: Any) -> Node:
                                   sd.tofloat(sd.as_node(b, "logaddexp second argument"))])
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Node:
-    """log(sum(exp(x), axis)), shifted by the maximum so that it neither overflows nor underflows.
+def logsumexp(a: Any, axis: Any = None, b: Any = None, keepdims: bool = False, return_sign: bool = False) -> Any:
+    """log(sum(b * exp(a), axis)), shifted by the maximum so that it neither overflows nor underflows.
 
-    Over a zero-length axis it is -inf, the log of an empty sum, as in NumPy and SciPy.
+    As ``scipy.special.logsumexp``: ``b`` scales the terms (broadcast against ``a``); with
+    ``return_sign=True`` the result is ``(log|sum|, sign of the sum)``, else a negative sum
+    gives NaN. Over a zero-length axis the sum is empty: -inf (sign 0).
     """
-    node = sd.tofloat(sd.as_node(x, "logsumexp argument"))
+    node = sd.tofloat(sd.as_node(a, "logsumexp argument"))
+    signed = sd._flag(return_sign, "logsumexp: return_sign")
+    if b is not None:
+        scale = sd.tofloat(sd.as_node(b, "logsumexp b"))
+        fixed = scale.op == "const"
+        try:
+            shape = broadcast_shapes(node.shape, scale.shape)
+        except ShapeError:
+            raise ShapeError(f"logsumexp: b of shape {scale.shape} does not broadcast against a of shape "
+                             f"{node.shape}") from None
+        node, scale = sd.broadcast_to(node, shape), sd.broadcast_to(scale, shape)
     axes = sd._axes(axis, node, "logsumexp")
-    if any(node.shape[a] == 0 for a in axes):  # the max shift has no identity here: the answer is known
-        keep = sd._flag(keepdims, f"logsumexp of {short_text(node, 2)}: keepdims")
-        return sd.broadcast_to(-np.inf, reduced([node.shape], (axes, keep)))
-    return sd._reduce("logsumexp", node, axis, keepdims)
+    keep = sd._flag(keepdims, f"logsumexp of {short_text(node, 2)}: keepdims")
+    if any(node.shape[i] == 0 for i in axes):  # the max shift has no identity here: the answer is known
+        empty = sd.broadcast_to(-np.inf, reduced([node.shape], (axes, keep)))
+        return (empty, sd.broadcast_to(0.0, empty.shape)) if signed else empty
+    if b is None:
+        value = sd._reduce("logsumexp", node, axis, keep)
+        return (value, sd.sign(sd.exp(value))) if signed else value  # 0 for an all -inf slice, NaN for NaN
+    return _scaled_logsumexp(node, scale, fixed, axes, keep, signed)
+
+
+def _scaled_logsumexp(a: Node, b: Node, fixed: bool, axes: tuple[int, ...], keep: bool, signed: bool) -> Any:
+    # a constant b of 0 drops its term, as in SciPy, so a large a there moves no shift; a variable
+    # b keeps every term, so that its gradient is right at 0 too
+    if fixed:
+        a = sd.where(sd.equal(b, 0.0), -np.inf, a)
+    peak = sd.max(a, axis=axes, keepdims=True)
+    peak = sd.where(sd.less(sd.abs(peak), np.inf), peak, 0.0)  # an infinite maximum is not shifted
+    total = sd.sum(b * sd.exp(a - peak), axis=axes, keepdims=keep)
+    shift = peak if keep else sd.reshape(peak, total.shape)
+    if not signed:
+        return sd.log(total) + shift
+    return sd.log(sd.abs(total)) + shift, sd.sign(total)

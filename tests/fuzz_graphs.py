@@ -17,7 +17,8 @@ import symdiff as sd
 from symdiff.graph import BOOL, FLOAT, Node
 from symdiff.ops import ELEMENTWISE, OPS
 
-INTERNAL = {"scatter": "the adjoint of getitem", "item": "the outputs of split", "zeros": "unreached gradients",
+INTERNAL = {"scatter": "the adjoint of getitem", "sort_put": "the adjoint of sort", "sort_take": "its adjoint",
+            "item": "the outputs of split", "zeros": "unreached gradients",
             "eye": "the seeds of jacobian and hessian"}
 # From the op table: every built-in float elementwise op (tofloat takes booleans: drawn with them)
 _FLOAT = {name: op for name, op in OPS.items()
@@ -27,6 +28,10 @@ BINARY = {name: getattr(sd, op.ufunc or name) for name, op in _FLOAT.items() if 
 COMPARE = {name: getattr(sd, op.ufunc or "") for name, op in OPS.items()
            if op.kind == ELEMENTWISE and op.dtype == BOOL and op.weak_scalar}
 UNARY_BUILDERS: dict[str, Callable[[Any], Node]] = {name: getattr(sd, OPS[name].ufunc or name) for name in UNARY}
+# floating-point predicates (isnan, ...): boolean ops of one float, drawn into conditions
+PREDICATES = sorted(name for name, op in OPS.items() if op.kind == ELEMENTWISE and op.module is None
+                    and op.dtype == BOOL and op.arity == 1 and name != "logical_not")
+DIVISORS = ("div", "power", "remainder", "fmod", "floor_divide", "float_power")  # constant right operands > 0.5
 
 
 @dataclass
@@ -85,8 +90,8 @@ def binary(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
         left, right = a, b
     else:
         shape = draw(st.sampled_from([(), a.shape]))
-        low = 0.5 if name in ("div", "power") and side == "const right" else -1.5
-        c = constant(draw, shape, low, 2.0 if name == "power" else 1.5)
+        low = 0.5 if name in DIVISORS and side == "const right" else -1.5
+        c = constant(draw, shape, low, 2.0 if name in ("power", "float_power") else 1.5)
         left, right = (c, a) if side == "const left" else (a, c)
     if name == "power" and side == "const right" and draw(st.booleans()):
         right = float(draw(st.integers(-2, 3)))  # whole exponents, which negative bases allow
@@ -104,9 +109,14 @@ def select(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
     if draw(st.booleans()):
         other = operand(draw, pool, lambda n: broadcasts(n.shape, a.shape))
         extra = sd.greater(other, 0.0) if other is not None else sd.less(a, 1.0)
-        combine = draw(st.sampled_from(["logical_and", "logical_or", "logical_not"]))
+        combine = draw(st.sampled_from(["logical_and", "logical_or", "logical_not", *PREDICATES]))
         ops.add(combine)
-        condition = sd.logical_not(condition) if combine == "logical_not" else getattr(sd, combine)(condition, extra)
+        if combine in PREDICATES:  # true or false at every finite point: and-ed in, it keeps or drops the branch
+            ops.add("logical_and")
+            condition = sd.logical_and(condition, getattr(sd, combine)(a))
+        else:
+            condition = (sd.logical_not(condition) if combine == "logical_not"
+                         else getattr(sd, combine)(condition, extra))
     taken = operand(draw, pool, lambda n: broadcasts(n.shape, condition.shape))
     if taken is None:
         return None
@@ -156,8 +166,59 @@ def layout(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
     return x @ matrix if x.ndim > 2 or draw(st.booleans()) else matrix.T @ sd.transpose(x)
 
 
+def indexing(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
+    """An integer-array index (gather, with scatter_add as its adjoint), an argmax pick, or an .at update."""
+    x = operand(draw, pool, lambda n: n.ndim >= 1 and n.shape[0] >= 2)
+    if x is None:
+        return None
+    n = x.shape[0]
+    rows = draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4))
+    ops.update({"gather", "scatter_add"})
+    kind = draw(st.sampled_from(["gather", "pick", "update", "sort", "cumsum"]))
+    if kind in ("sort", "cumsum"):
+        ops.add(kind)
+        return getattr(sd, kind)(x, axis=0)
+    if kind == "gather":
+        return x[rows]
+    if kind == "pick":
+        name = draw(st.sampled_from(["argmax", "argmin"]))
+        ops.add(name)
+        return sd.take_along_axis(x, getattr(sd, name)(x, axis=0, keepdims=True), axis=0)
+    return x.at[rows].add(2.0 * x[0])
+
+
+LINALG = ("solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigh_upper", "svd", "qr", "pinv")
+
+
+def linalg(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
+    """A factorisation or solve of a 2 x 2 matrix made positive definite, or of a 2 x 3 one as drawn."""
+    x = operand(draw, pool, lambda n: n.shape == (2, 3))
+    if x is None:
+        return None
+    name = draw(st.sampled_from(LINALG))
+    ops.add(name)
+    square = x[:, :2] @ x[:, :2].T + 2.0 * np.eye(2)
+    if name in ("slogdet", "eigh", "eigh_upper", "svd", "qr"):
+        ops.add("item")
+    if name == "solve":
+        return sd.linalg.solve(square, x)
+    if name in ("inv", "det", "cholesky"):
+        return getattr(sd.linalg, name)(square)
+    if name == "slogdet":
+        return sd.linalg.slogdet(square)[1]
+    if name in ("eigh", "eigh_upper"):
+        w, v = sd.linalg.eigh(square, UPLO="L" if name == "eigh" else "U")
+        return w[:, None] * v
+    if name == "svd":
+        u, s, vh = sd.linalg.svd(x, full_matrices=False)
+        return (u * s) @ vh[:, :1]
+    if name == "qr":
+        return sd.linalg.qr(x.T)[1]
+    return sd.linalg.pinv(x)
+
+
 SCALAR_MAKERS = [unary, unary, binary, binary, select, reduction]
-ARRAY_MAKERS = [unary, binary, select, reduction, layout, layout]
+ARRAY_MAKERS = [unary, binary, select, reduction, layout, layout, indexing, linalg]
 
 
 @st.composite
@@ -189,9 +250,10 @@ def graphs(draw: Any, scalar: bool) -> Graph:
 SAFE_TIE = 1e-3
 
 
-COVERED = {*UNARY, *BINARY, *COMPARE, "where", "logical_and", "logical_or", "logical_not", "tofloat", "sum", "mean",
-           "max", "min", "prod", "logsumexp", "reshape", "transpose", "broadcast_to", "getitem", "concatenate",
-           "split", "item", "matmul"}
+COVERED = {*UNARY, *BINARY, *COMPARE, *PREDICATES, "where", "logical_and", "logical_or", "logical_not", "tofloat",
+           "sum", "mean", "max", "min", "prod", "logsumexp", "reshape", "transpose", "broadcast_to", "getitem",
+           "concatenate", "split", "item", "matmul", "gather", "scatter_add", "argmax", "argmin", "sort", "cumsum",
+           *LINALG}
 
 
 def inside_domain(node: Node, args: list[Any]) -> bool:
@@ -211,13 +273,49 @@ def inside_domain(node: Node, args: list[Any]) -> bool:
         "div": lambda: np.all(np.abs(values[1]) > 0.05),
         "power": lambda: _power_ok(node, x, values[1]),
         "max": lambda: _clear_maximum(x, node.attrs[0]),
+        "sort": lambda: _untied(x, node.attrs[0]),
+        "argmax": lambda: _clear_maximum(x, node.attrs[0]), "argmin": lambda: _clear_maximum(-x, node.attrs[0]),
+        "eigh": lambda: _gaps(np.linalg.eigvalsh(x)), "eigh_upper": lambda: _gaps(np.linalg.eigvalsh(x)),
+        "svd": lambda: _gaps(np.linalg.svd(x, compute_uv=False), floor=True),
+        "qr": lambda: _gaps(np.linalg.svd(x, compute_uv=False), floor=True),
+        "pinv": lambda: _gaps(np.linalg.svd(x, compute_uv=False), floor=True),
         "min": lambda: _clear_maximum(-x, node.attrs[0]),
         "prod": lambda: np.all(np.abs(x) > 0.05) and np.all(np.abs(x) < 4),
+        "arccosh": lambda: np.all(x > 1.05), "arctanh": lambda: np.all(np.abs(x) < 0.9),
+        "log2": lambda: np.all(x > 0.05), "log10": lambda: np.all(x > 0.05), "exp2": lambda: np.all(x < 8),
+        "cbrt": lambda: np.all(np.abs(x) > 0.05), "reciprocal": lambda: np.all(np.abs(x) > 0.05),
+        "floor": lambda: _clear_of_jumps(x), "ceil": lambda: _clear_of_jumps(x), "trunc": lambda: _clear_of_jumps(x),
+        "rint": lambda: _clear_of_jumps(x + 0.5),
+        "arctan2": lambda: np.all(np.hypot(x, values[1]) > 0.05),
+        "hypot": lambda: np.all(np.hypot(x, values[1]) > 0.05),
+        "copysign": lambda: np.all(np.abs(x) > SAFE_TIE) and np.all(np.abs(values[1]) > SAFE_TIE),
+        "heaviside": lambda: np.all(np.abs(x) > SAFE_TIE),
+        "float_power": lambda: _power_ok(node, x, values[1]),
     }
-    if op in ("maximum", "minimum", *COMPARE):
+    if op in ("remainder", "fmod", "floor_divide"):  # jumps where x / y is a whole number
+        return bool(np.all(np.abs(values[1]) > 0.05) and _clear_of_jumps(x / values[1]))
+    if op in ("maximum", "minimum", "fmax", "fmin", *COMPARE):
         return bool(np.all(np.abs(values[0] - values[1]) > SAFE_TIE))
     check = checks.get(op)
     return True if check is None else bool(check())
+
+
+def _untied(x: np.ndarray, axis: int) -> bool:
+    """No two entries along ``axis`` within SAFE_TIE: the sorting permutation holds around the point."""
+    return x.ndim == 0 or bool(np.all(np.diff(np.sort(x, axis=axis), axis=axis) > SAFE_TIE))
+
+
+def _gaps(values: np.ndarray, floor: bool = False) -> bool:
+    """Distinct eigen- or singular values (their vectors' derivatives divide by the gaps), and with
+    ``floor`` none near 0 (a rank about to drop)."""
+    ordered = np.sort(values, axis=-1)
+    apart = bool(np.all(np.diff(ordered, axis=-1) > 0.05))
+    return apart and (not floor or bool(np.all(ordered > 0.05)))
+
+
+def _clear_of_jumps(x: np.ndarray) -> bool:
+    """No whole number within SAFE_TIE (relative beyond 1) of ``x``: a step function is flat around it."""
+    return bool(np.all(np.abs(x) < 100) and np.all(np.abs(x - np.round(x)) > SAFE_TIE * np.maximum(1.0, np.abs(x))))
 
 
 def _clear_maximum(x: np.ndarray, axes: tuple[int, ...]) -> bool:

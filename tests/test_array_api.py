@@ -8,7 +8,7 @@ from typing import Any
 import array_api_strict as xps
 import numpy as np
 import pytest
-from test_ops import ARRAY_CASES, Case, _objective, _point
+from test_ops import ARRAY_CASES, Case, _objective, _point, assert_refused, refused_by
 
 import symdiff as sd
 
@@ -40,11 +40,16 @@ def compare_backends(case: Case, rng: np.random.Generator, weights: Any, to_arra
 @pytest.mark.parametrize("case", ARRAY_CASES, ids=Case.id)
 def test_every_array_case_on_array_api_strict_equals_numpy(case: Case, rng: np.random.Generator,
                                                            weights: Any) -> None:
+    if refused_by(case, "array_api"):
+        variables = [sd.var(f"a{i}", shape=s) for i, s in enumerate(case.shapes)]
+        assert_refused(case, "array_api",
+                       lambda: sd.compile(_objective(case, variables, weights), variables, backend="array_api"))
+        return
     value, _ = compare_backends(case, rng, weights, xps.asarray)
     assert type(value).__module__.startswith("array_api_strict") and value.shape == ()
 
 
-@pytest.mark.parametrize("case", ARRAY_CASES[::6], ids=Case.id)
+@pytest.mark.parametrize("case", [c for c in ARRAY_CASES if not refused_by(c, "array_api")][::6], ids=Case.id)
 def test_pullbacks_on_array_api_strict_equal_numpys(case: Case, rng: np.random.Generator) -> None:
     """``back`` closes over the forward sweep's arrays and the namespace: a non-scalar output's
     cotangent, as an array of the standard, gives NumPy's gradients."""
