@@ -30,7 +30,18 @@ from symdiff.errors import UnsupportedError
 from symdiff.graph import BOOL, FLOAT, Node
 from symdiff.losses import sigmoid
 from symdiff.op_table import POSITIVE, SympyFunction, power_vjp, sym, unary
-from symdiff.ops import ELEMENTWISE, SAME_TEXT, Op, Vjp, _piecewise, _sympy, broadcast, register, same_shape
+from symdiff.ops import (
+    ELEMENTWISE,
+    SAME_TEXT,
+    STEPS,
+    Op,
+    Vjp,
+    _piecewise,
+    _sympy,
+    broadcast,
+    register,
+    same_shape,
+)
 from symdiff.printers import ATOM, Printer, call, function_call, math_form, spelled
 
 LN2 = math.log(2.0)
@@ -224,10 +235,11 @@ unary("deg2rad", lambda g, y, x: (g * DEG2RAD,), lambda a: a * _sympy().pi / 180
 unary("rad2deg", lambda g, y, x: (g * RAD2DEG,), lambda a: a * 180 / _sympy().pi,
       printer=call("{0} * " + repr(RAD2DEG)), prec=14, arg_prec=(14,), scalar=SAME_TEXT)
 # no plain-float forms: math.floor returns an int, and float(math.ceil(-0.5)) is 0.0 where NumPy gives -0.0
-unary("floor", _no_gradient, StepFunction("floor"), ((1.1, 1.9),))
-unary("ceil", _no_gradient, StepFunction("ceiling"), ((1.1, 1.9),))
-unary("trunc", _no_gradient, _sympy_trunc, ((1.1, 1.9),))
-unary("rint", _no_gradient, _sympy_rint, ((1.6, 2.4),), array_api="round")  # the standard's round is half to even
+unary("floor", _no_gradient, StepFunction("floor"), ((1.1, 1.9),), convention=STEPS)
+unary("ceil", _no_gradient, StepFunction("ceiling"), ((1.1, 1.9),), convention=STEPS)
+unary("trunc", _no_gradient, _sympy_trunc, ((1.1, 1.9),), convention=STEPS)
+# the standard's round is half to even, as rint is
+unary("rint", _no_gradient, _sympy_rint, ((1.6, 2.4),), array_api="round", convention=STEPS)
 register(Op("sinc", same_shape, function_call("sinc"), _sinc_vjp, sympy=_sympy_sinc, kind=ELEMENTWISE,
             refused=("array_api",)))
 # np.nan_to_num(x) with NumPy's defaults, whose largest finite value is the float type's own (float32's
@@ -259,12 +271,12 @@ binary("remainder", lambda g, y, a, b: (g, -g * floor_divide(a, b)),
 binary("fmod", lambda g, y, a, b: (g, -g * trunc(a / b)), lambda a, b: a - b * _sympy_trunc(a / b), JUMPS_AWAY,
        guard={1: 1.0}, refused=("array_api",))
 binary("floor_divide", lambda g, y, a, b: (None, None), lambda a, b: _flat("floor")(a / b), JUMPS_AWAY,
-       guard={1: 1.0}, scalar=(call("{0} // {1}"), 14, (14, 15)), refused=("numba",))
+       guard={1: 1.0}, scalar=(call("{0} // {1}"), 14, (14, 15)), refused=("numba",), convention=STEPS)
 binary("copysign", lambda g, y, a, b: (g * sd.where(sd.equal(y, a), 1.0, -1.0), None), _sympy_copysign,
        ((-2.0, 2.0), (-2.0, 2.0)), scalar=_math2("copysign"))
 binary("heaviside", lambda g, y, x, h: (None, sd.where(sd.equal(x, 0.0), g, 0.0)),
        lambda x, h: _piecewise((0, x < 0), (h, _sympy().Eq(x, 0)), (1, True)), ((-2.0, 2.0), (0.0, 1.0)),
-       refused=("numba", "array_api"))
+       refused=("numba", "array_api"), convention="heaviside(x1, x2): gradient 0 by x1; by x2, 1 where x1 == 0;")
 binary("float_power", power_vjp, lambda a, b: a**b, ((0.5, 2.0), (-1.5, 1.5)), printer=_float_power_printer,
        guard={0: 1.0}, array_api="pow")
 

@@ -240,6 +240,8 @@ def output_text(emitter: Emitter, node: Node, seen: set[Node]) -> str:
     text = emitter.text[node][0]
     op = OPS.get(node.op)
     if node.shape == ():
+        if node.op == "const" and node.dtype != BOOL and not current_dialect().precision.double:
+            return current_dialect().scalar(text)  # a zero gradient in single precision is a float32 too
         return current_dialect().precision.result(text) if op is not None and op.zero_d else text
     fresh = op is not None and not op.view and node.op not in ("var", "const")
     if not fresh or node in seen:

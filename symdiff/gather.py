@@ -21,7 +21,7 @@ from symdiff import interop
 from symdiff.dialect import current as current_dialect
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import BOOL, FLOAT, INT, Node, Shape, make_const, short_text
-from symdiff.ops import LAYOUT, STRUCTURE, Op, attr_shape, broadcast_shapes, register
+from symdiff.ops import LAYOUT, REPEATS, STRUCTURE, Op, attr_shape, broadcast_shapes, register
 from symdiff.printers import ATOM, shape_text, spelled
 
 
@@ -62,7 +62,7 @@ def _scatter_add_rule(node: Node, inputs: list[Node], flags: list[bool], k: int)
 register(Op("gather", _gather_shape, lambda a, n: f"{a[0]}[{_subscript(n.attrs[0], a[1:])}]",
             lambda g, y, x, *index: (scatter_add(g, index, x.shape, y.attrs[0]), *(None for _ in index)),
             arg_prec=(ATOM,), layout=True, kind=LAYOUT, strong_zeros=True, batch=_gather_rule,
-            refused=("numba", "array_api")))
+            refused=("numba", "array_api"), convention=REPEATS))
 register(Op("scatter_add", attr_shape, lambda a, n: "",
             lambda g, y, part, *index: (gather(g, index, y.attrs[1]), *(None for _ in index)),
             statement=_scatter_add_statement, kind=STRUCTURE, strong_zeros=True, batch=_scatter_add_rule,

@@ -20,9 +20,9 @@ A branch's condition is position by position, so it speaks only of nodes whose p
 can name: through elementwise ops of the ``where``'s shape it holds as it is; into a node
 broadcast into the branch it is reduced with "any" over the broadcast axes; into the input of
 a reduction it is spread over the reduced axes (a *derived* branch). Behind any other op (a
-product, a layout op) only the enclosing branches with a scalar condition remain, where one
-position stands for all. Each node is rebuilt once, and each branch and derived branch builds
-one condition, so the pass is linear in the graph.
+product, a layout op) it becomes one value, "some position of the branch is used", so what
+feeds a product inside an untaken branch is guarded and masked too. Each node is rebuilt once,
+and each branch and derived branch builds one condition, so the pass is linear in the graph.
 """
 
 from __future__ import annotations
@@ -177,8 +177,8 @@ def _branches(order: list[Node], roots: Sequence[Node], seen: dict[tuple[int, Sh
                 found = home if child.shape == node.shape else _derive(seen, home, child.shape, None)
             elif OPS[node.op].kind == REDUCTION:
                 found = _derive(seen, home, child.shape, node)
-            else:
-                found = _scalar_part(home)
+            else:  # behind a product or layout op: "some position of the branch is used", one value
+                found = _derive(seen, home, (), None)
             use[child] = found if child not in use else _common(use[child], found)
     return {n: b for n, b in use.items() if b is not None and n.op not in ("var", "const")}
 

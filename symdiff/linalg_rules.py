@@ -17,7 +17,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.errors import ShapeError
 from symdiff.graph import TUPLE, Node, Shape
-from symdiff.ops import PRODUCT, Op, broadcast_shapes, register
+from symdiff.ops import PRODUCT, SPECTRA, Op, broadcast_shapes, register
 from symdiff.printers import spelled
 
 NO_NUMBA = ("numba",)
@@ -335,12 +335,12 @@ register(Op("slogdet", slogdet_shape, linalg_call("slogdet"), slogdet_vjp, dtype
 register(Op("cholesky", square_shape, linalg_call("cholesky"), cholesky_vjp, kind=PRODUCT, refused=NO_NUMBA,
             batch=same_op_rule))
 register(Op("eigh", eigh_shape, linalg_call("eigh"), eigh_vjp, dtype=TUPLE, kind=PRODUCT, refused=NO_NUMBA,
-            batch=same_op_rule))
+            batch=same_op_rule, convention=SPECTRA))
 # the standard's eigh has no UPLO, and the upper triangle gives other signs of the eigenvectors
 register(Op("eigh_upper", eigh_shape, linalg_call("eigh", ", UPLO='U'"), eigh_vjp, dtype=TUPLE, kind=PRODUCT,
-            refused=("numba", "array_api"), batch=same_op_rule))
+            refused=("numba", "array_api"), batch=same_op_rule, convention=SPECTRA))
 register(Op("svd", svd_shape, linalg_call("svd", ", full_matrices=False"), svd_vjp, dtype=TUPLE, kind=PRODUCT,
-            refused=NO_NUMBA, batch=same_op_rule))
+            refused=NO_NUMBA, batch=same_op_rule, convention=SPECTRA))
 register(Op("qr", qr_shape, linalg_call("qr"), qr_vjp, dtype=TUPLE, kind=PRODUCT, refused=NO_NUMBA,
             batch=same_op_rule))
 register(Op("pinv", pinv_shape, pinv_printer, pinv_vjp, kind=PRODUCT, refused=NO_NUMBA, batch=same_op_rule))

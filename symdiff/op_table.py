@@ -27,6 +27,7 @@ from symdiff.ops import (
     PRODUCT,
     REDUCTION,
     SAME_TEXT,
+    STEPS,
     STRUCTURE,
     Op,
     Vjp,
@@ -190,7 +191,8 @@ unary("square", lambda g, y, x: (g * (2.0 * x),), lambda a: a**2, scalar=(scalar
 # treat NaN differently from NumPy
 unary("relu", lambda g, y, x: (g * (x > 0.0),), lambda a: _sympy().Max(a, 0), ((0.2, 2.0),),
       printer=lambda a, n: f"{spelled('maximum')}({a[0]}, 0.0)", strong_zeros=True, ufunc=None)
-unary("sign", lambda g, y, x: (None,), lambda a: _piecewise((1, a > 0), (-1, a < 0), (0, True)), ((0.2, 2.0),))
+unary("sign", lambda g, y, x: (None,), lambda a: _piecewise((1, a > 0), (-1, a < 0), (0, True)), ((0.2, 2.0),),
+      convention=STEPS)
 
 register(Op("neg", same_shape, call("-{0}"), lambda g, y, x: (-g,), prec=15, arg_prec=(15,), sympy=lambda a: -a,
             kind=ELEMENTWISE, ufunc="negative", scalar=SAME_TEXT, fold=np.negative, strong_zeros=True))

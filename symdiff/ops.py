@@ -55,6 +55,7 @@ class Op:
     numpy_functions: tuple[str, ...] = ()  # NumPy functions (not ufuncs) that dispatch to sd.<name>
     module: str | None = None  # the module generated code must import for it (a user-defined op's, scipy.special)
     refused: tuple[str, ...] = ()  # backends that cannot print it: compiling for one raises, naming the op
+    convention: str | None = None  # a line for the Conventions of every function that computes it
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
     statement: Callable[[str, Sequence[str], Node], list[str]] | None = None
@@ -64,6 +65,14 @@ class Op:
 
 
 OPS: dict[str, Op] = {}
+
+# conventions several ops share: the header lists each once
+STEPS = "floor, ceil, trunc, rint, round, sign, floor_divide: piecewise constant, gradient 0 (also at a jump);"
+SORTS = ("sort, median, percentile: each sorted position's gradient goes to one of its tied elements "
+         "(a stable sort's order);")
+REPEATS = "integer-array indexing: the gradients of repeated indices add up (np.add.at);"
+SPECTRA = "eigh, svd: the gradient through the vectors is inf/NaN at repeated eigen- or singular values;"
+INTEGERS = "argmax, argmin: int64 results, no gradient;"
 
 ELEMENTWISE = "elementwise"  # output position i reads position i of each (broadcast) input
 REDUCTION = "reduction"  # reads the positions that share the kept axes (attrs: axes, keepdims)

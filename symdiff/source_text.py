@@ -9,6 +9,7 @@ import keyword
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,7 @@ from symdiff.printers import ATOM
 
 if TYPE_CHECKING:
     from symdiff.emit import FunctionSpec, Param, Program
+    from symdiff.graph import Node
 
 UNARY = 15  # the precedence of a negative literal
 
@@ -119,6 +121,14 @@ CONVENTIONS = (
 )
 
 
+def op_conventions(order: Sequence[Node]) -> list[str]:
+    """The conventions of the ops a function computes (their records' ``convention``), each once, in a fixed order."""
+    from symdiff.ops import OPS  # the op table builds on this module
+
+    found = {OPS[n.op].convention for n in order if n.op in OPS and OPS[n.op].convention is not None}
+    return sorted(c for c in found if c is not None)
+
+
 def docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str],
                fast_path: bool) -> list[str]:
     lines = [*spec.summary.split("\n"), "", *("        " + line for line in expression), ""]
@@ -129,7 +139,10 @@ def docstring(spec: FunctionSpec, params: list[Param], returned: str, expression
         lines.append(f"        {p.node.label} -> {p.name}, {tuple(p.node.shape)}{role}")
     lines.append("")
     lines.append("    Conventions:")
-    lines.extend("        " + line for line in CONVENTIONS.format(float=current_dialect().precision.name).splitlines())
+    general = CONVENTIONS.format(float=current_dialect().precision.name).splitlines()
+    # the ops' own conventions join the list of gradient conventions, before the note on scalars
+    for line in [*general[:3], *op_conventions(spec.order or ()), *general[3:]]:
+        lines.append("        " + line)
     if fast_path:
         lines.append("        All scalars: math and float arithmetic first; the NumPy sweeps where math raises or a")
         lines.append("        result is not finite, so IEEE results and NumPy's warnings are as on the NumPy path.")

@@ -23,7 +23,7 @@ from symdiff import interop
 from symdiff.batch import _stacked
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import BOOL, Node, short_text
-from symdiff.ops import LAYOUT, PRODUCT, Op, register, same_shape
+from symdiff.ops import LAYOUT, PRODUCT, SORTS, Op, register, same_shape
 from symdiff.printers import spelled
 
 __all__ = [
@@ -64,7 +64,7 @@ def _flipped(g: Node, axis: int) -> Node:
 
 # permutations: layout ops, printed by NumPy and the array API; numba has no axis for sort
 MOVES: dict[str, Any] = {"kind": LAYOUT, "layout": True, "strong_zeros": True, "refused": ("numba",),
-                         "batch": _shifted_axis}
+                         "batch": _shifted_axis, "convention": SORTS}
 register(Op("sort", same_shape, lambda a, n: f"{spelled('sort')}({a[0]}, axis={n.attrs[0]})",
             lambda g, y, x: (sd.apply("sort_put", [g, x], y.attrs),), **MOVES))
 register(Op("sort_take", same_shape, _take_printer,

@@ -114,16 +114,12 @@ def test_composed_numpy_functions_match_numpy_and_differentiate() -> None:
 
 def test_composed_functions_reject_what_they_cannot_do() -> None:
     a = sd.var("a", shape=(3, 4))
-    with pytest.raises(sd.UnsupportedError, match="diagonal"):
-        sd.einsum("ii->i", sd.var("s", shape=(3, 3)))
     with pytest.raises(sd.ShapeError, match="index 'j' has sizes 4 and 3"):
         sd.einsum("ij,jk->ik", a, a)
     with pytest.raises(sd.ShapeError, match="every array must have shape"):
         sd.stack([a, a[0]])
-    with pytest.raises(sd.ShapeError, match="needs a matrix"):
+    with pytest.raises(sd.ShapeError, match="at least 2 dimensions"):
         sd.trace(a[0])
-    with pytest.raises(sd.UnsupportedError, match="one or two operands"):
-        sd.einsum("i,i,i", a[0], a[0], a[0])
 
 
 def test_special_expit_is_sigmoid() -> None:

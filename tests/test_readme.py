@@ -50,4 +50,14 @@ def test_the_readme_uses_every_public_name() -> None:
 
 # exception classes are documented in the Errors section, where they are raised by name
 ERRORS_DOCUMENTED_IN_PROSE = {"ArgumentError", "EmitError", "GradientError", "GraphError", "NoVJPError", "Node",
-                              "OpDefinitionError", "ShapeError", "SymdiffError", "UnsupportedError"}
+                              "OpDefinitionError", "ShapeError", "SymdiffError", "UnsupportedError",
+                              "UnsupportedAttributeError"}
+
+
+def test_the_list_of_supported_functions_is_the_catalog() -> None:
+    """The README's list is ``symdiff.catalog.markdown()``: a function added anywhere shows up, or this fails."""
+    from symdiff import catalog
+
+    text = README.read_text(encoding="utf-8")
+    listed = text.split("<!-- supported functions: start -->\n")[1].split("\n<!-- supported functions: end -->")[0]
+    assert listed == catalog.markdown(), "run `python -m symdiff.catalog` and paste its output into the README"

@@ -16,7 +16,8 @@ from symdiff.ops import OPS
 
 def test_every_op_has_a_second_derivative_case() -> None:
     covered = {c.op for c in ARRAY_CASES} | {c.op for c in SCALAR_CASES}
-    assert set(OPS) - covered == set()
+    numpy_ops = {name for name, op in OPS.items() if op.module is None}  # scipy.special's: tests/test_special.py
+    assert numpy_ops - covered == set()
 
 
 @pytest.mark.parametrize("case", SCALAR_CASES, ids=Case.id)
