@@ -10,6 +10,7 @@ Build an expression from variables and NumPy-named functions, then compile it::
 """
 
 from symdiff import (  # reachable as sd.linalg, sd.special, sd.testing (as in NumPy)
+    complex_parts,
     elementwise,
     layout,
     linalg,
@@ -78,6 +79,7 @@ from symdiff.api import (
     where,
 )
 from symdiff.compiler import compile, evaluate
+from symdiff.complex_parts import *  # noqa: F403
 from symdiff.compose import clip, outer, stack
 from symdiff.define import define_op
 from symdiff.differences import gradient, linspace
@@ -123,5 +125,5 @@ __all__ = [
     "tofloat", "transpose", "var", "vjp", "where", "linalg", "argmax", "argmin", "astype", "take",
     "gradient", "linspace",
     "take_along_axis",
-    *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
+    *complex_parts.__all__, *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
 ]

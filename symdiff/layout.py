@@ -20,6 +20,7 @@ from symdiff import interop
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import Node, short_text
 from symdiff.layout_more import (
+    append,
     array,
     broadcast_arrays,
     full_like,
@@ -32,6 +33,7 @@ from symdiff.layout_more import (
 )
 
 __all__ = [
+    "append",
     "array", "array_split", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_arrays", "column_stack", "diag",
     "diagonal", "dsplit", "dstack", "flip", "fliplr", "flipud", "full_like", "hsplit", "hstack", "meshgrid",
     "moveaxis", "ones_like", "pad", "repeat", "roll", "rollaxis", "rot90", "row_stack", "swapaxes", "tile", "trace",

@@ -300,3 +300,11 @@ def _joined(leaves: list[Node], as_float: bool) -> Node:
     if len(pieces) == 1:
         return pieces[0]
     return sd.concatenate(pieces, axis=0)
+
+
+def append(arr: Any, values: Any, axis: int | None = None) -> Node:
+    """``np.append``: both flattened and joined when ``axis`` is None, else joined along ``axis``."""
+    a, b = sd.as_node(arr, "append arr"), sd.as_node(values, "append values")
+    if axis is None:
+        return sd.concatenate([sd.ravel(a), sd.ravel(b)])
+    return sd.concatenate([a, b], axis=axis)

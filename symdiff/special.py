@@ -200,13 +200,30 @@ def _log_softmax(node: Node, axis: Any, what: str) -> Node:
     return shifted - logsumexp(shifted, axis=axes, keepdims=True)
 
 
-from symdiff.special_bessel import iv, ive, j0, j1, jv, kv, kve, multigammaln, y0, y1, yn, yv  # noqa: E402
+from symdiff.special_bessel import (  # noqa: E402
+    gammainc,
+    gammaincc,
+    gammasgn,
+    iv,
+    ive,
+    j0,
+    j1,
+    jv,
+    kv,
+    kve,
+    multigammaln,
+    rgamma,
+    y0,
+    y1,
+    yn,
+    yv,
+)
 
 __all__ = [
-    "beta", "betaln", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "expit", "gamma", "gammaln",
-    "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jv", "kl_div", "kv", "kve", "log_expit", "log_ndtr",
-    "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rel_entr", "softmax",
-    "xlog1py", "xlogy", "y0", "y1", "yn", "yv",
+    "beta", "betaln", "digamma", "entr", "erf", "erfc", "erfcinv", "erfcx", "erfinv", "expit", "gamma", "gammainc",
+    "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "iv", "ive", "j0", "j1", "jv", "kl_div", "kv",
+    "kve", "log_expit", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma",
+    "psi", "rel_entr", "rgamma", "softmax", "xlog1py", "xlogy", "y0", "y1", "yn", "yv",
 ]
 
 # scipy.special ufunc name -> builder, for scipy.special.erf(node) and the like

@@ -1,5 +1,6 @@
 """Bessel functions of a constant order (``jv``, ``yv``, ``iv``, ``kv``, ``ive``, ``kve`` and the
-fixed-order ``j0 j1 y0 y1 yn``), and ``multigammaln``, for ``sd.special``.
+fixed-order ``j0 j1 y0 y1 yn``), the regularized incomplete gamma functions of a constant ``a``
+(``gammainc``, ``gammaincc``), ``rgamma``, ``gammasgn`` and ``multigammaln``, for ``sd.special``.
 
 The derivative by ``x`` is a recurrence in the order (``jv' = (jv(v-1) - jv(v+1)) / 2``), so
 it is again a Bessel function of a constant order and can be differentiated again. There is
@@ -20,7 +21,8 @@ from symdiff.graph import Node
 from symdiff.special_ops import _sp, require_scipy, special
 from symdiff.special_ops import node as _node
 
-__all__ = ["iv", "ive", "j0", "j1", "jv", "kv", "kve", "multigammaln", "y0", "y1", "yn", "yv"]
+__all__ = ["gammainc", "gammaincc", "gammasgn", "iv", "ive", "j0", "j1", "jv", "kv", "kve", "multigammaln", "rgamma",
+           "y0", "y1", "yn", "yv"]
 
 
 def _shifted(v: Node, by: float) -> Node:
@@ -72,12 +74,53 @@ special("ive", _ive, lambda v, a: _sp().besseli(v, a) * _sp().exp(-_sp().Abs(a))
 special("kve", _kve, lambda v, a: _sp().besselk(v, a) * _sp().exp(a), (ORDER, (0.5, 3.0)), guard={1: 1.0})
 
 
-def _bessel(name: str, v: Any, x: Any) -> Node:
+def _density(a: Node, x: Node) -> Node:
+    """x**(a-1) exp(-x) / Gamma(a), the derivative of gammainc by x, in logs so neither factor overflows."""
+    return sd.exp((a - 1.0) * sd.log(x) - x - _node("gammaln", a))
+
+
+special("gammainc", lambda g, y, a, x: (None, g * _density(a, x)), lambda a, x: _sp().lowergamma(a, x) / _sp().gamma(a),
+        ((0.5, 3.0), (0.2, 3.0)), guard={1: 1.0})
+special("gammaincc", lambda g, y, a, x: (None, -g * _density(a, x)),
+        lambda a, x: _sp().uppergamma(a, x) / _sp().gamma(a), ((0.5, 3.0), (0.2, 3.0)), guard={1: 1.0})
+# 1/Gamma is entire: its derivative -digamma(x)/Gamma(x) is written with rgamma itself, finite past Gamma's overflow
+special("rgamma", lambda g, y, x: (-g * (y * _node("digamma", x)),), lambda a: 1 / _sp().gamma(a), ((0.2, 3.0),),
+        guard={0: 1.0})
+special("gammasgn", lambda g, y, x: (None,), lambda a: _sp().sign(_sp().gamma(a)), ((0.2, 3.0),))
+
+
+def _constant_first(name: str, a: Any, x: Any, what: str) -> Node:
     require_scipy(name)
-    order = sd.as_node(v, f"{name} order")
-    if order.value is None:
-        raise UnsupportedError(f"{name}: the order v must be a constant (there is no derivative by the order)")
-    return _node(name, order, sd.tofloat(sd.as_node(x, f"{name} argument")))
+    first = sd.as_node(a, f"{name} {what}")
+    if first.value is None:
+        raise UnsupportedError(f"{name}: {what} must be a constant (there is no derivative by it)")
+    return _node(name, first, sd.tofloat(sd.as_node(x, f"{name} argument")))
+
+
+def gammainc(a: Any, x: Any) -> Node:
+    """The regularized lower incomplete gamma function P(a, x), for a constant ``a``."""
+    return _constant_first("gammainc", a, x, "a")
+
+
+def gammaincc(a: Any, x: Any) -> Node:
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x), for a constant ``a``."""
+    return _constant_first("gammaincc", a, x, "a")
+
+
+def rgamma(x: Any) -> Node:
+    """1 / Gamma(x), which is 0 at the poles of Gamma."""
+    require_scipy("rgamma")
+    return _node("rgamma", sd.tofloat(sd.as_node(x, "rgamma argument")))
+
+
+def gammasgn(x: Any) -> Node:
+    """The sign of Gamma(x); its gradient is 0."""
+    require_scipy("gammasgn")
+    return _node("gammasgn", sd.tofloat(sd.as_node(x, "gammasgn argument")))
+
+
+def _bessel(name: str, v: Any, x: Any) -> Node:
+    return _constant_first(name, v, x, "the order v")
 
 
 def jv(v: Any, z: Any) -> Node:
@@ -147,5 +190,6 @@ def multigammaln(a: Any, d: int) -> Node:
     return sd.as_node(total)
 
 
-interop.SCIPY_UFUNCS.update({"jv": jv, "yv": yv, "iv": iv, "kv": kv, "ive": ive, "kve": kve, "j0": j0, "j1": j1,
+interop.SCIPY_UFUNCS.update({"gammainc": gammainc, "gammaincc": gammaincc, "rgamma": rgamma, "gammasgn": gammasgn,
+                             "jv": jv, "yv": yv, "iv": iv, "kv": kv, "ive": ive, "kve": kve, "j0": j0, "j1": j1,
                              "y0": y0, "y1": y1, "yn": yn})

@@ -102,6 +102,7 @@ GOOD.update({
     "linalg.matmul": ((m, v), {}), "linalg.outer": ((v, v), {}), "linalg.matrix_power": ((m, 2), {}),
     "linalg.multi_dot": (([m, m, v],), {}), "linalg.solve": ((m, v), {}), "linalg.vecdot": ((v, v), {}),
     **{f"special.{name}": ((1.5, v), {}) for name in ("iv", "ive", "jv", "kv", "kve", "yv")},
+    "special.gammainc": ((1.5, v), {}), "special.gammaincc": ((1.5, v), {}),
     "special.polygamma": ((1, v), {}), "special.yn": ((1, v), {}), "special.multigammaln": ((v, 2), {}),
 })
 SKIPPED = {"dumps", "loads"}  # pickle's own errors, as with pickle.dumps and pickle.loads
@@ -233,6 +234,7 @@ NUMPY_GOOD: dict[str, tuple[Any, ...]] = {
     "full_like": (m, 2.0), "linspace": (s, 2.0, 5), "moveaxis": (m, 0, 1), "swapaxes": (m, 0, 1),
     "rollaxis": (m, 1), "pad": (v, 1), "repeat": (v, 2), "roll": (v, 1), "tile": (v, 2), "take": (v, [0, 2]),
     "take_along_axis": (m, np.zeros((3, 1), dtype=np.int64), 1),
+    "angle": (v,), "real_if_close": (v,), "append": (v, v),
     **{f"linalg.{name}": (m,) for name in ("cholesky", "cond", "det", "diagonal", "eigh", "eigvalsh", "inv",
                                            "matrix_norm", "matrix_transpose", "norm", "pinv", "qr", "slogdet", "svd",
                                            "svdvals", "trace", "vector_norm")},

@@ -69,3 +69,15 @@ def test_linspace_retstep_and_refusals() -> None:
         sd.linspace(a, 2.0, dtype=np.float32)
     with pytest.raises(sd.ShapeError, match="num must be non-negative"):
         sd.linspace(a, 2.0, -1)
+
+
+def test_angle_real_if_close_and_append_on_real_input() -> None:
+    x = sd.var("x", (4,))
+    xs = np.array([-1.5, -0.0, 0.0, 2.0])
+    got = sd.function([x], [np.angle(x), np.angle(x, deg=True), np.real_if_close(x), np.append(x, [1.0, 2.0]),
+                            np.append(sd.reshape(x, (2, 2)), np.ones((1, 2)), axis=0)])(xs)
+    expected = [np.angle(xs), np.angle(xs, deg=True), np.real_if_close(xs), np.append(xs, [1.0, 2.0]),
+                np.append(xs.reshape(2, 2), np.ones((1, 2)), axis=0)]
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)
+    check_grad(sd.sum(np.append(x, x * x) * np.arange(8.0)), x, at=[xs])

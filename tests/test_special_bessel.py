@@ -54,3 +54,27 @@ def test_the_order_must_be_a_constant() -> None:
         sd.special.multigammaln(x, 0)
     with pytest.raises(sd.UnsupportedError, match="numba backend cannot compute jv"):
         sd.compile(sd.sum(sd.special.jv(1.0, x)), x, backend="numba")
+
+
+@pytest.mark.parametrize("name", ["gammainc", "gammaincc"])
+def test_incomplete_gamma_of_a_constant_a(name: str) -> None:
+    x = sd.var("x", (4,))
+    f = getattr(special, name)(1.7, x)
+    np.testing.assert_allclose(sd.function([x], f)(X), getattr(special, name)(1.7, X), rtol=1e-13)
+    check_grad(sd.sum(f * WEIGHTS), x, at=[X])
+    (g,) = sd.grad(sd.sum(f * WEIGHTS), x)
+    check_grad(sd.sum(g * WEIGHTS), x, at=[X])
+    s = sd.var("s")
+    assert_matches_sympy(getattr(sd.special, name)(1.7, s), [s], at=[1.3])
+    with pytest.raises(sd.UnsupportedError, match=f"{name}: a must be a constant"):
+        getattr(sd.special, name)(sd.var("a"), x)
+
+
+def test_rgamma_and_gammasgn() -> None:
+    x = sd.var("x", (4,))
+    shifted = X - 1.7  # through the pole at 0 and past it
+    np.testing.assert_allclose(sd.function([x], special.rgamma(x))(shifted), special.rgamma(shifted), rtol=1e-13)
+    np.testing.assert_array_equal(sd.function([x], special.gammasgn(x))(shifted), special.gammasgn(shifted))
+    check_grad(sd.sum(sd.special.rgamma(x) * WEIGHTS), x, at=[shifted])
+    s = sd.var("s")
+    assert_matches_sympy(sd.special.rgamma(s), [s], at=[1.3])
