@@ -105,6 +105,7 @@ from symdiff.losses import logaddexp, logsumexp, sigmoid, softplus
 from symdiff.pickled import dumps, loads
 from symdiff.products import *  # noqa: F403
 from symdiff.scipy_objective import scipy_objective
+from symdiff.selection import count_nonzero, partition
 from symdiff.statistics import *  # noqa: F403
 from symdiff.sympy_bridge import to_sympy
 from symdiff.transforms import function, grad, hessian, hvp, jacobian, jvp, pullback, vjp
@@ -123,7 +124,7 @@ __all__ = [
     "ravel", "relu", "reshape", "scipy_objective", "sigmoid", "sign", "sin", "sinh", "softplus", "special", "split",
     "sqrt", "square", "squeeze", "stack", "subtract", "sum", "sum_to", "tan", "tanh", "testing", "to_sympy",
     "tofloat", "transpose", "var", "vjp", "where", "linalg", "argmax", "argmin", "astype", "take",
-    "gradient", "linspace",
+    "gradient", "linspace", "count_nonzero", "partition",
     "take_along_axis",
     *complex_parts.__all__, *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
 ]

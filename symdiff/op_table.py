@@ -375,4 +375,4 @@ register(Op("eye", eye_shape, eye_printer, lambda g, y: (), kind=STRUCTURE))
 
 
 # integer-array indexing, argmax and argmin: their ops build on the table above
-from symdiff import gather, integers  # noqa: E402, F401
+from symdiff import gather, integers, selection  # noqa: E402, F401

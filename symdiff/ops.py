@@ -68,11 +68,11 @@ OPS: dict[str, Op] = {}
 
 # conventions several ops share: the header lists each once
 STEPS = "floor, ceil, trunc, rint, round, sign, floor_divide: piecewise constant, gradient 0 (also at a jump);"
-SORTS = ("sort, median, percentile: each sorted position's gradient goes to one of its tied elements "
-         "(a stable sort's order);")
+SORTS = ("sort, partition, median, percentile: each sorted position's gradient goes to one of its tied "
+         "elements, not shared;")
 REPEATS = "integer-array indexing: the gradients of repeated indices add up (np.add.at);"
 SPECTRA = "eigh, svd: the gradient through the vectors is inf/NaN at repeated eigen- or singular values;"
-INTEGERS = "argmax, argmin: int64 results, no gradient;"
+INTEGERS = "argmax, argmin, count_nonzero: int64 results, no gradient;"
 
 ELEMENTWISE = "elementwise"  # output position i reads position i of each (broadcast) input
 REDUCTION = "reduction"  # reads the positions that share the kept axes (attrs: axes, keepdims)

@@ -34,6 +34,10 @@ def _case(op: str, build: Any, *shapes: tuple[int, ...], tags: tuple[str, ...] =
     return Case(op, build, shapes, DOMAIN * len(shapes), ref=build, sympy=False, tags=tags)
 
 
+def _partition_adjoint(x: Any) -> Any:
+    return sd.vjp(sd.partition(x, 2, axis=1), x, sd.sin(x))[0]
+
+
 def _sort_adjoint(x: Any) -> Any:
     """sort's VJP (a sort_put) applied to a cotangent that depends on x."""
     return sd.vjp(sd.sort(x, axis=1), x, sd.sin(x))[0]
@@ -45,6 +49,11 @@ CASES = [
     _case("sort", lambda x: np.percentile(x, 30.0, axis=0), (4, 3), tags=("percentile",)),
     Case("sort_put", _sort_adjoint, ((2, 5),), DOMAIN, sympy=False),
     Case("sort_take", lambda x: sd.vjp(_sort_adjoint(x), x, x)[0], ((2, 5),), DOMAIN, sympy=False),
+    _case("partition", lambda x: np.partition(x, 2, axis=1), (2, 5)),
+    _case("partition", lambda x: np.partition(x, [0, 3], axis=0), (4, 3), tags=("two kth",)),
+    Case("partition_put", _partition_adjoint, ((2, 5),), DOMAIN, sympy=False),
+    Case("partition_take", lambda x: sd.vjp(_partition_adjoint(x), x, x)[0], ((2, 5),), DOMAIN, sympy=False),
+    _case("count_nonzero", lambda x: x * np.count_nonzero(x > 0, axis=0, keepdims=True), (2, 3)),
     _case("cumsum", lambda x: np.cumsum(x, axis=1), (2, 3)),
     _case("cumsum", lambda x: np.cumsum(x), (2, 3), tags=("flattened",)),
     _case("gather", lambda x: x[[2, 0, 2]], (3, 4), tags=("repeated rows",)),

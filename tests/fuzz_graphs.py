@@ -18,6 +18,7 @@ from symdiff.graph import BOOL, FLOAT, Node
 from symdiff.ops import ELEMENTWISE, OPS
 
 INTERNAL = {"scatter": "the adjoint of getitem", "sort_put": "the adjoint of sort", "sort_take": "its adjoint",
+            "partition_put": "the adjoint of partition", "partition_take": "its adjoint",
             "item": "the outputs of split", "zeros": "unreached gradients",
             "eye": "the seeds of jacobian and hessian"}
 # From the op table: every built-in float elementwise op (tofloat takes booleans: drawn with them)
@@ -174,10 +175,16 @@ def indexing(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
     n = x.shape[0]
     rows = draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4))
     ops.update({"gather", "scatter_add"})
-    kind = draw(st.sampled_from(["gather", "pick", "update", "sort", "cumsum"]))
+    kind = draw(st.sampled_from(["gather", "pick", "update", "sort", "cumsum", "partition", "count_nonzero"]))
     if kind in ("sort", "cumsum"):
         ops.add(kind)
         return getattr(sd, kind)(x, axis=0)
+    if kind == "partition":
+        ops.add(kind)
+        return sd.partition(x, n // 2, axis=0)
+    if kind == "count_nonzero":
+        ops.add(kind)
+        return x * sd.count_nonzero(x > 0.0, axis=0, keepdims=True)
     if kind == "gather":
         return x[rows]
     if kind == "pick":
@@ -253,6 +260,7 @@ SAFE_TIE = 1e-3
 COVERED = {*UNARY, *BINARY, *COMPARE, *PREDICATES, "where", "logical_and", "logical_or", "logical_not", "tofloat",
            "sum", "mean", "max", "min", "prod", "logsumexp", "reshape", "transpose", "broadcast_to", "getitem",
            "concatenate", "split", "item", "matmul", "gather", "scatter_add", "argmax", "argmin", "sort", "cumsum",
+           "partition", "count_nonzero",
            *LINALG}
 
 
@@ -273,7 +281,7 @@ def inside_domain(node: Node, args: list[Any]) -> bool:
         "div": lambda: np.all(np.abs(values[1]) > 0.05),
         "power": lambda: _power_ok(node, x, values[1]),
         "max": lambda: _clear_maximum(x, node.attrs[0]),
-        "sort": lambda: _untied(x, node.attrs[0]),
+        "sort": lambda: _untied(x, node.attrs[0]), "partition": lambda: _untied(x, node.attrs[0]),
         "argmax": lambda: _clear_maximum(x, node.attrs[0]), "argmin": lambda: _clear_maximum(-x, node.attrs[0]),
         "eigh": lambda: _gaps(np.linalg.eigvalsh(x)), "eigh_upper": lambda: _gaps(np.linalg.eigvalsh(x)),
         "svd": lambda: _gaps(np.linalg.svd(x, compute_uv=False), floor=True),
@@ -286,7 +294,8 @@ def inside_domain(node: Node, args: list[Any]) -> bool:
         "cbrt": lambda: np.all(np.abs(x) > 0.05), "reciprocal": lambda: np.all(np.abs(x) > 0.05),
         "floor": lambda: _clear_of_jumps(x), "ceil": lambda: _clear_of_jumps(x), "trunc": lambda: _clear_of_jumps(x),
         "rint": lambda: _clear_of_jumps(x + 0.5),
-        "arctan2": lambda: np.all(np.hypot(x, values[1]) > 0.05),
+        # off the origin, and off the branch cut (x1 = 0 with x2 < 0), where arctan2 jumps by 2 pi
+        "arctan2": lambda: np.all(np.hypot(x, values[1]) > 0.05) and not np.any((np.abs(x) < 0.05) & (values[1] < 0)),
         "hypot": lambda: np.all(np.hypot(x, values[1]) > 0.05),
         "copysign": lambda: np.all(np.abs(x) > SAFE_TIE) and np.all(np.abs(values[1]) > SAFE_TIE),
         "heaviside": lambda: np.all(np.abs(x) > SAFE_TIE),

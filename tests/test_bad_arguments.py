@@ -93,6 +93,7 @@ GOOD: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "tensordot": ((m, m), {}),
     "percentile": ((v, 50.0), {}),
     "quantile": ((v, 0.5), {}),
+    "partition": ((v, 1), {}),
 }
 # sd.linalg and sd.special, by their dotted names
 GOOD.update({
@@ -234,7 +235,7 @@ NUMPY_GOOD: dict[str, tuple[Any, ...]] = {
     "full_like": (m, 2.0), "linspace": (s, 2.0, 5), "moveaxis": (m, 0, 1), "swapaxes": (m, 0, 1),
     "rollaxis": (m, 1), "pad": (v, 1), "repeat": (v, 2), "roll": (v, 1), "tile": (v, 2), "take": (v, [0, 2]),
     "take_along_axis": (m, np.zeros((3, 1), dtype=np.int64), 1),
-    "angle": (v,), "real_if_close": (v,), "append": (v, v),
+    "angle": (v,), "real_if_close": (v,), "append": (v, v), "partition": (m, 1), "count_nonzero": (m,),
     **{f"linalg.{name}": (m,) for name in ("cholesky", "cond", "det", "diagonal", "eigh", "eigvalsh", "inv",
                                            "matrix_norm", "matrix_transpose", "norm", "pinv", "qr", "slogdet", "svd",
                                            "svdvals", "trace", "vector_norm")},

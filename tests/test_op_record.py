@@ -134,7 +134,7 @@ def test_folding_ops_fold_as_their_ufunc_does(name: str) -> None:
 def test_kinds_name_every_reduction_and_structure_op() -> None:
     reductions = {n for n in BUILT_IN if OPS[n].kind == REDUCTION}
     # each takes (axes, keepdims)
-    assert reductions == {"sum", "mean", "max", "min", "prod", "logsumexp", "argmax", "argmin"}
+    assert reductions == {"sum", "mean", "max", "min", "prod", "logsumexp", "argmax", "argmin", "count_nonzero"}
     structure = {n for n in BUILT_IN if OPS[n].kind == STRUCTURE}
     assert structure == {"concatenate", "split", "scatter", "scatter_add", "item", "zeros", "eye"}
 
