@@ -80,7 +80,7 @@ from symdiff.api import (
 )
 from symdiff.compiler import compile, evaluate
 from symdiff.complex_parts import *  # noqa: F403
-from symdiff.compose import clip, outer, stack
+from symdiff.compose import clip, outer, select, stack
 from symdiff.define import define_op
 from symdiff.differences import gradient, linspace
 from symdiff.elementwise import *  # noqa: F403  (each module lists its builders in __all__)
@@ -124,7 +124,7 @@ __all__ = [
     "ravel", "relu", "reshape", "scipy_objective", "sigmoid", "sign", "sin", "sinh", "softplus", "special", "split",
     "sqrt", "square", "squeeze", "stack", "subtract", "sum", "sum_to", "tan", "tanh", "testing", "to_sympy",
     "tofloat", "transpose", "var", "vjp", "where", "linalg", "argmax", "argmin", "astype", "take",
-    "gradient", "linspace", "count_nonzero", "partition",
+    "gradient", "linspace", "count_nonzero", "partition", "select",
     "take_along_axis",
     *complex_parts.__all__, *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
 ]

@@ -1,6 +1,6 @@
 """NumPy functions built from ops already in the table, so they add no derivative rule.
 
-``clip``, ``outer`` and ``stack``; ``dot`` and ``einsum`` are
+``clip``, ``outer``, ``select`` and ``stack``; ``dot`` and ``einsum`` are
 ``symdiff.products``' (matrix products in a greedy contraction order), kept here by name.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import symdiff.api as sd
-from symdiff.errors import ShapeError
+from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import Node
 
 
@@ -55,3 +55,18 @@ def einsum(*operands: Any, **options: Any) -> Node:
     from symdiff.products import einsum as product
 
     return product(*operands, **options)
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Node:
+    """``np.select``: the first choice whose condition holds, else ``default``; nested ``where``s."""
+    conditions = sd.array_list(condlist, "select condlist")
+    choices = sd.array_list(choicelist, "select choicelist")
+    if len(conditions) != len(choices):
+        raise ShapeError(f"select: {len(conditions)} conditions for {len(choices)} choices")
+    result = sd.as_node(default, "select default")
+    for i in reversed(range(len(conditions))):  # the first true condition wins: it is applied last
+        cond = sd.as_node(conditions[i], f"select condition {i}")
+        if cond.dtype != "bool":
+            raise UnsupportedError(f"select: condition {i} must be boolean, as in NumPy")
+        result = sd.where(cond, sd.as_node(choices[i], f"select choice {i}"), result)
+    return result

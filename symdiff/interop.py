@@ -129,6 +129,7 @@ COMPOSED: dict[str, Any] = {
     "clip": lambda a, a_min=None, a_max=None: compose.clip(a, a_min, a_max),
     "outer": lambda a, b: compose.outer(a, b),
     "stack": lambda arrays, axis=0: compose.stack(arrays, axis),
+    "select": lambda condlist, choicelist, default=0: compose.select(condlist, choicelist, default),
     "einsum": lambda subscripts, *operands: compose.einsum(subscripts, *operands),
     "ravel": lambda a, order="C": shaping.ravel(a, order),
     "squeeze": lambda a, axis=None: shaping.squeeze(a, axis),

@@ -81,3 +81,18 @@ def test_angle_real_if_close_and_append_on_real_input() -> None:
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_array_equal(g, e)
     check_grad(sd.sum(np.append(x, x * x) * np.arange(8.0)), x, at=[xs])
+
+
+def test_select_iscomplex_and_isreal() -> None:
+    x = sd.var("x", (5,))
+    xs = np.linspace(-2.0, 2.0, 5) + 0.1
+    chosen = np.select([x < -1.0, x < 1.0], [x * 2.0, x**2], default=7.0)
+    got, complex_, real = sd.function([x], [chosen, np.iscomplex(x), np.isreal(x)])(xs)
+    np.testing.assert_array_equal(got, np.select([xs < -1.0, xs < 1.0], [xs * 2.0, xs**2], default=7.0))
+    np.testing.assert_array_equal(complex_, np.iscomplex(xs))
+    np.testing.assert_array_equal(real, np.isreal(xs))
+    check_grad(sd.sum(chosen * np.arange(1.0, 6.0)), x, at=[xs])
+    with pytest.raises(sd.ShapeError, match="2 conditions for 1 choices"):
+        sd.select([x < 0, x > 1], [x])
+    with pytest.raises(sd.UnsupportedError, match="condition 0 must be boolean"):
+        sd.select([x], [x])
