@@ -196,7 +196,7 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
         if folded is not None:
             return folded
     if "broadcast_to" in ops and op.kind == ELEMENTWISE:
-        return _lazy_broadcast(name, inputs, shape)  # elementwise ops commute with broadcasting
+        return _lazy_broadcast(name, inputs, shape, attrs)  # elementwise ops commute with broadcasting
     return make(name, inputs, attrs, shape, result_dtype(op, inputs))
 
 
@@ -207,7 +207,7 @@ def rebuild(node: Node, inputs: Sequence[Node]) -> Node:
     return apply(node.op, inputs, node.attrs)
 
 
-def _lazy_broadcast(name: str, inputs: Sequence[Node], shape: Shape) -> Node:
+def _lazy_broadcast(name: str, inputs: Sequence[Node], shape: Shape, attrs: tuple[Any, ...] = ()) -> Node:
     """Elementwise ops commute with broadcasting: compute on the small operands, broadcast once.
 
     ``broadcast_to(a, S) * b`` becomes ``a * b`` when that already has shape S, and
@@ -215,7 +215,7 @@ def _lazy_broadcast(name: str, inputs: Sequence[Node], shape: Shape) -> Node:
     """
     inner = [i.inputs[0] if i.op == "broadcast_to" else i for i in inputs]
     rebuild = REBUILD.get(name)
-    result = rebuild(*inner) if rebuild is not None else apply(name, inner)
+    result = rebuild(*inner) if rebuild is not None and not attrs else apply(name, inner, attrs)
     return broadcast_to(result, shape)
 
 
