@@ -47,8 +47,8 @@ ArrayLike = Any
 def var(name: str, shape: int | Sequence[int] = (), dtype: Any = None) -> Node:
     """A new variable. Every call makes a distinct variable, even with a repeated label.
 
-    ``dtype=np.int64`` makes integer data (labels, indices): it indexes, compares and promotes
-    to float64 in arithmetic, and takes no gradient."""
+    ``dtype=np.int64`` makes integer data (labels, indices): it indexes, compares and becomes
+    float64 in arithmetic (also with another integer, where NumPy keeps int64), and takes no gradient."""
     if not isinstance(name, str) or not name:
         raise GraphError(f"a variable needs a non-empty string label, got {_shown(name)}")
     return make_var(name, _shape_arg(shape, f"var {name!r}"), _var_dtype(dtype, name))

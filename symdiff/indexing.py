@@ -49,6 +49,9 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
             except TypeError:
                 raise UnsupportedError(f"index {_shown(item)}: slice bounds must be ints or None") from None
             forward = step > 0
+            if not len(range(start, stop, step)):  # empty; a negative step's start may then be -1, not "the last"
+                attrs.append((0, 0, None))
+                continue
             attrs.append((
                 None if start == (0 if forward else dim - 1) else start,
                 None if stop == (dim if forward else -1) else stop,

@@ -1,7 +1,7 @@
 """Integer results: ``argmax``/``argmin`` (int64 nodes, no gradient) and ``astype``.
 
 An integer node indexes (``x[np.arange(n), sd.argmax(x, axis=1)]``), compares, and becomes
-float64 in arithmetic, as NumPy promotes it.
+float64 in arithmetic, even with another integer (where NumPy keeps int64): exact up to 2**53.
 """
 
 from __future__ import annotations

@@ -101,6 +101,8 @@ def number_text(value: float) -> tuple[str, int]:
 
 
 def array_literal(value: np.ndarray) -> str:
+    if value.dtype in (np.bool_, np.int64) and value.size == 0:  # tolist() of a (0, 3) array is [], shape lost
+        return f"np.zeros({tuple(value.shape)}, dtype={'np.bool_' if value.dtype == np.bool_ else 'np.int64'})"
     if value.dtype == np.bool_:
         return f"np.array({value.tolist()!r})"
     if value.dtype == np.int64:

@@ -215,12 +215,12 @@ def linalg(draw: Any, pool: list[Node], ops: set[str]) -> Node | None:
         return sd.linalg.slogdet(square)[1]
     if name in ("eigh", "eigh_upper"):
         w, v = sd.linalg.eigh(square, UPLO="L" if name == "eigh" else "U")
-        return w[:, None] * v
-    if name == "svd":
+        return w[:, None] * v * v  # an eigenvector's sign is LAPACK's choice: only sign-free functions of it
+    if name == "svd":  # are differentiable (u_k s_k vh_k is, the signs of u_k and vh_k flip together)
         u, s, vh = sd.linalg.svd(x, full_matrices=False)
         return (u * s) @ vh[:, :1]
     if name == "qr":
-        return sd.linalg.qr(x.T)[1]
+        return sd.linalg.qr(x.T)[1] ** 2  # a row of R changes sign with its reflector, where R jumps
     return sd.linalg.pinv(x)
 
 

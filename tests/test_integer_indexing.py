@@ -259,3 +259,25 @@ def test_module_file_holds_integer_literals(tmp_path) -> None:
     value, (g,) = namespace["picked"](X, np.array([4, 0, 1, 1]))
     np.testing.assert_allclose(value, np.sum(X[np.arange(4), [4, 0, 1, 1]] ** 2))
     assert g[0, 4] == 2 * X[0, 4]
+
+
+@pytest.mark.parametrize("index", [np.s_[-5::-1], np.s_[-100:0:-1], np.s_[10::-1], np.s_[-5:2:-1], np.s_[1:1:-1]],
+                             ids=repr)
+def test_empty_and_clipped_reversed_slices_equal_numpy(index) -> None:
+    x = sd.var("x", (4,))
+    data = np.arange(4.0)
+    got = sd.function([x], [x[index], x.at[index].add(10.0)])(data)
+    added = data.copy()
+    added[index] += 10.0
+    np.testing.assert_array_equal(got[0], data[index])
+    np.testing.assert_array_equal(got[1], added)
+
+
+def test_empty_integer_and_boolean_constants_keep_their_shapes() -> None:
+    x, m = sd.var("x", (3,)), sd.var("m", (0, 3))
+    empty = np.zeros((0, 2), dtype=np.int64)
+    got = sd.function([x, m], [x[empty], np.take(x, empty), np.tril(m)])(np.ones(3), np.zeros((0, 3)))
+    assert [g.shape for g in got] == [(0, 2), (0, 2), (0, 3)]
+    i, y = sd.var("i", (0, 4), dtype=np.int64), sd.var("y", (3, 4))
+    picked = sd.function([y, i], np.take_along_axis(y, i, axis=0))(np.ones((3, 4)), np.zeros((0, 4), np.int64))
+    assert picked.shape == (0, 4)
