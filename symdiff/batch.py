@@ -69,6 +69,13 @@ def _reduction(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Nod
     return sd.apply(node.op, [inputs[0]], (tuple(a + 1 for a in axes), keepdims))
 
 
+def axis_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+    """Ops along one axis (sort, partition, cumsum; attrs[0] is the axis): every input stacked to
+    the batch axis, the op's axis one further on, its other attrs as they are."""
+    parts = [_stacked(x, f, k) for x, f in zip(inputs, flags, strict=True)]
+    return sd.apply(node.op, parts, (node.attrs[0] + 1, *node.attrs[1:]))
+
+
 def reshape_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     return sd.reshape(inputs[0], (k, *node.attrs[0]))
 

@@ -39,15 +39,9 @@ def _put(a: Sequence[str], node: Node) -> str:  # the argsort of a permutation i
     return f"{spelled('take_along_axis')}({a[0]}, {inverse}, axis={node.attrs[0]})"
 
 
-def _shifted(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
-    parts = [batching._stacked(x, f, k) for x, f in zip(inputs, flags, strict=True)]
-    axis, kth = node.attrs
-    return sd.apply(node.op, parts, (axis + 1, kth))
-
-
 # NumPy only: numba's partition takes no axis, and the array API standard has no partition
 MOVES: dict[str, Any] = {"kind": LAYOUT, "layout": True, "strong_zeros": True, "refused": ("numba", "array_api"),
-                         "batch": _shifted, "convention": SORTS}
+                         "batch": batching.axis_rule, "convention": SORTS}
 register(Op("partition", same_shape,
             lambda a, n: f"{spelled('partition')}({a[0]}, {list(n.attrs[1])}, axis={n.attrs[0]})",
             lambda g, y, x: (sd.apply("partition_put", [g, x], y.attrs),), arg_prec=(ATOM,), **MOVES))
@@ -90,13 +84,8 @@ def _count_printer(a: Sequence[str], node: Node) -> str:
     return f"{spelled('count_nonzero')}({a[0]}{axis}{', keepdims=True' if keepdims else ''})"
 
 
-def _count_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
-    axes, keepdims = node.attrs
-    return sd.apply("count_nonzero", inputs[:1], (tuple(a + 1 for a in axes), keepdims))
-
-
 register(Op("count_nonzero", reduced, _count_printer, lambda g, y, x: (None,), arg_prec=(ATOM,), dtype=INT,
-            kind=REDUCTION, batch=_count_rule, refused=("numba", "array_api"), convention=INTEGERS))
+            kind=REDUCTION, refused=("numba", "array_api"), convention=INTEGERS))
 
 
 def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Node:

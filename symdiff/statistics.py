@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
+from symdiff import batch as batching
 from symdiff import interop
-from symdiff.batch import _stacked
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import BOOL, Node, short_text
 from symdiff.ops import LAYOUT, PRODUCT, SORTS, Op, register, same_shape
@@ -52,19 +52,13 @@ def _put_printer(a: Sequence[str], node: Node) -> str:
     return f"{spelled('take_along_axis')}({a[0]}, {_argsort(_argsort(a[1], axis), axis)}, axis={axis})"
 
 
-def _shifted_axis(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
-    """A leading batch axis: every input stacked to it, the op's axis one further on."""
-    parts = [_stacked(x, f, k) for x, f in zip(inputs, flags, strict=True)]
-    return sd.apply(node.op, parts, (node.attrs[0] + 1,))
-
-
 def _flipped(g: Node, axis: int) -> Node:
     return sd.getitem(g, (*[slice(None)] * axis, slice(None, None, -1)))
 
 
 # permutations: layout ops, printed by NumPy and the array API; numba has no axis for sort
 MOVES: dict[str, Any] = {"kind": LAYOUT, "layout": True, "strong_zeros": True, "refused": ("numba",),
-                         "batch": _shifted_axis, "convention": SORTS}
+                         "batch": batching.axis_rule, "convention": SORTS}
 register(Op("sort", same_shape, lambda a, n: f"{spelled('sort')}({a[0]}, axis={n.attrs[0]})",
             lambda g, y, x: (sd.apply("sort_put", [g, x], y.attrs),), **MOVES))
 register(Op("sort_take", same_shape, _take_printer,
@@ -74,7 +68,7 @@ register(Op("sort_put", same_shape, _put_printer,
 # a contraction with a triangle of ones along one axis; its VJP sums the cotangent from the end
 register(Op("cumsum", same_shape, lambda a, n: f"{spelled('cumsum')}({a[0]}, axis={n.attrs[0]})",
             lambda g, y, x: (_flipped(cumsum(_flipped(g, y.attrs[0]), axis=y.attrs[0]), y.attrs[0]),),
-            kind=PRODUCT, strong_zeros=True, refused=("numba",), batch=_shifted_axis, array_api="cumulative_sum"))
+            kind=PRODUCT, strong_zeros=True, refused=("numba",), batch=batching.axis_rule, array_api="cumulative_sum"))
 
 
 # ---- shared helpers ---------------------------------------------------------------------------
