@@ -12,17 +12,53 @@ class ArgumentError(TypeError, ValueError):
     """A wrong number, type or shape of arguments."""
 
 
-def _array_arg(value, name: str, shape: tuple[int, ...], dtype=np.float64):
-    """Accept real arrays of exactly ``shape`` as ``dtype`` (ints are cast); reject the rest."""
+def _array_arg(value, name: str, shape: tuple, dtype=np.float64, dims=None):
+    """Accept real arrays of ``shape`` as ``dtype`` (ints are cast); reject the rest.
+
+    ``shape`` holds None on an axis whose named dimension this argument binds; ``dims`` names
+    each named axis's dimension and the argument that binds it."""
     try:
         array = np.asarray(value)
     except Exception as error:
         raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
     if array.dtype.kind not in "iuf":
-        raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got dtype {array.dtype}")
-    if array.shape != shape:
-        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+        raise ArgumentError(f"argument {name!r}: expected a real array of shape {_shape_text(shape, dims)}, "
+                            f"got dtype {array.dtype}")
+    problem = _shape_problem(name, array.shape, shape, dims)
+    if problem:
+        raise ArgumentError(problem)
     return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _shape_text(shape: tuple, dims) -> str:
+    """The expected shape as the user declared it: names where dimensions are named."""
+    parts = [str(d[0]) if dims is not None and d is not None else str(size)
+             for size, d in zip(shape, dims if dims is not None else [None] * len(shape), strict=True)]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def _shape_problem(name: str, got: tuple, shape: tuple, dims):
+    """Why ``got`` does not fit ``shape`` (None if it does), naming the dimension and where it was bound."""
+    expected = _shape_text(shape, dims)
+    if len(got) != len(shape):
+        return f"argument {name!r}: expected shape {expected}, got shape {got}"
+    first: dict = {}
+    for axis, (size, want) in enumerate(zip(got, shape, strict=True)):
+        dim = dims[axis] if dims is not None else None
+        if want is None:  # this argument binds the dimension: its other axes of that name must agree
+            label = dim[0] if dim is not None else axis
+            if label in first and got[first[label]] != size:
+                other = first[label]
+                return (f"argument {name!r}: dimension {label} is {got[other]} on axis {other} but {size} on "
+                        f"axis {axis}, in shape {got} (expected {expected})")
+            first.setdefault(label, axis)
+        elif size != want:
+            if dim is None:
+                return f"argument {name!r}: expected shape {expected}, got shape {got}"
+            where = f"argument {dim[1]!r}" if dim[1] is not None else "the other arguments"
+            return (f"argument {name!r}: dimension {dim[0]} is {size} here (axis {axis} of shape {got}), but "
+                    f"{want} in {where}")
+    return None
 
 
 def tensor_ops(x, w):

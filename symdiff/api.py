@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from symdiff.dims import Dim, DimensionError, check_name, named
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import (
     BOOL,
@@ -77,6 +78,8 @@ def as_node(value: ArrayLike, what: str = "argument") -> Node:
         return value
     if type(value) is float:
         return make_float(value)
+    if isinstance(value, Dim):  # a named size, known when the function runs
+        return make("dimsize", (), (value,), (), FLOAT)
     if type(value) is int:  # NumPy makes an object array of an int past int64; float() rounds it, or refuses
         try:
             return make_float(float(value))
@@ -128,13 +131,31 @@ def _items(value: Any) -> tuple[Any, ...] | None:
     return None
 
 
-def _dims(shape: int | Sequence[int], what: str) -> tuple[int, ...]:
-    """An int or a sequence of ints as a tuple of ints (no sign check)."""
+def _dims(shape: Any, what: str) -> tuple[Any, ...]:
+    """An int, a name, or a sequence of ints, names and dimensions as a shape tuple (no sign check)."""
     items = _items(shape)
     try:
-        return tuple(_int(d, "") for d in items) if items is not None else (_int(shape, ""),)
-    except ShapeError:
-        raise ShapeError(f"{what}: a shape must be an int or a sequence of ints, got {_shown(shape)}") from None
+        return tuple(_dim(d, what) for d in items) if items is not None else (_dim(shape, what),)
+    except ShapeError as error:
+        if isinstance(error, DimensionError) or "dimension name" in str(error):
+            raise
+        raise ShapeError(f"{what}: a shape must be an int or a sequence of ints and dimension names, "
+                         f"got {_shown(shape)}") from None
+
+
+def _dim(value: Any, what: str) -> Any:
+    """One entry of a shape: an int, a named dimension, or a name (a string) made into one."""
+    if isinstance(value, Dim):
+        return value
+    if isinstance(value, str):
+        from symdiff.source_text import GENERATED, RESERVED  # source_text reads the runtime helpers
+
+        if GENERATED.fullmatch(value):
+            reserved: Any = {value}
+        else:
+            reserved = RESERVED
+        return named(check_name(value, what, reserved))
+    return _int(value, "")
 
 
 # NumPy's limit: an array's size in bytes, and each of its dimensions, must fit a signed 64-bit npy_intp
@@ -144,8 +165,9 @@ MAX_SIZE = MAX_BYTES // 8  # float64 elements
 
 def _too_big(shape: Shape) -> bool:
     """A shape no float64 array can have: NumPy would refuse it at call time."""
-    size = math.prod(shape)
-    return size > MAX_SIZE or (size == 0 and builtins.any(d > MAX_BYTES for d in shape))
+    known = [d for d in shape if not isinstance(d, Dim)]  # named sizes are checked when they are known
+    size = math.prod(known)
+    return size > MAX_SIZE or (size == 0 and builtins.any(d > MAX_BYTES for d in known))
 
 
 def _check_size(shape: Shape, what: str) -> None:
@@ -155,7 +177,7 @@ def _check_size(shape: Shape, what: str) -> None:
 
 def _shape_arg(shape: int | Sequence[int], what: str) -> Shape:
     result = _dims(shape, what)
-    if builtins.any(d < 0 for d in result):
+    if builtins.any(not isinstance(d, Dim) and d < 0 for d in result):
         raise ShapeError(f"{what}: a shape must be a tuple of non-negative ints, got {_shown(shape)}")
     _check_size(result, what)
     return result

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from symdiff.dialect import Dialect
+from symdiff.dim_binding import Bindings, requirement_lines
+from symdiff.dims import Dim, slice_bounds
 from symdiff.emit import (
     Backend,
     Body,
@@ -32,7 +34,7 @@ from symdiff.emit import (
 from symdiff.errors import EmitError, UnsupportedError
 from symdiff.graph import BOOL, Node
 from symdiff.ops import OPS
-from symdiff.printers import ATOM, index_text, reduction_count, shape_text
+from symdiff.printers import ATOM, dim_text, index_text, reduction_count, shape_text
 from symdiff.source_text import docstring
 
 FLOAT = "xp.float64"
@@ -44,6 +46,9 @@ class ArrayApiDialect(Dialect):
 
     def scalar(self, text: str) -> str:
         return f"xp.asarray({text})"  # the standard has no scalar types: a 0-d array, float64 by default
+
+    def size(self, text: str) -> str:
+        return f"xp.asarray({text}, dtype={FLOAT})"
 
     def zeros(self, shape: str) -> str:
         return f"xp.zeros({shape}, dtype={FLOAT})"
@@ -61,7 +66,7 @@ def _reduction(name: str) -> Any:
         function = "sum" if name == "mean" else name
         text = f"xp.{function}({a[0]}, axis={axes}" + (", keepdims=True)" if keepdims else ")")
         if name == "mean":
-            text += f" / {int(reduction_count(node.inputs[0], axes))}"
+            text += f" / {dim_text(reduction_count(node.inputs[0], axes))}"
         return text
 
     return render
@@ -113,11 +118,29 @@ def _scatter(target: str, a: Sequence[str], node: Node) -> list[str]:
     return lines
 
 
+def _named_bounds(item: Any, size: Dim) -> tuple[Any, Any]:
+    """Where an index item of a named axis starts and stops (the call checked that it fits)."""
+    if not isinstance(item, tuple):
+        start = item if item >= 0 else size + item
+        return start, start + 1
+    if item[2] == -1:  # the whole axis reversed
+        return 0, size
+    start, stop, step = item
+    return slice_bounds(start, stop, step, size)
+
+
 def _pad(piece: str, shape: tuple[int, ...], index: tuple[Any, ...]) -> list[str]:
-    lines = []
+    # an int's axis first comes back with length 1, so that the blocks of every axis can read
+    # the lengths of the axes after it from the piece
+    lines = [f"{piece} = xp.expand_dims({piece}, axis={axis})" for axis, item in enumerate(index)
+             if not isinstance(item, tuple)]
     for axis, item in enumerate(index):
         size = shape[axis]
-        if isinstance(item, tuple):
+        if isinstance(size, Dim):
+            start, stop = _named_bounds(item, size)
+            if isinstance(item, tuple) and item[2] == -1:
+                lines.append(f"{piece} = xp.flip({piece}, axis={axis})")
+        elif isinstance(item, tuple):
             start, stop, step = slice(*item).indices(size)
             count = len(range(start, stop, step))
             if step != 1 and count:
@@ -128,11 +151,10 @@ def _pad(piece: str, shape: tuple[int, ...], index: tuple[Any, ...]) -> list[str
                 start = stop = 0
         else:
             start, stop = item, item + 1
-            lines.append(f"{piece} = xp.expand_dims({piece}, axis={axis})")
         before = (*shape[:axis], start, *shape[axis + 1:])
         after = (*shape[:axis], size - stop, *shape[axis + 1:])
-        blocks = ([f"xp.zeros({_block(before, axis, piece)}, dtype={FLOAT})"] if start else []) + [piece] \
-            + ([f"xp.zeros({_block(after, axis, piece)}, dtype={FLOAT})"] if stop < size else [])
+        blocks = ([f"xp.zeros({_block(before, axis, piece)}, dtype={FLOAT})"] if start != 0 else []) + [piece] \
+            + ([f"xp.zeros({_block(after, axis, piece)}, dtype={FLOAT})"] if stop != size else [])
         if len(blocks) > 1:
             lines.append(f"{piece} = xp.concat([{', '.join(blocks)}], axis={axis})")
     return lines
@@ -197,12 +219,15 @@ def _may_alias(node: Node) -> bool:
     return node.op in ("var", "const") or OPS[node.op].view
 
 
-def _check(p: Param) -> str:
-    """The argument conversion of one parameter: a float to a 0-d array, an array checked."""
+def _check(p: Param, bindings: Bindings) -> list[str]:
+    """The argument conversion of one parameter: a float to a 0-d array, an array checked
+    (then the sizes of the dimensions it binds read from it)."""
     if p.node.shape == ():
-        return (f"    {p.name} = xp.asarray({p.name}, dtype={FLOAT}) if type({p.name}) is float"
-                f" else _scalar_arg_xp(xp, {p.name}, {p.name!r})")
-    return f"    {p.name} = _array_arg_xp(xp, {p.name}, {p.name!r}, {shape_text(p.node.shape)})"
+        return [f"    {p.name} = xp.asarray({p.name}, dtype={FLOAT}) if type({p.name}) is float"
+                f" else _scalar_arg_xp(xp, {p.name}, {p.name!r})"]
+    test = bindings.test(p.name, tuple(p.node.shape))
+    return [f"    {p.name} = _array_arg_xp(xp, {p.name}, {p.name!r}, {test.expected}{test.dims})",
+            *("    " + line for line in test.binds)]
 
 
 def _assemble(spec: FunctionSpec, params: list[Param], body: Body, imports: tuple[str, ...]) -> Program:
@@ -211,23 +236,28 @@ def _assemble(spec: FunctionSpec, params: list[Param], body: Body, imports: tupl
     arrays = [p.name for p in params if p.node.shape != ()]
     if not arrays:
         raise UnsupportedError("the array_api backend takes its namespace from the arrays: give it an array input")
-    check = [f"    xp = _namespace_xp({tuple(arrays)!r}, {', '.join(arrays)})", *(_check(p) for p in params)]
+    bindings = Bindings()
+    check = [f"    xp = _namespace_xp({tuple(arrays)!r}, {', '.join(arrays)})"]
+    for p in params:
+        check += _check(p, bindings)
+    check += requirement_lines(spec.order or ())
     check += [f"    xc{name[1:]} = xp.asarray({name})" for name in body.emitter.constants]
     results = _results(spec.outputs, body)
     lines = body.emitter.lines
     signature = ", ".join(p.name for p in params)
     if spec.cotangent is None:
         returned = spec.layout(results)
-        doc = docstring(spec, params, returned, body.expression, False)
+        doc = docstring(spec, params, returned, body.expression, False, bindings)
         source = [f"def {spec.name}({signature}):", *doc, *check, *lines, f"    return {returned}"]
         return _program(spec.name, source, body.emitter, ("array_api_compat",))
     # a pullback: the reverse sweep is a closure over the forward sweep's arrays and the namespace
     cotangent = Param(spec.cotangent, body.emitter.names[spec.cotangent])
     split = lines.index("    # reverse sweep") if "    # reverse sweep" in lines else len(lines)
     grads = results[1:]
-    back = [f"    def back({cotangent.name}):", "    " + _check(cotangent), *("    " + line for line in lines[split:]),
+    cotangent_check = ["    " + line for line in _check(cotangent, bindings)]
+    back = [f"    def back({cotangent.name}):", *cotangent_check, *("    " + line for line in lines[split:]),
             f"        return ({', '.join(grads)}{',' if len(grads) == 1 else ''})"]
-    doc = docstring(spec, params, f"{results[0]}, back", body.expression, False)
+    doc = docstring(spec, params, f"{results[0]}, back", body.expression, False, bindings)
     source = [f"def {spec.name}({signature}):", *doc, *check, *lines[:split], *back, f"    return {results[0]}, back"]
     return _program(spec.name, source, body.emitter, ("array_api_compat",))
 

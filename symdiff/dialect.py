@@ -32,6 +32,10 @@ class Dialect:
         """``text`` as a typed scalar of the float type."""
         return self.precision.scalar(text)
 
+    def size(self, text: str) -> str:
+        """A named dimension's size (a Python int) as a scalar of the float type: 1/n is inf at n = 0."""
+        return self.precision.scalar(text)
+
     def zeros(self, shape: str) -> str:
         return self.precision.zeros(shape)
 

@@ -10,6 +10,7 @@ parser far from its recursion limit.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -18,6 +19,8 @@ import numpy as np
 from symdiff import precision
 from symdiff.dialect import NUMPY, Dialect, numpy_in, printing
 from symdiff.dialect import current as current_dialect
+from symdiff.dim_binding import Bindings, requirement_lines
+from symdiff.dims import dim_names
 from symdiff.errors import EmitError
 from symdiff.graph import BOOL, INT, TUPLE, Node, toposort, use_counts
 from symdiff.ops import OPS, Op
@@ -99,29 +102,43 @@ def boxed_scalars(order: Sequence[Node], params: list[Param], outputs: Sequence[
     return boxed
 
 
-def int_check(p: Param) -> list[str]:
+def int_check(p: Param, bindings: Bindings) -> list[str]:
     """Integer data: int64 arrays (or ints) of the declared shape pass untouched, floats are refused."""
     shape = tuple(p.node.shape)
     if shape == ():
         return [f"    if type({p.name}) is not int:", f"        {p.name} = _int_arg({p.name}, {p.name!r}, ())"]
-    return [f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != np.int64 or {p.name}.shape != {shape}:",
-            f"        {p.name} = _int_arg({p.name}, {p.name!r}, {shape})"]
+    test = bindings.test(p.name, shape)
+    return [f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != np.int64 or {test.condition}:",
+            f"        {p.name} = _int_arg({p.name}, {p.name!r}, {test.expected}{test.dims})",
+            *("    " + line for line in test.binds)]
 
 
-def param_check(p: Param, boxed: set[Node]) -> list[str]:
+def param_check(p: Param, boxed: set[Node], bindings: Bindings) -> list[str]:
     if p.node.dtype == INT:
-        return int_check(p)
-    return scalar_check(p, p.node in boxed) if p.node.shape == () else array_check(p)
+        return int_check(p, bindings)
+    return scalar_check(p, p.node in boxed) if p.node.shape == () else array_check(p, bindings)
 
 
-def array_check(p: Param) -> list[str]:
-    shape = tuple(p.node.shape)
+def array_check(p: Param, bindings: Bindings) -> list[str]:
+    test = bindings.test(p.name, tuple(p.node.shape))
     float_type = current_dialect().precision
     return [
-        f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != {float_type.type_text}"
-        f" or {p.name}.shape != {shape}:",
-        f"        {p.name} = _array_arg({p.name}, {p.name!r}, {shape}{float_type.check_arg()})",
+        f"    if type({p.name}) is not np.ndarray or {p.name}.dtype != {float_type.type_text} or {test.condition}:",
+        f"        {p.name} = _array_arg({p.name}, {p.name!r}, {test.expected}{float_type.check_arg()}{test.dims})",
+        *("    " + line for line in test.binds),
     ]
+
+
+def checks(params: list[Param], boxed: set[Node], order: Sequence[Node]) -> tuple[list[str], Bindings]:
+    """Every parameter's check in order, then what the graph's derived sizes need of the names."""
+    bindings = Bindings()
+    lines: list[str] = []
+    for p in params:
+        lines += param_check(p, boxed, bindings)
+    missing = sorted(set(dim_names(n.shape for n in order if n.dtype != TUPLE)) - set(bindings.source))
+    if missing:
+        raise EmitError(f"dimension {', '.join(missing)} is carried by no input: add an input with that axis")
+    return lines + requirement_lines(order), bindings
 
 
 class Emitter:
@@ -282,8 +299,10 @@ def _emit(spec: FunctionSpec) -> Program:
     namer = Namer()
     namer.used.add(check_function_name(spec.name))
     order = list(spec.order) if spec.order is not None else toposort(spec.outputs)
+    spec = dataclasses.replace(spec, order=order)
     imports = tuple(sorted({m for n in order if n.op in OPS and (m := OPS[n.op].module) is not None}))
     namer.used.update(m.split(".")[0] for m in imports)
+    namer.used.update(dim_names(n.shape for n in order if n.dtype != TUPLE))  # bound under their own names
     params = [Param(node, namer.param(node.label)) for node in spec.inputs]
     inner = [Param(spec.cotangent, namer.param("cotangent"))] if spec.cotangent is not None else []
     param_of = {p.node: p.name for p in params}
@@ -366,9 +385,9 @@ def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_bo
     # A plain signature: Python's own TypeError names a missing or surplus argument, and
     # defaults or *args would cost a tenth of a small scalar function's call.
     check: list[str] = []
+    bindings = Bindings()
     if math_body is None:
-        for p in params:
-            check += param_check(p, boxed)
+        check, bindings = checks(params, boxed, spec.order or ())
         sweeps = [*numpy_body.emitter.lines, f"    return {numpy_body.returned}"]
     else:
         sweeps = _with_fallback(params, numpy_body, math_body)
@@ -376,7 +395,7 @@ def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_bo
             # a Python float, so the math body warns nowhere: only the NumPy body gives NumPy's warnings
             check += [f"    if type({p.name}) is not float:",
                       f"        {p.name} = _scalar_arg({p.name}, {p.name!r}, float)"]
-    doc = docstring(spec, params, numpy_body.returned, numpy_body.expression, math_body is not None)
+    doc = docstring(spec, params, numpy_body.returned, numpy_body.expression, math_body is not None, bindings)
     signature = ", ".join(p.name for p in params)
     body = [f"def {spec.name}({signature}):", *doc, *check, *sweeps]
     return _program(spec.name, body, numpy_body.emitter, imports)
@@ -385,17 +404,15 @@ def _assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, math_bo
 def _assemble_pullback(spec: FunctionSpec, params: list[Param], cotangent: Param, body: Body,
                        imports: tuple[str, ...], boxed: set[Node]) -> Program:
     """``f(*inputs) -> (value, back)``: the forward sweep runs now, ``back`` closes over its results."""
-    check: list[str] = []
-    for p in params:
-        check += param_check(p, boxed)
-    inner_check = scalar_check(cotangent, True) if cotangent.node.shape == () else array_check(cotangent)
+    check, bindings = checks(params, boxed, spec.order or ())
+    inner_check = scalar_check(cotangent, True) if cotangent.node.shape == () else array_check(cotangent, bindings)
     lines = body.emitter.lines
     split = lines.index("    # reverse sweep") if "    # reverse sweep" in lines else len(lines)
     grads = body.results[1:]
     back = [f"    def back({cotangent.name}):", *("    " + line for line in inner_check),
             *("    " + line for line in lines[split:]),
             f"        return ({', '.join(grads)}{',' if len(grads) == 1 else ''})"]
-    doc = docstring(spec, params, f"{body.results[0]}, back", body.expression, False)
+    doc = docstring(spec, params, f"{body.results[0]}, back", body.expression, False, bindings)
     signature = ", ".join(p.name for p in params)
     source = [f"def {spec.name}({signature}):", *doc, *check, *lines[:split], *back,
               f"    return {body.results[0]}, back"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from symdiff.dims import nominal
 from symdiff.graph import TUPLE, Node, Shape
 from symdiff.ops import ELEMENTWISE, OPS
 
@@ -44,7 +45,8 @@ NUMPY_MIN = 1 << 12  # elements; below this the extra pass and the call into Pyt
 def numpy_vectorised(node: Node) -> bool:
     """A transcendental op on an array large enough to leave to NumPy's own loops."""
     op = OPS.get(node.op)
-    return op is not None and op.vectorised and node.ndim > 0 and node.size >= NUMPY_MIN and node.dtype != TUPLE
+    return (op is not None and op.vectorised and node.ndim > 0 and node.dtype != TUPLE
+            and nominal(node.size) >= NUMPY_MIN)
 
 
 def elementwise(node: Node) -> bool:

@@ -15,6 +15,7 @@ from symdiff.api import (  # defined before api imports this module
     apply,
     as_node,
 )
+from symdiff.dims import Dim, slice_length
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import (
     TUPLE,
@@ -41,6 +42,9 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
         raise ShapeError(f"too many indices ({len(items)}) for shape {shape}")
     attrs: list[Any] = []
     for dim, item in zip(shape, items):  # noqa: B905 (fewer items than dims: the rest are whole)
+        if isinstance(dim, Dim):
+            attrs.append(_named_item(item, dim, shape))
+            continue
         if isinstance(item, slice):
             try:
                 start, stop, step = item.indices(dim)
@@ -64,6 +68,26 @@ def _index_attrs(shape: Shape, index: Any) -> tuple[Any, ...]:
     while attrs and attrs[-1] == (None, None, None):
         attrs.pop()
     return tuple(attrs)
+
+
+def _named_item(item: Any, dim: Dim, shape: Shape) -> Any:
+    """An index item on a named axis, kept as written (``x[-3:]``, ``x[-1]``): the printed index
+    means what it says once the call has checked that the axis is long enough."""
+    if not isinstance(item, slice):
+        return int(item)
+    for bound in (item.start, item.stop, item.step):
+        if bound is not None and not (isinstance(bound, numbers.Integral) and not isinstance(bound, bool)):
+            raise UnsupportedError(f"index {_shown(item)}: slice bounds must be ints or None")
+    if item.step == 0:
+        raise ShapeError(f"index {_shown(item)} for shape {shape}: slice step cannot be zero")
+    canonical = tuple(None if v is None else int(v) for v in (item.start, item.stop, item.step))
+    start, stop, step = canonical
+    if step == -1 and start is None and stop is None:
+        return canonical
+    if step == 1:
+        step = None
+    slice_length((start, stop, step), dim)  # a DimensionError for a step it cannot take
+    return (None if start == 0 else start, stop, step)
 
 
 def getitem(x: ArrayLike, index: Any) -> Node:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from symdiff.dim_binding import Bindings, requirement_lines
+from symdiff.dims import dim_names, nominal
 from symdiff.emit import (
     Backend,
     Body,
@@ -29,7 +31,7 @@ from symdiff.emit import (
 )
 from symdiff.errors import UnsupportedError
 from symdiff.fusion import Loop, numpy_vectorised, schedule
-from symdiff.graph import BOOL, Node, toposort, use_counts
+from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
 from symdiff.numba_printers import (
     broadcasts,
     calls_blas,
@@ -108,9 +110,10 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     if spec.cotangent is not None:
         raise UnsupportedError("the numba backend has no pullback: use backend='numpy' for sd.pullback")
     namer = Namer()
-    namer.used.update([spec.name, "numba", *(p.name for p in params)])
-    kernel = namer.claim(f"_{spec.name}_kernel")
     order = list(spec.order) if spec.order is not None else toposort(spec.outputs)
+    namer.used.update([spec.name, "numba", *(p.name for p in params), *dim_names(n.shape for n in order
+                                                                                 if n.dtype != TUPLE)])
+    kernel = namer.claim(f"_{spec.name}_kernel")
     preferred: dict[Node, str] = {}
     param_of = {p.node: p.name for p in params}
     for node, base in zip(spec.outputs, spec.output_names, strict=True):
@@ -155,15 +158,19 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     types = ", ".join([*(_array_type(p.node.ndim) for p in params),
                        *(_array_type(value.ndim, value.dtype == np.bool_) for value in passed.values())])
     flags = f"({types},), error_model=\"numpy\"" + (", parallel=True" if parallel else "")
-    doc = docstring(spec, params, returned, numpy_body.expression, False)
-    doc[0] = doc[0] + HEADER.format(min=PARALLEL_MIN)
+    bindings = Bindings()
     check: list[str] = []
     for p in params:
-        check += scalar_check(p, False) if p.node.shape == () else _array_check(p)
+        check += scalar_check(p, False) if p.node.shape == () else _array_check(p, bindings)
+    check += requirement_lines(order)
+    doc = docstring(spec, params, returned, numpy_body.expression, False, bindings)
+    doc[0] = doc[0] + HEADER.format(min=PARALLEL_MIN)
+    # the kernel reads the sizes from its arrays as the checks did: one compiled kernel for every size
+    sizes = [f"    {name} = {where}" for name, where in sorted(bindings.where.items())]
     call = f"    return {kernel}({', '.join(kernel_params)})"
     checked = namer.claim(f"_{spec.name}_checked") if scalar else spec.name
     source = [f"def {kernel}({', '.join(kernel_params)}):",
-              *outer.lines, f"    return {returned}", "", "",
+              *sizes, *outer.lines, f"    return {returned}", "", "",
               f"def {checked}({', '.join(p.name for p in params)}):", *doc, *check, call]
     if scalar:
         source += _direct_entry(spec.name, kernel, checked)
@@ -187,10 +194,10 @@ def _direct_entry(name: str, kernel: str, checked: str) -> list[str]:
             f"{name}.__doc__ = {checked}.__doc__"]
 
 
-def _array_check(p: Param) -> list[str]:
+def _array_check(p: Param, bindings: Bindings) -> list[str]:
     """The NumPy backend's check, plus C order: the kernel is compiled for C-contiguous arrays."""
-    first, convert = array_check(p)
-    return [first[:-1] + f" or not {p.name}.flags.c_contiguous:", convert]
+    first, convert, *binds = array_check(p, bindings)
+    return [first[:-1] + f" or not {p.name}.flags.c_contiguous:", convert, *binds]
 
 
 def _array_type(ndim: int, boolean: bool = False) -> str:
@@ -238,7 +245,7 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
                 consumers[i] = consumers.get(i, 0) + 1
     stored = [n for n in loop.nodes if n in outputs or consumers.get(n)]
     size = loop.size
-    parallel = threads and size >= PARALLEL_MIN
+    parallel = threads and nominal(size) >= PARALLEL_MIN  # a named size counts as large
     namer = outer.namer
     index = namer.claim("i")
     inner = Emitter(namer, {}, outer.adjoint_of, outer.origin, backend=elements)

@@ -12,9 +12,10 @@ import itertools
 import math
 from collections.abc import Sequence
 
+from symdiff.dims import nominal
 from symdiff.graph import Node
 from symdiff.ops import OPS, broadcast
-from symdiff.printers import Printer, reduction_count, shape_text
+from symdiff.printers import Printer, dim_text, reduction_count, shape_text
 
 # matrix products of up to this many multiply-adds are loops. Against NumPy through object mode
 # (256 x 256, measured): v @ M and M @ N, whose inner loop runs along rows and vectorises, are
@@ -97,7 +98,7 @@ def sum_like(fn: str) -> Printer:
         elif keepdims:
             text = f"{text}.reshape({shape_text(node.shape)})"
         if fn == "mean":
-            text = f"{text} / {int(reduction_count(source, axes))}"
+            text = f"{text} / {dim_text(reduction_count(source, axes))}"
         return text
 
     return render
@@ -127,7 +128,7 @@ def calls_blas(node: Node) -> bool:
     if left.ndim == right.ndim == 1:  # a dot product of vectors is a sum of a loop
         return False
     limit = LOOP_FLOPS if right.ndim == 2 else LOOP_FLOPS_ROWS
-    return max(left.ndim, right.ndim) > 2 or math.prod((*left.shape, *right.shape[1:])) > limit
+    return max(left.ndim, right.ndim) > 2 or nominal(math.prod((*left.shape, *right.shape[1:]))) > limit
 
 
 def _matmul_loops(target: str, a: Sequence[str], node: Node) -> list[str]:

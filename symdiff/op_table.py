@@ -15,6 +15,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff import batch as batching
 from symdiff.dialect import current as current_dialect
+from symdiff.dims import slice_requirements
 from symdiff.graph import (
     BOOL,
     TUPLE,
@@ -124,6 +125,15 @@ def concatenate_vjp(g: Node, out: Node, *xs: Node) -> list[Node]:
     axis = out.attrs[0]
     cuts = list(np.cumsum([x.shape[axis] for x in xs])[:-1])
     return list(sd.split(g, [int(c) for c in cuts], axis=axis)) if len(xs) > 1 else [g]
+
+
+def index_requirements(node: Node) -> list[tuple[Any, int, str]]:
+    """A slice or an index of a named axis needs the axis long enough to mean what it says."""
+    found = []
+    for dim, item in zip(node.inputs[0].shape, node.attrs[0], strict=False):
+        for size, least in slice_requirements(item, dim):
+            found.append((size, least, f"x[{index_text(node.attrs[0])}] on an axis of size {dim}"))
+    return found
 
 
 # ---- the table --------------------------------------------------------------------------
@@ -336,7 +346,7 @@ register(
 register(
     Op("getitem", indexed, lambda a, n: f"{a[0]}[{index_text(n.attrs[0])}]",
        lambda g, y, x: (sd.scatter(g, x.shape, y.attrs[0]),), arg_prec=(ATOM,), view=True, layout=True,
-       kind=LAYOUT, strong_zeros=True, batch=batching.getitem_rule)
+       kind=LAYOUT, strong_zeros=True, batch=batching.getitem_rule, requires=lambda n: index_requirements(n))
 )
 register(
     Op("scatter", attr_shape, lambda a, n: "", lambda g, y, *parts: [sd.take(g, index) for index in y.attrs[1]],
@@ -372,6 +382,14 @@ def eye_printer(a: Sequence[str], node: Node) -> str:
 # the k x k identity laid out in ``shape`` (the seeds of jacobian and hessian): made at run time,
 # so a large one is neither baked into the program nor held by it
 register(Op("eye", eye_shape, eye_printer, lambda g, y: (), kind=STRUCTURE))
+
+
+def dimsize_printer(a: Sequence[str], node: Node) -> str:
+    return current_dialect().size(str(node.attrs[0]))
+
+
+# a named dimension's size as a float scalar (a mean's count): the names are bound when the function runs
+register(Op("dimsize", lambda shapes, attrs: (), dimsize_printer, lambda g, y: (), kind=STRUCTURE))
 
 
 # integer-array indexing, argmax and argmin: their ops build on the table above

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from symdiff.dims import slice_length
 from symdiff.errors import ShapeError
 from symdiff.graph import FLOAT, Node, Shape
 from symdiff.printers import (  # re-exported: the backends and builders read them from here
@@ -56,6 +57,9 @@ class Op:
     module: str | None = None  # the module generated code must import for it (a user-defined op's, scipy.special)
     refused: tuple[str, ...] = ()  # backends that cannot print it: compiling for one raises, naming the op
     convention: str | None = None  # a line for the Conventions of every function that computes it
+    # what the sizes of named dimensions must satisfy for it: (dimension, least value, why) triples,
+    # checked when the function runs (a slice x[-3:] needs n >= 3, a maximum over n needs n >= 1)
+    requires: Callable[[Node], Sequence[tuple[Any, int, str]]] | None = None
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
     statement: Callable[[str, Sequence[str], Node], list[str]] | None = None
@@ -198,7 +202,7 @@ def indexed(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
     """Basic indexing: an int drops its axis, a slice keeps its length, the rest stay whole."""
     shape, index = shapes[0], attrs[0]
     pairs = zip(shape[: len(index)], index, strict=True)
-    kept = [len(range(*slice(*item).indices(dim))) for dim, item in pairs if isinstance(item, tuple)]
+    kept = [slice_length(item, dim) for dim, item in pairs if isinstance(item, tuple)]
     return (*kept, *shape[len(index):])
 
 

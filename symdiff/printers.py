@@ -7,10 +7,9 @@ so one printer serves NumPy, float32, the array API and numba.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import numpy as np
 
 from symdiff.dialect import current as current_dialect
 from symdiff.graph import FLOAT, Node, Shape
@@ -20,8 +19,15 @@ Printer = Callable[[Sequence[str], Node], str]
 ATOM = 100  # a call, a name, a subscript: never needs parentheses
 
 
-def reduction_count(x: Node, axes: tuple[int, ...]) -> float:
-    return float(np.prod([x.shape[i] for i in axes], dtype=np.int64))
+def reduction_count(x: Node, axes: tuple[int, ...]) -> Any:
+    """The number of elements a reduction over ``axes`` reads: an int, or a named dimension's polynomial."""
+    return math.prod(x.shape[i] for i in axes)  # exact: np.prod in int64 wraps past 2**63
+
+
+def dim_text(size: Any) -> str:
+    """A size as an operand: an int, a dimension's name, or its polynomial in parentheses."""
+    text = str(size)
+    return text if isinstance(size, int) or getattr(size, "atomic", False) else f"({text})"
 
 
 # ---- index attrs: ints and canonical (start, stop, step) slices ------------------------
@@ -71,7 +77,7 @@ def reduction_printer(fn: str) -> Printer:
         axis = "" if whole else "axis=" + (str(axes[0]) if len(axes) == 1 else str(axes))
         method = "sum" if fn == "mean" else fn  # a mean is what np.mean computes, without its Python wrapper
         text = f"{a[0]}.{method}({axis}" + (", keepdims=True)" if keepdims else ")")
-        return text + f" / {int(reduction_count(source, axes))}" if fn == "mean" else text
+        return text + f" / {dim_text(reduction_count(source, axes))}" if fn == "mean" else text
 
     return render
 

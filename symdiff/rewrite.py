@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import symdiff.api as sd
+from symdiff.dims import nominal
 from symdiff.graph import FLOAT, Node, toposort, use_counts
 
 MAX_DEPTH = 4  # nesting of rules inside rules; each level works on a strictly smaller pattern
@@ -220,7 +221,7 @@ def _matmul_scale(node: Node, rw: Rewriter, depth: int) -> Node | None:
     a, b = node.inputs
     for position, operand in enumerate((a, b)):
         peeled = _peel(operand)
-        if peeled is not None and node.size <= operand.size and operand not in rw.shared:
+        if peeled is not None and nominal(node.size) <= nominal(operand.size) and operand not in rw.shared:
             kind, scalar, array = peeled
             product = sd.matmul(array, b) if position == 0 else sd.matmul(a, array)
             return _reapply(kind, scalar, rw.simplify(product, depth + 1))

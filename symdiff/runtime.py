@@ -34,32 +34,76 @@ def _scalar_arg(value, name: str, dtype=np.float64):
     )
 
 
-def _array_arg(value, name: str, shape: tuple[int, ...], dtype=np.float64):
-    """Accept real arrays of exactly ``shape`` as ``dtype`` (ints are cast); reject the rest."""
+def _array_arg(value, name: str, shape: tuple, dtype=np.float64, dims=None):
+    """Accept real arrays of ``shape`` as ``dtype`` (ints are cast); reject the rest.
+
+    ``shape`` holds None on an axis whose named dimension this argument binds; ``dims`` names
+    each named axis's dimension and the argument that binds it."""
     try:
         array = np.asarray(value)
     except Exception as error:
         raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
     if array.dtype.kind not in "iuf":
-        raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got dtype {array.dtype}")
-    if array.shape != shape:
-        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+        raise ArgumentError(f"argument {name!r}: expected a real array of shape {_shape_text(shape, dims)}, "
+                            f"got dtype {array.dtype}")
+    problem = _shape_problem(name, array.shape, shape, dims)
+    if problem:
+        raise ArgumentError(problem)
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def _int_arg(value, name: str, shape: tuple[int, ...]):
-    """Accept integers of exactly ``shape`` as int64 (a 0-d one as an int); reject floats and bools."""
+def _int_arg(value, name: str, shape: tuple, dims=None):
+    """Accept integers of ``shape`` (as in ``_array_arg``) as int64 (a 0-d one as an int); reject floats and bools."""
     try:
         array = np.asarray(value)
     except Exception as error:
         raise ArgumentError(f"argument {name!r}: cannot be read as an array ({error})") from None
     if array.dtype.kind not in "iu":
-        raise ArgumentError(f"argument {name!r}: expected integers of shape {shape}, got dtype {array.dtype}")
-    if array.shape != shape:
-        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {array.shape}")
+        raise ArgumentError(f"argument {name!r}: expected integers of shape {_shape_text(shape, dims)}, "
+                            f"got dtype {array.dtype}")
+    problem = _shape_problem(name, array.shape, shape, dims)
+    if problem:
+        raise ArgumentError(problem)
     if array.dtype.kind == "u" and array.size and array.max() > np.iinfo(np.int64).max:
         raise ArgumentError(f"argument {name!r}: an integer does not fit int64")
     return int(array) if shape == () else np.ascontiguousarray(array, dtype=np.int64)
+
+
+def _shape_text(shape: tuple, dims) -> str:
+    """The expected shape as the user declared it: names where dimensions are named."""
+    parts = [str(d[0]) if dims is not None and d is not None else str(size)
+             for size, d in zip(shape, dims if dims is not None else [None] * len(shape), strict=True)]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+
+def _shape_problem(name: str, got: tuple, shape: tuple, dims):
+    """Why ``got`` does not fit ``shape`` (None if it does), naming the dimension and where it was bound."""
+    expected = _shape_text(shape, dims)
+    if len(got) != len(shape):
+        return f"argument {name!r}: expected shape {expected}, got shape {got}"
+    first: dict = {}
+    for axis, (size, want) in enumerate(zip(got, shape, strict=True)):
+        dim = dims[axis] if dims is not None else None
+        if want is None:  # this argument binds the dimension: its other axes of that name must agree
+            label = dim[0] if dim is not None else axis
+            if label in first and got[first[label]] != size:
+                other = first[label]
+                return (f"argument {name!r}: dimension {label} is {got[other]} on axis {other} but {size} on "
+                        f"axis {axis}, in shape {got} (expected {expected})")
+            first.setdefault(label, axis)
+        elif size != want:
+            if dim is None:
+                return f"argument {name!r}: expected shape {expected}, got shape {got}"
+            where = f"argument {dim[1]!r}" if dim[1] is not None else "the other arguments"
+            return (f"argument {name!r}: dimension {dim[0]} is {size} here (axis {axis} of shape {got}), but "
+                    f"{want} in {where}")
+    return None
+
+
+def _size_error(requirement: str, sizes):
+    """A call whose named dimensions have sizes the graph cannot take (a slice longer than its axis)."""
+    shown = ", ".join(f"{name} = {size}" for name, size in sizes.items())
+    return ArgumentError(f"{requirement}; got {shown}")
 
 
 def _logsumexp(x, axes: tuple[int, ...], keepdims: bool):
@@ -88,8 +132,8 @@ def _namespace_xp(names: tuple[str, ...], *arrays):
     raise ArgumentError(f"arguments from different array namespaces: {', '.join(spaces)}")
 
 
-def _array_arg_xp(xp, value, name: str, shape: tuple[int, ...]):
-    """A real array of ``shape`` in namespace ``xp``, as float64 (integers are cast); reject the rest."""
+def _array_arg_xp(xp, value, name: str, shape: tuple, dims=None):
+    """A real array of ``shape`` (as in ``_array_arg``) in namespace ``xp``, as float64 (integers are cast)."""
     dtype = getattr(value, "dtype", None)
     if dtype != xp.float64:
         try:
@@ -98,10 +142,12 @@ def _array_arg_xp(xp, value, name: str, shape: tuple[int, ...]):
             real = False
         if not real:
             got = f"dtype {dtype}" if dtype is not None else type(value).__name__
-            raise ArgumentError(f"argument {name!r}: expected a real array of shape {shape}, got {got}")
+            raise ArgumentError(f"argument {name!r}: expected a real array of shape {_shape_text(shape, dims)}, "
+                                f"got {got}")
         value = xp.astype(value, xp.float64)
-    if tuple(value.shape) != shape:
-        raise ArgumentError(f"argument {name!r}: expected shape {shape}, got shape {tuple(value.shape)}")
+    problem = _shape_problem(name, tuple(value.shape), shape, dims)
+    if problem:
+        raise ArgumentError(problem)
     return value
 
 
@@ -139,5 +185,6 @@ def _logsumexp_xp(xp, x, axes: tuple[int, ...], keepdims: bool):
     return total if keepdims else xp.squeeze(total, axis=axes)
 
 
-HELPERS = (_scalar_arg, _array_arg, _int_arg, _logsumexp, _namespace_xp, _array_arg_xp, _scalar_arg_xp, _copy_xp,
+HELPERS = (_scalar_arg, _array_arg, _int_arg, _shape_text, _shape_problem, _size_error,
+           _logsumexp, _namespace_xp, _array_arg_xp, _scalar_arg_xp, _copy_xp,
            _logsumexp_xp)

@@ -20,6 +20,7 @@ from symdiff.errors import EmitError
 from symdiff.printers import ATOM
 
 if TYPE_CHECKING:
+    from symdiff.dim_binding import Bindings
     from symdiff.emit import FunctionSpec, Param, Program
     from symdiff.graph import Node
 
@@ -132,7 +133,7 @@ def op_conventions(order: Sequence[Node]) -> list[str]:
 
 
 def docstring(spec: FunctionSpec, params: list[Param], returned: str, expression: list[str],
-               fast_path: bool) -> list[str]:
+               fast_path: bool, bindings: Bindings | None = None) -> list[str]:
     lines = [*spec.summary.split("\n"), "", *("        " + line for line in expression), ""]
     lines += [f"    Returns {returned}.", ""]
     lines.append("    Inputs (label -> parameter, shape):")
@@ -140,6 +141,10 @@ def docstring(spec: FunctionSpec, params: list[Param], returned: str, expression
         role = spec.describe_inputs(p.node)
         lines.append(f"        {p.node.label} -> {p.name}, {tuple(p.node.shape)}{role}")
     lines.append("")
+    if bindings is not None and bindings.where:
+        lines.append("    Dimensions (sizes read from the arguments on every call):")
+        lines += [f"        {name} = {where}" for name, where in sorted(bindings.where.items())]
+        lines.append("")
     lines.append("    Conventions:")
     general = CONVENTIONS.format(float=current_dialect().precision.name).splitlines()
     # the ops' own conventions join the list of gradient conventions, before the note on scalars
@@ -157,7 +162,11 @@ def module_text(program: Program, title: str, command: str = "symdiff regenerate
 
     ``command`` is the shell command that writes this module again, quoted in its header."""
     source = program.module_source
-    helpers = "\n\n".join(inspect.getsource(fn) for fn in runtime.HELPERS if fn.__name__ + "(" in source)
+    used = [fn for fn in runtime.HELPERS if fn.__name__ + "(" in source]
+    for _ in range(2):  # the helpers the used ones call (two levels deep at most)
+        called = "".join(inspect.getsource(fn) for fn in used)
+        used = [fn for fn in runtime.HELPERS if fn in used or fn.__name__ + "(" in called]
+    helpers = "\n\n".join(inspect.getsource(fn) for fn in used)
     return "\n".join([
         f'"""{doc_escape(title)}',
         "",

@@ -21,6 +21,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff import batch as batching
 from symdiff import interop
+from symdiff.dims import surely_at_most
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import BOOL, Node, short_text
 from symdiff.ops import LAYOUT, PRODUCT, SORTS, Op, register, same_shape
@@ -110,7 +111,7 @@ def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Node
     """``np.cumsum``: running sums along ``axis`` (the flattened array when None)."""
     _refuse("cumsum", dtype=dtype, out=out)
     node, ax = _flat_or_axis(a, axis, "cumsum")
-    return node if node.shape[ax] <= 1 else sd.apply("cumsum", [node], (ax,))
+    return node if surely_at_most(node.shape[ax], 1) else sd.apply("cumsum", [node], (ax,))
 
 
 def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Node:
@@ -140,7 +141,7 @@ def sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stable:
     if kind not in (None, "quicksort", "mergesort", "heapsort", "stable"):
         raise UnsupportedError(f"sort: kind must be 'quicksort', 'mergesort', 'heapsort' or 'stable', got {kind!r}")
     node, ax = _flat_or_axis(a, axis, "sort")
-    return node if node.shape[ax] <= 1 else sd.apply("sort", [node], (ax,))
+    return node if surely_at_most(node.shape[ax], 1) else sd.apply("sort", [node], (ax,))
 
 
 def diff(a: Any, n: Any = 1, axis: Any = -1, prepend: Any = None, append: Any = None) -> Node:
