@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,6 +23,7 @@ from symdiff.api import (  # defined before api imports this module
     apply,
     as_node,
 )
+from symdiff.dims import Dim
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import (
     FLOAT,
@@ -258,6 +260,12 @@ def split(x: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0)
         cuts = tuple(length // sections * i for i in range(1, sections))
     else:
         indices = [_int(c, f"{what}: an index") for c in items]
+        if isinstance(length, Dim):  # no clipping: the call checks that every piece has a size >= 0
+            cuts = tuple(c + length if c < 0 else c for c in indices)
+            bounds = [0, *cuts, length]
+            if builtins.any(isinstance(hi - lo, int) and hi - lo < 0 for lo, hi in itertools.pairwise(bounds)):
+                raise ShapeError(f"split: indices {tuple(indices)} must be ascending")
+            return outputs(apply("split", [node], (cuts, ax)))
         # NumPy's rule: negative indices count from the end, then clip to the axis
         cuts = tuple(builtins.min(builtins.max(c + length if c < 0 else c, 0), length) for c in indices)
         if list(cuts) != sorted(cuts):

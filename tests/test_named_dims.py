@@ -122,3 +122,18 @@ def test_broadcasting_a_name_against_another_size_fails_at_build_time():
 def test_a_dimension_name_must_be_an_identifier_generated_code_does_not_use(bad):
     with pytest.raises(sd.ShapeError, match="dimension name"):
         sd.var("x", (bad, 2))
+
+
+def test_split_of_a_named_axis_checks_its_pieces_when_called():
+    x = sd.var("X", ("n", 4))
+    head, middle, tail = sd.split(x, [1, -1], axis=0)
+    fn = sd.compile(sd.sum(middle * 3.0) + sd.sum(head * tail), wrt=[x])
+    v = np.random.default_rng(2).normal(size=(5, 4))
+    value, (grad,) = fn(v)
+    assert value == pytest.approx(np.sum(v[1:-1] * 3.0) + np.sum(v[:1] * v[-1:]), rel=1e-12)
+    want = np.zeros((5, 4))
+    want[1:-1] = 3.0
+    want[0], want[-1] = v[-1], v[0]
+    assert np.allclose(grad, want, rtol=1e-12, atol=0)
+    with pytest.raises(sd.ArgumentError, match=r"needs n >= 2; got n = 1"):
+        fn(np.ones((1, 4)))
