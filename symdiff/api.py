@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from symdiff.dims import Dim, DimensionError, check_name, named
+from symdiff.dims import Dim, DimensionError, named
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import (
     BOOL,
@@ -143,18 +143,23 @@ def _dims(shape: Any, what: str) -> tuple[Any, ...]:
                          f"got {_shown(shape)}") from None
 
 
+MAX_DIM_NAME = 32
+
+
 def _dim(value: Any, what: str) -> Any:
     """One entry of a shape: an int, a named dimension, or a name (a string) made into one."""
     if isinstance(value, Dim):
         return value
     if isinstance(value, str):
-        from symdiff.source_text import GENERATED, RESERVED  # source_text reads the runtime helpers
+        from symdiff.source_text import RESERVED, plain  # source_text reads the runtime helpers
 
-        if GENERATED.fullmatch(value):
-            reserved: Any = {value}
-        else:
-            reserved = RESERVED
-        return named(check_name(value, what, reserved))
+        # the name is bound in generated code as it is: a plain identifier that no generated name can be
+        if not plain(value) or value in RESERVED or len(value) > MAX_DIM_NAME:
+            raise ShapeError(
+                f"{what}: dimension name {value!r} must be an ASCII identifier of at most {MAX_DIM_NAME} characters, "
+                "starting with a letter, that generated code does not use itself (np, math, t0, C0, bar_..., "
+                "builtins, keywords)")
+        return named(value)
     return _int(value, "")
 
 

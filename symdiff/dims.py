@@ -10,10 +10,8 @@ expression over the names, so a shape prints as the code that computes it at run
 
 from __future__ import annotations
 
-import keyword
 import math
 import numbers
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -24,9 +22,6 @@ Monomial = tuple[str, ...]  # names multiplied together, sorted; () is the const
 
 class DimensionError(ShapeError):
     """A named dimension used where a concrete size is needed, or a question no size answers alone."""
-
-
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 class Dim:
@@ -218,16 +213,6 @@ def _ratio(a: Any, b: Dim) -> int | None:
 
 def named(name: str) -> Dim:
     return Dim([((name,), 1)])
-
-
-def check_name(name: str, what: str, reserved: Iterable[str] = ()) -> str:
-    """A dimension name: an ASCII identifier the generated code can bind as it is."""
-    if (not isinstance(name, str) or not NAME.fullmatch(name) or keyword.iskeyword(name) or name in reserved
-            or len(name) > 32):
-        raise ShapeError(
-            f"{what}: dimension name {name!r} must be an ASCII identifier of at most 32 characters, starting with "
-            "a letter, that generated code does not use itself (np, math, t0, C0, bar_..., builtins, keywords)")
-    return name
 
 
 def is_symbolic(shape: Any) -> bool:
