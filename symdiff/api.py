@@ -180,7 +180,7 @@ def _check_size(shape: Shape, what: str) -> None:
         raise ShapeError(f"{what}: shape {_shown(shape)} is too big: a float64 array holds at most 2**63 - 1 bytes")
 
 
-def _shape_arg(shape: int | Sequence[int], what: str) -> Shape:
+def _shape_arg(shape: Any, what: str) -> Shape:
     result = _dims(shape, what)
     if builtins.any(not isinstance(d, Dim) and d < 0 for d in result):
         raise ShapeError(f"{what}: a shape must be a tuple of non-negative ints, got {_shown(shape)}")

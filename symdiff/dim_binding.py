@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from symdiff.dims import Dim, is_symbolic
+from symdiff.dims import Dim, is_symbolic, surely_at_most
 from symdiff.errors import EmitError
 from symdiff.graph import TUPLE, Node
 
@@ -92,16 +92,9 @@ def requirements(order: Sequence[Node]) -> list[tuple[Any, int, str]]:
         op = OPS.get(node.op)
         if op is not None and op.requires is not None:
             for d, least, why in op.requires(node):
-                if isinstance(d, Dim) and not _surely(d, least):
+                if isinstance(d, Dim) and not surely_at_most(least, d):
                     found.setdefault((d, least), why)
     return [(d, least, why) for (d, least), why in found.items()]
-
-
-def _surely(d: Dim, least: int) -> bool:
-    try:
-        return bool(d >= least)
-    except Exception:
-        return False
 
 
 def requirement_lines(order: Sequence[Node], indent: str = "    ") -> list[str]:

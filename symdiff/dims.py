@@ -79,6 +79,15 @@ class Dim:
             raise DimensionError(f"{self} is not known to be a multiple of {other}")
         return 0
 
+    def __truediv__(self, other: Any) -> Any:
+        raise DimensionError(f"{self} / {other}: a named size has no float value while the graph is built")
+
+    def __rtruediv__(self, other: Any) -> Any:
+        raise DimensionError(f"{other} / {self}: a named size has no float value while the graph is built")
+
+    def __float__(self) -> float:
+        raise DimensionError(f"dimension {self} has no float value while the graph is built")
+
     # ---- comparisons: equal by normal form; an order only where every size agrees
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Dim) and other.terms == self.terms
@@ -143,7 +152,14 @@ def _term_key(term: tuple[Monomial, int]) -> tuple[int, Monomial]:
 
 
 def _operand(value: Any) -> bool:
-    return isinstance(value, Dim) or (isinstance(value, numbers.Integral) and not isinstance(value, bool))
+    """Whether ``value`` is an integer a dimension computes with; a float raises, since a named
+    size has no float value while the graph is built (other types may know the operation)."""
+    if isinstance(value, Dim) or (isinstance(value, numbers.Integral) and not isinstance(value, bool)):
+        return True
+    if isinstance(value, numbers.Number):
+        raise DimensionError(f"a named dimension takes part only in integer arithmetic while the graph is built, "
+                             f"got {value!r}: the size is known only when the function runs")
+    return False
 
 
 def _terms(value: Any) -> tuple[tuple[Monomial, int], ...]:
@@ -246,12 +262,14 @@ def nominal(value: Any) -> int:
     return sum(c * NOMINAL ** len(m) for m, c in value.terms)
 
 
-def surely_at_most(value: Any, bound: int) -> bool:
-    """Whether ``value <= bound`` for every size of its names (False where some size exceeds it)."""
-    if not isinstance(value, Dim):
-        return bool(value <= bound)
+def surely_at_most(value: Any, bound: Any) -> bool:
+    """Whether ``value <= bound`` for every size of the names in either (False where some size
+    breaks it)."""
+    gap = bound - value
+    if not isinstance(gap, Dim):
+        return bool(gap >= 0)
     try:
-        return value <= bound
+        return gap >= 0
     except DimensionError:
         return False
 

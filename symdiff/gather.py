@@ -9,6 +9,7 @@ axes where NumPy places them. Index arrays are int64 constants or integer variab
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ import symdiff.api as sd
 from symdiff import batch as batching
 from symdiff import interop
 from symdiff.dialect import current as current_dialect
+from symdiff.dims import Dim, DimensionError
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import BOOL, FLOAT, INT, Node, Shape, make_const, short_text
 from symdiff.ops import LAYOUT, REPEATS, STRUCTURE, Op, attr_shape, broadcast_shapes, register
@@ -30,6 +32,17 @@ def _gather_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
     if lead + len(index) > len(x):
         raise ShapeError(f"too many indices ({lead + len(index)}) for shape {x}")
     return (*x[:lead], *broadcast_shapes(*index), *x[lead + len(index):])
+
+
+def _gather_requirements(node: Node) -> list[tuple[Any, int, str]]:
+    """Constant indices into a named axis need the axis longer than the largest of them."""
+    x, index = node.inputs[0], node.inputs[1:]
+    found = []
+    for dim, i in zip(x.shape[node.attrs[0]:], index, strict=False):
+        if isinstance(dim, Dim) and i.value is not None and i.size:
+            largest = int(np.max(i.value))
+            found.append((dim, largest + 1, f"integer-array index {largest} on an axis of size {dim}"))
+    return found
 
 
 def _subscript(lead: int, index: Sequence[str]) -> str:
@@ -62,7 +75,7 @@ def _scatter_add_rule(node: Node, inputs: list[Node], flags: list[bool], k: int)
 register(Op("gather", _gather_shape, lambda a, n: f"{a[0]}[{_subscript(n.attrs[0], a[1:])}]",
             lambda g, y, x, *index: (scatter_add(g, index, x.shape, y.attrs[0]), *(None for _ in index)),
             arg_prec=(ATOM,), layout=True, kind=LAYOUT, strong_zeros=True, batch=_gather_rule,
-            refused=("numba", "array_api"), convention=REPEATS))
+            refused=("numba", "array_api"), convention=REPEATS, requires=_gather_requirements))
 register(Op("scatter_add", attr_shape, lambda a, n: "",
             lambda g, y, part, *index: (gather(g, index, y.attrs[1]), *(None for _ in index)),
             statement=_scatter_add_statement, kind=STRUCTURE, strong_zeros=True, batch=_scatter_add_rule,
@@ -101,6 +114,11 @@ def integer_index(item: Any, dim: int, where: str) -> Node:
     if value.dtype.kind not in "iu" and not (value.size == 0 and value.dtype.kind == "f"):
         raise UnsupportedError(f"{where}: index arrays must hold integers, got dtype {value.dtype}")
     value = value.astype(np.int64)
+    if isinstance(dim, Dim):  # the call checks that the axis is long enough (gather's requirement)
+        if value.size and value.min() < 0:
+            raise DimensionError(f"{where}: index {int(value.min())} counts from the end of the named axis {dim}, "
+                                 "whose length is known only when the function runs; index from the start")
+        return make_const(value)
     if value.size and (value.min() < -dim or value.max() >= dim):
         bad = int(value.max() if value.max() >= dim else value.min())
         raise ShapeError(f"{where}: index {bad} is out of bounds for an axis of length {dim}")
@@ -215,6 +233,24 @@ def take(a: Any, indices: Any, axis: int | None = None) -> Node:
     return gather(x, [integer_index(indices, x.shape[axis], "take indices")], axis)
 
 
+def positions(shape: Shape) -> Node:
+    """0, 1, ... along the one axis of ``shape`` that is not 1: a constant, or made at run time
+    where that axis has a named size."""
+    size = math.prod(shape)
+    if not isinstance(size, Dim):
+        return make_const(np.arange(size, dtype=np.int64).reshape(shape))
+    return sd.apply("arange", [], (shape,))
+
+
+def _arange_printer(a: Sequence[str], node: Node) -> str:
+    shape = node.attrs[0]
+    return f"{spelled('reshape')}({spelled('arange')}({math.prod(shape)}), {shape_text(shape)})"
+
+
+# positions along a named axis (take_along_axis's broadcast index): only graphs with named dimensions make it
+register(Op("arange", attr_shape, _arange_printer, lambda g, y: (), dtype=INT, kind=STRUCTURE))
+
+
 def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Node:
     """``np.take_along_axis``: ``indices`` has ``arr``'s number of dimensions and broadcasts with it."""
     x = sd.as_node(arr, "take_along_axis argument")
@@ -231,7 +267,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None) -> Node:
         else:
             shape = [1] * x.ndim
             shape[a] = x.shape[a]
-            arrays.append(make_const(np.arange(x.shape[a], dtype=np.int64).reshape(shape)))
+            arrays.append(positions(tuple(shape)))
     try:
         common = broadcast_shapes(*(i.shape for i in arrays))
     except ShapeError:

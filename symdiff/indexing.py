@@ -15,7 +15,7 @@ from symdiff.api import (  # defined before api imports this module
     apply,
     as_node,
 )
-from symdiff.dims import Dim, slice_length
+from symdiff.dims import Dim, DimensionError, slice_length
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import (
     TUPLE,
@@ -150,4 +150,7 @@ def length(x: Node) -> int:
         raise GraphError(f"the tuple returned by split must be unpacked before use: {short_text(x)}")
     if x.ndim == 0:
         raise GraphError(f"len() of a scalar node: {short_text(x)}")
+    if isinstance(x.shape[0], Dim):
+        raise DimensionError(f"len() of {short_text(x)}, or iterating over it: its first axis has the named size "
+                             f"{x.shape[0]}, known only when the function runs; index it or use a reduction instead")
     return int(x.shape[0])

@@ -14,7 +14,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.errors import UnsupportedError
 from symdiff.graph import BOOL, FLOAT, INT, Node, short_text
-from symdiff.ops import INTEGERS, REDUCTION, Op, reduced, register
+from symdiff.ops import INTEGERS, REDUCTION, Op, nonempty_reduction, reduced, register
 from symdiff.printers import ATOM, spelled
 
 __all__ = ["argmax", "argmin", "astype"]
@@ -41,7 +41,8 @@ def _rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
 # numba's argmax takes no axis
 for _name in ("argmax", "argmin"):
     register(Op(_name, reduced, _printer(_name), lambda g, y, x: (None,), arg_prec=(ATOM,), dtype=INT,
-                kind=REDUCTION, batch=_rule, refused=("numba",), numpy_functions=(_name,), convention=INTEGERS))
+                kind=REDUCTION, batch=_rule, refused=("numba",), numpy_functions=(_name,), convention=INTEGERS,
+                requires=nonempty_reduction))
 
 
 def _arg(name: str, a: Any, axis: Any, keepdims: bool) -> Node:

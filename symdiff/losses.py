@@ -24,6 +24,7 @@ from symdiff.ops import (
     _sympy,
     broadcast,
     broadcast_shapes,
+    nonempty_reduction,
     reduced,
     register,
     same_shape,
@@ -58,7 +59,7 @@ register(Op("logaddexp", broadcast, function_call("logaddexp"),
             sympy=lambda a, b: _sympy().log(_sympy().exp(a) + _sympy().exp(b)), domain=((-2.0, 2.0), (-2.0, 2.0)),
             kind=ELEMENTWISE, ufunc="logaddexp"))
 register(Op("logsumexp", reduced, _logsumexp_printer, _logsumexp_vjp, prec=ATOM, zero_d=True, sympy=lambda a: a,
-            kind=REDUCTION))
+            kind=REDUCTION, requires=nonempty_reduction))
 
 
 def sigmoid(x: Any) -> Node:

@@ -6,6 +6,7 @@ the standard renames it), VJP, SymPy form, test domain, guard, folding and fusio
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,9 +42,11 @@ from symdiff.ops import (
     indexed,
     item_shape,
     matmul_shape,
+    nonempty_reduction,
     reduced,
     register,
     same_shape,
+    scattered,
     split_shapes,
     transposed,
 )
@@ -123,8 +126,8 @@ def split_vjp(gs: Sequence[Node | None], out: Node, x: Node) -> tuple[Node]:
 
 def concatenate_vjp(g: Node, out: Node, *xs: Node) -> list[Node]:
     axis = out.attrs[0]
-    cuts = list(np.cumsum([x.shape[axis] for x in xs])[:-1])
-    return list(sd.split(g, [int(c) for c in cuts], axis=axis)) if len(xs) > 1 else [g]
+    cuts = list(itertools.accumulate(x.shape[axis] for x in xs))[:-1]  # ints or named sizes
+    return list(sd.split(g, cuts, axis=axis)) if len(xs) > 1 else [g]
 
 
 def index_requirements(node: Node) -> list[tuple[Any, int, str]]:
@@ -323,7 +326,8 @@ def _prod_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
 
 for _name, _vjp in (("max", _extreme_vjp), ("min", _extreme_vjp), ("prod", _prod_vjp)):
     register(Op(_name, reduced, reduction_printer(_name), _vjp, arg_prec=(ATOM,), sympy=lambda a: a, kind=REDUCTION,
-                numpy_functions=(_name, "a" + _name) if _name in ("max", "min") else (_name,)))
+                numpy_functions=(_name, "a" + _name) if _name in ("max", "min") else (_name,),
+                requires=nonempty_reduction if _name in ("max", "min") else None))
 
 # VJPs of layout and structure ops only move or sum their cotangent: strong zeros
 register(
@@ -349,7 +353,7 @@ register(
        kind=LAYOUT, strong_zeros=True, batch=batching.getitem_rule, requires=lambda n: index_requirements(n))
 )
 register(
-    Op("scatter", attr_shape, lambda a, n: "", lambda g, y, *parts: [sd.take(g, index) for index in y.attrs[1]],
+    Op("scatter", scattered, lambda a, n: "", lambda g, y, *parts: [sd.take(g, index) for index in y.attrs[1]],
        statement=scatter_statement, kind=STRUCTURE, strong_zeros=True, batch=batching.scatter_rule)
 )
 register(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from symdiff.dims import slice_length
+from symdiff.dims import Dim, slice_length
 from symdiff.errors import ShapeError
 from symdiff.graph import FLOAT, Node, Shape
 from symdiff.printers import (  # re-exported: the backends and builders read them from here
@@ -177,6 +177,14 @@ def reduced(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
     return tuple(d for i, d in enumerate(shapes[0]) if i not in axes)
 
 
+def nonempty_reduction(node: Node) -> list[tuple[Any, int, str]]:
+    """A reduction with no identity (max, logsumexp, argmax) needs every named axis it reduces to
+    hold an entry, where NumPy would raise."""
+    axes = node.attrs[0]
+    shape = node.inputs[0].shape
+    return [(shape[a], 1, f"{node.op} over an axis of size {shape[a]}") for a in axes if isinstance(shape[a], Dim)]
+
+
 def matmul_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
     a, b = shapes
     if not a or not b:
@@ -204,6 +212,16 @@ def indexed(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
     pairs = zip(shape[: len(index)], index, strict=True)
     kept = [slice_length(item, dim) for dim, item in pairs if isinstance(item, tuple)]
     return (*kept, *shape[len(index):])
+
+
+def scattered(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
+    """Zeros of ``attrs[0]`` with each part placed at its index: each part must fill its region."""
+    shape, indices = attrs
+    for part, index in zip(shapes, indices, strict=True):
+        region = indexed([shape], (index,))
+        if part != region:
+            raise ShapeError(f"scatter: a part of shape {part} cannot fill a region of shape {region} of {shape}")
+    return shape
 
 
 def concatenated(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:

@@ -17,6 +17,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff import batch as batching
 from symdiff import interop
+from symdiff.dims import Dim, DimensionError
 from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import INT, Node
 from symdiff.ops import INTEGERS, LAYOUT, REDUCTION, SORTS, Op, reduced, register, same_shape
@@ -64,6 +65,9 @@ def partition(a: Any, kth: Any, axis: int | None = -1, kind: str = "introselect"
         raise ShapeError("partition of a scalar: give an array of at least one dimension")
     ax = sd._axis(axis, node, "partition")
     n = node.shape[ax]
+    if isinstance(n, Dim):
+        raise DimensionError(f"partition: axis {ax} has the named size {n}, and kth needs a concrete length to be "
+                             "checked against; sort the axis instead")
     items = sd._items(kth)
     picks = []
     for item in items if items is not None else (kth,):

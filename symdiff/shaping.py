@@ -283,7 +283,7 @@ def zeros(shape: int | Sequence[int]) -> Node:
     return apply("zeros", [], (_shape_arg(shape, "zeros"),))
 
 
-def identity_seed(k: int, shape: Sequence[int]) -> Node:
+def identity_seed(k: int | Dim, shape: Sequence[Any]) -> Node:
     """The ``k`` x ``k`` identity as ``k`` seeds of ``shape``, made when the function runs."""
     target = _shape_arg((k, *shape), "identity seed")
     if math.prod(target[1:]) != k:

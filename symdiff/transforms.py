@@ -20,6 +20,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.batch import batch
 from symdiff.compiler import CompiledFunction, load
+from symdiff.dims import Dim, nominal, surely_at_most
 from symdiff.emit import Program
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
 from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text
@@ -114,9 +115,11 @@ def _scalar(expr: Any, what: str) -> Node:
 EYE_LIMIT = 2**16  # entries: a smaller identity seed is a constant, a larger one made at run time
 
 
-def _identity(k: int, shape: tuple[int, ...]) -> Node:
+def _identity(k: int | Dim, shape: tuple[Any, ...]) -> Node:
     """The k x k identity as k seeds of ``shape``. A small one is a constant, which costs a call
     nothing; a large one is an ``eye`` node, so the program neither stores nor prints it."""
+    if isinstance(k, Dim):  # sized when the function runs
+        return sd.identity_seed(k, shape)
     if k * k * 8 > _memory():
         raise ShapeError(f"a dense Jacobian needs a {k} x {k} identity seed, which does not fit in memory; "
                          "use sd.jvp or sd.vjp for products with it")
@@ -197,7 +200,7 @@ def jacobian(expr: Any, wrt: Node, *, mode: str | None = None) -> Node:
     m, n = root.size, variable.size
     if mode is not None and (not isinstance(mode, str) or mode not in ("forward", "reverse")):
         raise GraphError(f"jacobian: mode must be 'forward', 'reverse' or None, got {mode!r}")
-    if mode == "reverse" or (mode is None and m <= n):
+    if mode == "reverse" or (mode is None and _fewer_rows(m, n)):
         probe = make_var("jacobian_cotangent", root.shape)
         (pulled,) = vjp(root, [variable], probe)
         (rows,) = batch([pulled], probe, _identity(m, root.shape))
@@ -212,6 +215,14 @@ def jacobian(expr: Any, wrt: Node, *, mode: str | None = None) -> Node:
         mode = f"forward mode: one directional derivative seeded with the {n} x {n} identity"
     notes[result] = f"jacobian {result.shape} of {short_text(root, 2)} by {variable.label!r}, {mode}"
     return result
+
+
+def _fewer_rows(m: int | Dim, n: int | Dim) -> bool:
+    """Whether reverse mode (m seeds) is the cheaper side; with named sizes, the side that is
+    cheaper for every size, or else the one cheaper at the nominal size."""
+    if isinstance(m, Dim) or isinstance(n, Dim):
+        return surely_at_most(m, n) or (not surely_at_most(n, m) and nominal(m) <= nominal(n))
+    return m <= n
 
 
 def hessian(expr: Any, wrt: Node) -> Node:

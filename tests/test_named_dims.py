@@ -137,3 +137,94 @@ def test_split_of_a_named_axis_checks_its_pieces_when_called():
     assert np.allclose(grad, want, rtol=1e-12, atol=0)
     with pytest.raises(sd.ArgumentError, match=r"needs n >= 2; got n = 1"):
         fn(np.ones((1, 4)))
+
+
+def _jacobians(size):
+    x, w = sd.var("x", (size,)), sd.var("w", (3,))
+    outer = sd.tanh(x[:, None] * w)
+    outs = [sd.jacobian(sd.sin(x) * 2.0, x), sd.jacobian(sd.sum(outer, axis=0), w), sd.jacobian(outer, w),
+            sd.jacobian(outer, x), sd.hessian(sd.sum(sd.sin(x[:, None] * w)), w),
+            sd.hessian(sd.sum(sd.sin(x) * sd.sum(w)), x)]
+    return [x, w], outs
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba", "array_api"])
+def test_jacobians_and_hessians_with_a_named_dimension_size_their_seeds_when_called(backend):
+    pytest.importorskip({"numpy": "numpy", "numba": "numba", "array_api": "array_api_compat"}[backend])
+    inputs, outs = _jacobians("n")
+    assert outs[0].shape == (named("n"), named("n")) and outs[2].shape == (named("n"), 3, 3)
+    fn = sd.function(inputs, outs, backend=backend)
+    rng = np.random.default_rng(3)
+    for n in (1, 4, 7):
+        x, w = rng.normal(size=n), rng.normal(size=3)
+        got, want = fn(x, w), sd.function(*_jacobians(n))(x, w)
+        for g, e in zip(got, want, strict=True):
+            assert np.shape(g) == np.shape(e)
+            np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(got[0], np.diag(2.0 * np.cos(x)), rtol=1e-12)
+
+
+def test_the_jacobian_mode_is_the_cheaper_one_for_every_size_when_one_is():
+    x = sd.var("x", ("n",))
+    wide = sd.function([x], [sd.jacobian(sd.sum(x * x), x)])  # 1 row, n columns: reverse for every n >= 1
+    assert "reverse mode" in wide.source
+    tall = sd.function([x], [sd.jacobian(sd.outer(x, x), x)])  # n*n rows, n columns
+    assert "forward mode" in tall.source
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("reduce", [sd.max, sd.min, sd.logsumexp])
+def test_a_reduction_with_no_identity_over_an_empty_named_axis_raises_naming_it(backend, reduce):
+    pytest.importorskip(backend)
+    x = sd.var("x", ("n", 2))
+    fn = sd.compile(sd.sum(reduce(x, axis=0)), wrt=[x], backend=backend)
+    v = np.array([[1.0, -2.0], [0.5, 3.0]])
+    assert fn(v)[0] == pytest.approx(float(np.sum(sd.evaluate(reduce(sd.as_node(v), axis=0), {}))))
+    with pytest.raises(sd.ArgumentError, match=r"over an axis of size n needs n >= 1; got n = 0"):
+        fn(np.zeros((0, 2)))
+    assert sd.compile(sd.sum(reduce(x, axis=1)), wrt=[x])(np.zeros((0, 2)))[0] == 0.0  # nothing empty is reduced
+
+
+def test_len_and_iteration_over_a_named_first_axis_raise():
+    x = sd.var("x", ("n", 2))
+    with pytest.raises(DimensionError, match=r"len\(\) of x.*named size n"):
+        len(x)
+    with pytest.raises(DimensionError, match="named size n"):
+        list(x)
+    assert len(x.T) == 2
+
+
+def test_float_arithmetic_on_a_named_size_raises_a_shape_error():
+    x = sd.var("x", ("n",))
+    with pytest.raises(DimensionError, match="integer arithmetic"):
+        _ = 0.5 * x.shape[0]
+    with pytest.raises(DimensionError, match="no float value"):
+        float(x.shape[0])
+    with pytest.raises(DimensionError, match="counts from the end"):
+        _ = x[[0, -1]]
+
+
+def test_cross_entropy_over_named_rows_picks_labels_along_the_named_axis():
+    logits, labels = sd.var("logits", ("n", 4)), sd.var("labels", ("n",), dtype=np.int64)
+    picked = sd.take_along_axis(logits, labels[:, None], axis=1)
+    loss = sd.mean(sd.logsumexp(logits, axis=1) - picked[:, 0])
+    fn = sd.compile(loss, wrt=[logits], inputs=[logits, labels])
+    assert "np.arange(n)" in fn.source
+    rng = np.random.default_rng(4)
+    for n in (2, 9):
+        z, y = rng.normal(size=(n, 4)), rng.integers(0, 4, size=n)
+        shifted = z - z.max(axis=1, keepdims=True)
+        p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+        value, (grad,) = fn(z, y)
+        assert value == pytest.approx(np.mean(-np.log(p[np.arange(n), y])), rel=1e-12)
+        p[np.arange(n), y] -= 1.0
+        np.testing.assert_allclose(grad, p / n, rtol=1e-11, atol=1e-15)
+
+
+def test_constant_indices_into_a_named_axis_need_it_long_enough():
+    x = sd.var("x", ("n",))
+    fn = sd.compile(sd.sum(x[[0, 2, 2]] ** 2), wrt=[x])
+    value, (grad,) = fn(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert value == 19.0 and list(grad) == [2.0, 0.0, 12.0, 0.0]
+    with pytest.raises(sd.ArgumentError, match=r"index 2 on an axis of size n needs n >= 3; got n = 2"):
+        fn(np.ones(2))

@@ -44,7 +44,7 @@ def test_every_op_has_a_vjp_unless_only_the_reverse_pass_makes_it(name: str) -> 
 def test_every_op_is_in_the_op_matrix_and_the_fuzzer(name: str) -> None:
     assert name in COVERED or name in INTERNAL
     reached_through_others = {"scatter", "item", "zeros", "split", "logical_and", "logical_or", "logical_not",
-                              "dimsize"}  # a mean over a named axis: tests/test_named_dims.py
+                              "dimsize", "arange"}  # named dimensions: tests/test_named_dims*.py
     assert name in MATRIX or name in reached_through_others
 
 
@@ -52,7 +52,7 @@ def test_every_op_is_in_the_op_matrix_and_the_fuzzer(name: str) -> None:
 def test_every_op_can_be_batched(name: str) -> None:
     """jacobian and hessian batch every op: elementwise ones and reductions by their kind, the rest by a rule."""
     op = OPS[name]
-    takes_no_inputs = name in ("zeros", "eye", "dimsize")  # nothing in them is batched
+    takes_no_inputs = name in ("zeros", "eye", "dimsize", "arange")  # nothing in them is batched
     by_kind = op.kind in (ELEMENTWISE, REDUCTION)
     assert by_kind or op.batch is not None or takes_no_inputs, f"{name} has no batching rule"
 
@@ -137,7 +137,7 @@ def test_kinds_name_every_reduction_and_structure_op() -> None:
     # each takes (axes, keepdims)
     assert reductions == {"sum", "mean", "max", "min", "prod", "logsumexp", "argmax", "argmin", "count_nonzero"}
     structure = {n for n in BUILT_IN if OPS[n].kind == STRUCTURE}
-    assert structure == {"concatenate", "split", "scatter", "scatter_add", "item", "zeros", "eye", "dimsize"}
+    assert structure == {"concatenate", "split", "scatter", "scatter_add", "item", "zeros", "eye", "dimsize", "arange"}
 
 
 def test_a_missing_kind_is_refused_when_an_op_is_registered() -> None:

@@ -197,8 +197,8 @@ def _objective(case: Case, variables: list[sd.Node], weights: Any) -> sd.Node:
 
 
 # the scipy.special ops have a matrix of their own (tests/test_special.py), which needs SciPy
-# ops that only graphs with named dimensions make (a mean's run-time count): tests/test_named_dims.py
-NAMED_DIMENSION_OPS = {"dimsize"}
+# ops that only graphs with named dimensions make (a mean's run-time count): tests/test_named_dims*.py
+NAMED_DIMENSION_OPS = {"dimsize", "arange"}
 NUMPY_OPS = {name for name, op in OPS.items() if op.module is None} - NAMED_DIMENSION_OPS
 
 
