@@ -1,4 +1,4 @@
-"""mean((t - (w2*relu(w1*x + b1) + b2))**2) over 70 points
+"""mean((t - (w2*relu(w1*x + b1) + b2))**2) over n points
 
 Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math.
 """
@@ -88,11 +88,11 @@ def relu_regression(w1, b1, w2, b2, x, t):
         2 x sum(a*b) of vectors as a dot product
         3 x scalar factors multiplied before the array
 
-        # 15 forward nodes (ops: add, mean, mul, power, relu, sub), 11 reverse-sweep nodes
+        # 15 forward nodes (ops: add, mean, mul, power, relu, sub), 15 reverse-sweep nodes
         t0 = w1 * x + b1
         t1 = np.maximum(t0, 0.0)
         t2 = t - (w2 * t1 + b2)
-        value = (t2 ** 2).sum() / 70
+        value = (t2 ** 2).sum() / n
 
     Returns value, (bar_w1, bar_b1, bar_w2, bar_b2).
 
@@ -101,8 +101,11 @@ def relu_regression(w1, b1, w2, b2, x, t):
         b1 -> b1, ()  [wrt]
         w2 -> w2, ()  [wrt]
         b2 -> b2, ()  [wrt]
-        x -> x, (70,)  [data]
-        t -> t, (70,)  [data]
+        x -> x, (n,)  [data]
+        t -> t, (n,)  [data]
+
+    Dimensions (sizes read from the arguments on every call):
+        n = x.shape[0]
 
     Conventions:
         maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
@@ -121,20 +124,22 @@ def relu_regression(w1, b1, w2, b2, x, t):
         w2 = _scalar_arg(w2, 'w2')
     if type(b2) is not float and type(b2) is not np.float64:
         b2 = _scalar_arg(b2, 'b2')
-    if type(x) is not np.ndarray or x.dtype != np.float64 or x.shape != (70,):
-        x = _array_arg(x, 'x', (70,))
-    if type(t) is not np.ndarray or t.dtype != np.float64 or t.shape != (70,):
-        t = _array_arg(t, 't', (70,))
+    if type(x) is not np.ndarray or x.dtype != np.float64 or x.ndim != 1:
+        x = _array_arg(x, 'x', (None,), dims=(('n', 'x'),))
+    n = x.shape[0]
+    if type(t) is not np.ndarray or t.dtype != np.float64 or t.shape != (n,):
+        t = _array_arg(t, 't', (n,), dims=(('n', 'x'),))
     # forward sweep
     t0 = w1 * x + b1
     t1 = np.maximum(t0, 0.0)
     t2 = t - (w2 * t1 + b2)
-    value = (t2 ** 2).sum() / 70
+    value = (t2 ** 2).sum() / n
     # reverse sweep
-    bar_t0 = w2 * -0.02857142857142857 * t2 * (t0 > 0.0)
+    t3 = -(1.0 / np.float64(n) * 2.0)
+    bar_t0 = w2 * t3 * t2 * (t0 > 0.0)
     bar_w1 = bar_t0.dot(x)
     bar_b1 = bar_t0.sum()
-    t3 = -0.02857142857142857 * t2  # VJP of sub at t2
-    bar_w2 = t3.dot(t1)
-    bar_b2 = t3.sum()
+    t4 = t3 * t2  # VJP of sub at t2
+    bar_w2 = t4.dot(t1)
+    bar_b2 = t4.sum()
     return value, (bar_w1, bar_b1, bar_w2, bar_b2)

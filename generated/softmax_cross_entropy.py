@@ -1,4 +1,4 @@
-"""softmax cross-entropy of X @ W against one-hot Y
+"""softmax cross-entropy of X @ W against one-hot Y, over n rows
 
 Written by symdiff; regenerate with `symdiff regenerate`. Imports only numpy and math.
 """
@@ -79,19 +79,22 @@ def softmax_cross_entropy(W, X, Y):
         1 x scalar factors multiplied before the array
         1 x negation merged into an addition or product
 
-        # 12 forward nodes (ops: logsumexp, matmul, max, mean, mul, neg, sub, sum), 17 reverse-sweep nodes
+        # 12 forward nodes (ops: logsumexp, matmul, max, mean, mul, neg, sub, sum), 19 reverse-sweep nodes
         t0 = X.dot(W)
         t1 = t0.max(axis=1, keepdims=True)
         t2 = t0 - t1
         t3 = t2 - _logsumexp(t2, (1,), True)
-        value = -((Y * t3).sum(axis=1).sum() / 20)
+        value = -((Y * t3).sum(axis=1).sum() / n)
 
     Returns value, (bar_W,).
 
     Inputs (label -> parameter, shape):
         W -> W, (4, 3)  [wrt]
-        X -> X, (20, 4)  [data]
-        Y -> Y, (20, 3)  [data]
+        X -> X, (n, 4)  [data]
+        Y -> Y, (n, 3)  [data]
+
+    Dimensions (sizes read from the arguments on every call):
+        n = X.shape[0]
 
     Conventions:
         maximum/minimum ties split the gradient 1/2 : 1/2; relu'(0) = 0; abs'(0) = 0;
@@ -102,18 +105,20 @@ def softmax_cross_entropy(W, X, Y):
     """
     if type(W) is not np.ndarray or W.dtype != np.float64 or W.shape != (4, 3):
         W = _array_arg(W, 'W', (4, 3))
-    if type(X) is not np.ndarray or X.dtype != np.float64 or X.shape != (20, 4):
-        X = _array_arg(X, 'X', (20, 4))
-    if type(Y) is not np.ndarray or Y.dtype != np.float64 or Y.shape != (20, 3):
-        Y = _array_arg(Y, 'Y', (20, 3))
+    if type(X) is not np.ndarray or X.dtype != np.float64 or X.ndim != 2 or X.shape[1] != 4:
+        X = _array_arg(X, 'X', (None, 4), dims=(('n', 'X'), None))
+    n = X.shape[0]
+    if type(Y) is not np.ndarray or Y.dtype != np.float64 or Y.shape != (n, 3):
+        Y = _array_arg(Y, 'Y', (n, 3), dims=(('n', 'X'), None))
     # forward sweep
     t0 = X.dot(W)
     t1 = t0.max(axis=1, keepdims=True)
     t2 = t0 - t1
     t3 = t2 - _logsumexp(t2, (1,), True)
-    value = -((Y * t3).sum(axis=1).sum() / 20)
+    value = -((Y * t3).sum(axis=1).sum() / n)
     # reverse sweep
-    bar_t2 = -0.05 * Y + 0.05 * Y.sum(axis=1, keepdims=True) * np.exp(t3)
-    t4 = np.float64(t0 == t1)  # VJP of max at t1
-    bar_W = X.T.dot(bar_t2 - bar_t2.sum(axis=1, keepdims=True) * (t4 / t4.sum(axis=1, keepdims=True)))
+    t4 = -1.0 / np.float64(n)  # VJP of mean
+    bar_t2 = t4 * Y + -t4 * Y.sum(axis=1, keepdims=True) * np.exp(t3)
+    t5 = np.float64(t0 == t1)  # VJP of max at t1
+    bar_W = X.T.dot(bar_t2 - bar_t2.sum(axis=1, keepdims=True) * (t5 / t5.sum(axis=1, keepdims=True)))
     return value, (bar_W,)

@@ -45,7 +45,7 @@ ArrayLike = Any
 # ---- constants and variables ----------------------------------------------------------------
 
 
-def var(name: str, shape: int | Sequence[int] = (), dtype: Any = None) -> Node:
+def var(name: str, shape: int | str | Sequence[int | str | Dim] = (), dtype: Any = None) -> Node:
     """A new variable. Every call makes a distinct variable, even with a repeated label.
 
     ``dtype=np.int64`` makes integer data (labels, indices): it indexes, compares and becomes

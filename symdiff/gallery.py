@@ -32,13 +32,14 @@ def baydin() -> Example:
     return Example("baydin", "f = log(x1) + x1*x2 - sin(x2), differentiated by x1 and x2", f, [x1, x2], [x1, x2])
 
 
-def relu_regression(points: int = 70) -> Example:
-    """Mean squared residual of y = w2*relu(w1*x + b1) + b2 against targets t."""
+def relu_regression(points: int | str = "n") -> Example:
+    """Mean squared residual of y = w2*relu(w1*x + b1) + b2 against targets t; by default over
+    any number of points (the named dimension n)."""
     w1, b1, w2, b2 = (sd.var(n) for n in ("w1", "b1", "w2", "b2"))
     x, t = sd.var("x", shape=(points,)), sd.var("t", shape=(points,))
     y = w2 * sd.relu(w1 * x + b1) + b2
     loss = sd.mean((t - y) ** 2)
-    return Example("relu_regression", "mean((t - (w2*relu(w1*x + b1) + b2))**2) over 70 points",
+    return Example("relu_regression", f"mean((t - (w2*relu(w1*x + b1) + b2))**2) over {points} points",
                    loss, [w1, b1, w2, b2], [w1, b1, w2, b2, x, t])
 
 
@@ -52,14 +53,15 @@ def tensor_ops() -> Example:
                    loss, [x, w], [x, w])
 
 
-def softmax_cross_entropy(batch: int = 20, features: int = 4, classes: int = 3) -> Example:
-    """Softmax cross-entropy of a linear model, with the max shift for stability."""
+def softmax_cross_entropy(batch: int | str = "n", features: int = 4, classes: int = 3) -> Example:
+    """Softmax cross-entropy of a linear model, with the max shift for stability; by default
+    over a batch of any size (the named dimension n)."""
     w = sd.var("W", shape=(features, classes))
     x, y = sd.var("X", shape=(batch, features)), sd.var("Y", shape=(batch, classes))
     logits = x @ w
     z = logits - sd.max(logits, axis=1, keepdims=True)
     loss = -sd.mean(sd.sum(y * (z - sd.log(sd.sum(sd.exp(z), axis=1, keepdims=True))), axis=1))
-    return Example("softmax_cross_entropy", "softmax cross-entropy of X @ W against one-hot Y",
+    return Example("softmax_cross_entropy", f"softmax cross-entropy of X @ W against one-hot Y, over {batch} rows",
                    loss, [w], [w, x, y])
 
 

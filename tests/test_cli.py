@@ -29,6 +29,11 @@ def with_data():
     return sd.sum(sd.tanh(w * x) ** 2), [w], [w, x]
 
 
+def minibatch():
+    w, x, y = sd.var("w", shape=(3,)), sd.var("x", shape=("batch", 3)), sd.var("y", shape=("batch",))
+    return sd.mean((sd.tanh(x @ w) - y) ** 2), [w], [w, x, y]
+
+
 def wrong():
     return 3
 
@@ -95,6 +100,37 @@ def test_generate_writes_an_importable_module(folder: Path) -> None:
     np.testing.assert_allclose(grad, 2 * t * (1 - t**2) * x, rtol=1e-14)
     header = (folder / "out" / "loss.py").read_text(encoding="utf-8").split('"""')[1]
     assert "regenerate with `symdiff generate problems.py:with_data -o out/loss.py`" in header
+
+
+GENERIC_CALLER = """
+import sys
+import numpy as np
+sys.path.insert(0, "out")
+import step
+assert "symdiff" not in sys.modules
+rng = np.random.default_rng(1)
+w = np.array([0.1, -0.2, 0.3])
+for n in (1, 32, 500):
+    x, y = rng.normal(size=(n, 3)), rng.normal(size=n)
+    value, (grad,) = step.step(w, x, y)
+    r = np.tanh(x @ w) - y
+    assert abs(value - np.mean(r ** 2)) <= 1e-13 * max(1.0, value), (n, value)
+    assert np.allclose(grad, x.T @ (2 * r * (1 - np.tanh(x @ w) ** 2)) / n, rtol=1e-12, atol=1e-15), n
+try:
+    step.step(w, np.ones((4, 3)), np.ones(5))
+except ValueError as error:
+    print(error)
+"""
+
+
+def test_generate_writes_a_module_for_every_size_of_a_named_dimension(folder: Path) -> None:
+    done = run("generate", "problems.py:minibatch", "-o", "out/step.py", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    text = (folder / "out" / "step.py").read_text(encoding="utf-8")
+    assert "batch = x.shape[0]" in text and "Dimensions (sizes read from the arguments on every call):" in text
+    called = subprocess.run([sys.executable, "-c", GENERIC_CALLER], capture_output=True, text=True, cwd=folder)
+    assert called.returncode == 0, called.stderr
+    assert "argument 'y': dimension batch is 5 here" in called.stdout
 
 
 def test_generate_with_the_array_api_backend(folder: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import json
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,8 @@ import numpy as np
 import pytest
 
 import symdiff as sd
-from symdiff.gallery import GENERATED, baydin
+from symdiff.dims import Dim
+from symdiff.gallery import GENERATED, baydin, relu_regression
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "generated"
@@ -60,7 +62,8 @@ def test_generated_module_computes_what_compile_computes(make) -> None:
     example = make()
     module = load_module(FOLDER / f"{example.name}.py")
     rng = np.random.default_rng(3)
-    point = [rng.uniform(0.2, 0.8, size=v.shape) if v.shape else float(rng.uniform(0.5, 2.0)) for v in example.inputs]
+    point = [rng.uniform(0.2, 0.8, size=_sized(v.shape, 7)) if v.shape else float(rng.uniform(0.5, 2.0))
+             for v in example.inputs]
     if example.outputs is not None:
         expected = sd.function(example.inputs, example.outputs)(*point)
         for got, want in zip(getattr(module, example.name)(*point), expected, strict=True):
@@ -71,6 +74,47 @@ def test_generated_module_computes_what_compile_computes(make) -> None:
     assert value == expected_value
     for got, want in zip(grads, expected_grads, strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def _sized(shape: tuple, n: int) -> tuple[int, ...]:
+    """A shape with every named dimension set to ``n``."""
+    return tuple(n if isinstance(d, Dim) else d for d in shape)
+
+
+FRESH_PROCESS = """
+import importlib.util, json, sys
+import numpy as np
+spec = importlib.util.spec_from_file_location("module", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+assert "symdiff" not in sys.modules
+rng = np.random.default_rng(0)
+out = {}
+for n in (1, 70, 1000):
+    x, t = rng.normal(size=n), rng.normal(size=n)
+    value, grads = module.relu_regression(0.5, 0.1, -1.2, 0.3, x, t)
+    out[n] = [float(value), *map(float, grads)]
+print(json.dumps(out))
+"""
+
+
+def test_the_shape_generic_module_runs_in_a_fresh_process_at_three_sizes() -> None:
+    """The committed module serves every number of points, without symdiff, as the fixed-shape function does."""
+    result = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(FOLDER / "relu_regression.py")],
+                            capture_output=True, text=True, check=True)
+    got = json.loads(result.stdout)
+    rng = np.random.default_rng(0)
+    for n in (1, 70, 1000):
+        x, t = rng.normal(size=n), rng.normal(size=n)
+        example = relu_regression(n)
+        value, grads = sd.compile(example.expr, example.wrt, example.inputs)(0.5, 0.1, -1.2, 0.3, x, t)
+        np.testing.assert_allclose(got[str(n)], [value, *grads], rtol=1e-12, atol=1e-15)
+
+
+def test_a_generated_module_with_a_named_dimension_names_it_on_a_mismatch() -> None:
+    module = load_module(FOLDER / "softmax_cross_entropy.py")
+    with pytest.raises(ValueError, match=r"argument 'Y': dimension n is 5 here .* but 4 in argument 'X'"):
+        module.softmax_cross_entropy(np.ones((4, 3)), np.ones((4, 4)), np.ones((5, 3)))
 
 
 def test_generated_hessian_matches_differences_of_the_generated_gradient() -> None:
@@ -154,11 +198,12 @@ SOFTMAX_BODY = """\
     t1 = t0.max(axis=1, keepdims=True)
     t2 = t0 - t1
     t3 = t2 - _logsumexp(t2, (1,), True)
-    value = -((Y * t3).sum(axis=1).sum() / 20)
+    value = -((Y * t3).sum(axis=1).sum() / n)
     # reverse sweep
-    bar_t2 = -0.05 * Y + 0.05 * Y.sum(axis=1, keepdims=True) * np.exp(t3)
-    t4 = np.float64(t0 == t1)  # VJP of max at t1
-    bar_W = X.T.dot(bar_t2 - bar_t2.sum(axis=1, keepdims=True) * (t4 / t4.sum(axis=1, keepdims=True)))
+    t4 = -1.0 / np.float64(n)  # VJP of mean
+    bar_t2 = t4 * Y + -t4 * Y.sum(axis=1, keepdims=True) * np.exp(t3)
+    t5 = np.float64(t0 == t1)  # VJP of max at t1
+    bar_W = X.T.dot(bar_t2 - bar_t2.sum(axis=1, keepdims=True) * (t5 / t5.sum(axis=1, keepdims=True)))
     return value, (bar_W,)
 """
 
