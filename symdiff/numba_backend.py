@@ -13,10 +13,13 @@ all-scalar kernel is called directly and hands any argument that is not a float 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from symdiff.dim_binding import Bindings, requirement_lines
-from symdiff.dims import dim_names, nominal
+from symdiff.dims import Dim, dim_names, surely_at_most
 from symdiff.emit import (
     Backend,
     Body,
@@ -29,7 +32,7 @@ from symdiff.emit import (
     array_check,
     scalar_check,
 )
-from symdiff.errors import UnsupportedError
+from symdiff.errors import EmitError, UnsupportedError
 from symdiff.fusion import Loop, numpy_vectorised, schedule
 from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
 from symdiff.numba_printers import (
@@ -109,8 +112,69 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
         raise UnsupportedError(f"the numba backend cannot call user-defined ops (from {', '.join(imports)})")
     if spec.cotangent is not None:
         raise UnsupportedError("the numba backend has no pullback: use backend='numpy' for sd.pullback")
-    namer = Namer()
     order = list(spec.order) if spec.order is not None else toposort(spec.outputs)
+    serial = _kernel_body(spec, params, order, named_parallel=False)
+    threaded = _kernel_body(spec, params, order, named_parallel=True) if serial.undecided else None
+    namer, kernel, outer, returned, parallel, scalar = (serial.namer, serial.kernel, serial.outer, serial.returned,
+                                                        serial.parallel, serial.scalar)
+    # numba bakes global arrays into the machine code; unboxing an argument costs ~0.1 µs a call
+    passed = {name: value for name, value in outer.constants.items() if value.size > FREEZE_MAX}
+    kernel_params = [*(p.name for p in params), *passed]
+    types = ", ".join([*(_array_type(p.node.ndim) for p in params),
+                       *(_array_type(value.ndim, value.dtype == np.bool_) for value in passed.values())])
+    flags = f"({types},), error_model=\"numpy\"" + (", parallel=True" if parallel else "")
+    bindings = Bindings()
+    check: list[str] = []
+    for p in params:
+        check += scalar_check(p, False) if p.node.shape == () else _array_check(p, bindings)
+    check += requirement_lines(order)
+    doc = docstring(spec, params, returned, numpy_body.expression, False, bindings)
+    lead_end = next((i for i, line in enumerate(doc) if line.rstrip().endswith(".")), 0)  # after the first sentence
+    doc[lead_end] = doc[lead_end] + HEADER.format(min=PARALLEL_MIN)
+    # the kernel reads the sizes from its arrays as the checks did: one compiled kernel for every size
+    sizes = [f"    {name} = {where}" for name, where in sorted(bindings.where.items())]
+    arguments = ", ".join(kernel_params)
+    call = [f"    return {kernel}({arguments})"]
+    checked = namer.claim(f"_{spec.name}_checked") if scalar else spec.name
+    source = [f"def {kernel}({arguments}):", *sizes, *outer.lines, f"    return {returned}", "", ""]
+    threaded_source: list[str] = []
+    if threaded is not None:
+        if threaded.outer.constants.keys() != outer.constants.keys():
+            raise EmitError("the serial and the parallel kernel name their constants differently")
+        # compiled at the first call that large, so a graph used only at small sizes pays one JIT
+        wide = namer.claim(f"_{spec.name}_parallel_kernel")
+        large = " or ".join(f"{size} >= {PARALLEL_MIN}" for size in dict.fromkeys(serial.undecided))
+        threaded_source = [f"def {wide}({arguments}):", *sizes, *threaded.outer.lines,
+                           f"    return {threaded.returned}", "", ""]
+        call = [f"    if {large}:  # long loops run in parallel", f"        return {wide}({arguments})", *call]
+    entry = [f"def {checked}({', '.join(p.name for p in params)}):", *doc, *check, *call]
+    if scalar:
+        entry += _direct_entry(spec.name, kernel, checked)
+    lazy = '@numba.njit(error_model="numpy", parallel=True'
+    # a module file caches its machine code beside it; an in-memory function has no file to cache in
+    return _program(spec.name,
+                    [f"@numba.njit({flags})", *source, *([f"{lazy})", *threaded_source] if threaded else []), *entry],
+                    outer, ("numba",),
+                    module=[f"@numba.njit({flags}, cache=True)", *source,
+                            *([f"{lazy}, cache=True)", *threaded_source] if threaded else []), *entry])
+
+
+@dataclass
+class _Kernel:
+    """One printing of the kernel's body: ``undecided`` holds the named loop sizes whose
+    parallel choice waits for the call (printed serial or parallel as asked)."""
+
+    namer: Namer
+    kernel: str
+    outer: Emitter
+    returned: str
+    parallel: bool
+    scalar: bool
+    undecided: list[Any]
+
+
+def _kernel_body(spec: FunctionSpec, params: list[Param], order: list[Node], named_parallel: bool) -> _Kernel:
+    namer = Namer()
     namer.used.update([spec.name, "numba", *(p.name for p in params), *dim_names(n.shape for n in order
                                                                                  if n.dtype != TUPLE)])
     kernel = namer.claim(f"_{spec.name}_kernel")
@@ -141,10 +205,13 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     # that broadcasts outside its loops stays serial
     threads = threads and not any(broadcasts(n) for n in order if n not in looped)
     parallel = False
+    undecided: list[Any] = []
     flat: dict[Node, str] = {}
     for step in steps:
         if isinstance(step, Loop):
-            parallel |= _loop(step, outer, elements, order, set(spec.outputs), flat, threads)
+            threaded, waits = _loop(step, outer, elements, order, set(spec.outputs), flat, threads, named_parallel)
+            parallel |= threaded
+            undecided += [step.size] if waits else []
         elif numpy_vectorised(step):
             _numpy_call(step, outer)
         else:
@@ -152,31 +219,7 @@ def assemble(spec: FunctionSpec, params: list[Param], numpy_body: Body, imports:
     seen: set[Node] = set()
     results = [_result(outer, node, seen) for node in spec.outputs]
     returned = spec.layout(results)
-    # numba bakes global arrays into the machine code; unboxing an argument costs ~0.1 µs a call
-    passed = {name: value for name, value in outer.constants.items() if value.size > FREEZE_MAX}
-    kernel_params = [*(p.name for p in params), *passed]
-    types = ", ".join([*(_array_type(p.node.ndim) for p in params),
-                       *(_array_type(value.ndim, value.dtype == np.bool_) for value in passed.values())])
-    flags = f"({types},), error_model=\"numpy\"" + (", parallel=True" if parallel else "")
-    bindings = Bindings()
-    check: list[str] = []
-    for p in params:
-        check += scalar_check(p, False) if p.node.shape == () else _array_check(p, bindings)
-    check += requirement_lines(order)
-    doc = docstring(spec, params, returned, numpy_body.expression, False, bindings)
-    doc[0] = doc[0] + HEADER.format(min=PARALLEL_MIN)
-    # the kernel reads the sizes from its arrays as the checks did: one compiled kernel for every size
-    sizes = [f"    {name} = {where}" for name, where in sorted(bindings.where.items())]
-    call = f"    return {kernel}({', '.join(kernel_params)})"
-    checked = namer.claim(f"_{spec.name}_checked") if scalar else spec.name
-    source = [f"def {kernel}({', '.join(kernel_params)}):",
-              *sizes, *outer.lines, f"    return {returned}", "", "",
-              f"def {checked}({', '.join(p.name for p in params)}):", *doc, *check, call]
-    if scalar:
-        source += _direct_entry(spec.name, kernel, checked)
-    # a module file caches its machine code beside it; an in-memory function has no file to cache in
-    return _program(spec.name, [f"@numba.njit({flags})", *source], outer, ("numba",),
-                    module=[f"@numba.njit({flags}, cache=True)", *source])
+    return _Kernel(namer, kernel, outer, returned, parallel, scalar, undecided)
 
 
 def _direct_entry(name: str, kernel: str, checked: str) -> list[str]:
@@ -233,9 +276,11 @@ def _result(emitter: Emitter, node: Node, seen: set[Node]) -> str:
 
 
 def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outputs: set[Node],
-          flat: dict[Node, str], threads: bool) -> bool:
-    """Print one fused loop into ``outer``; True when it runs in parallel. ``flat`` holds the
-    one-dimensional views already made of multi-dimensional arrays."""
+          flat: dict[Node, str], threads: bool, named_parallel: bool) -> tuple[bool, bool]:
+    """Print one fused loop into ``outer``: whether it runs in parallel, and whether that choice
+    waits for the call (a named size that may or may not reach ``PARALLEL_MIN``; it runs in
+    parallel when ``named_parallel``). ``flat`` holds the one-dimensional views already made of
+    multi-dimensional arrays."""
     members = set(loop.nodes)  # sets, not lists: ``==`` on nodes builds an equal node
     reductions = set(loop.reductions)
     consumers: dict[Node, int] = {}
@@ -245,7 +290,8 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
                 consumers[i] = consumers.get(i, 0) + 1
     stored = [n for n in loop.nodes if n in outputs or consumers.get(n)]
     size = loop.size
-    parallel = threads and nominal(size) >= PARALLEL_MIN  # a named size counts as large
+    waits = threads and isinstance(size, Dim) and not surely_at_most(size, PARALLEL_MIN - 1)
+    parallel = named_parallel if waits else threads and not isinstance(size, Dim) and size >= PARALLEL_MIN
     namer = outer.namer
     index = namer.claim("i")
     inner = Emitter(namer, {}, outer.adjoint_of, outer.origin, backend=elements)
@@ -331,7 +377,7 @@ def _loop(loop: Loop, outer: Emitter, elements: Backend, order: list[Node], outp
             lines.append(f"        {sums[node]} = math.nan")
         outer.bind(node, sums[node])
     outer.lines.extend(lines)
-    return parallel
+    return parallel, waits
 
 
 def _factor(inner: Emitter, node: Node) -> str:

@@ -228,3 +228,22 @@ def test_constant_indices_into_a_named_axis_need_it_long_enough():
     assert value == 19.0 and list(grad) == [2.0, 0.0, 12.0, 0.0]
     with pytest.raises(sd.ArgumentError, match=r"index 2 on an axis of size n needs n >= 3; got n = 2"):
         fn(np.ones(2))
+
+
+def test_numba_runs_long_named_loops_in_parallel_and_short_ones_serially():
+    pytest.importorskip("numba")
+    loss, wrt, inputs = relu_loss(("n",))
+    fn = sd.compile(loss, wrt=wrt, inputs=inputs, backend="numba")
+    assert "    if n >= 8192:  # long loops run in parallel\n" in fn.source
+    assert "numba.prange(n)" in fn.source and "in range(n)" in fn.source
+    rng = np.random.default_rng(5)
+    for n in (100, 20_000):
+        x, t = rng.normal(size=n), rng.normal(size=n)
+        fixed_loss, fixed_wrt, fixed_inputs = relu_loss((n,))
+        value, grads = fn(0.7, -0.2, x, t)
+        want_value, want_grads = sd.compile(fixed_loss, wrt=fixed_wrt, inputs=fixed_inputs)(0.7, -0.2, x, t)
+        assert value == pytest.approx(want_value, rel=1e-12)
+        np.testing.assert_allclose(grads, want_grads, rtol=1e-10)
+    small = sd.var("s", ("k", 3))
+    short = sd.compile(sd.sum(small[:2] ** 2), wrt=[small], backend="numba").source  # 6 elements, whatever k is
+    assert "_parallel_kernel" not in short
