@@ -247,3 +247,23 @@ def test_numba_runs_long_named_loops_in_parallel_and_short_ones_serially():
     small = sd.var("s", ("k", 3))
     short = sd.compile(sd.sum(small[:2] ** 2), wrt=[small], backend="numba").source  # 6 elements, whatever k is
     assert "_parallel_kernel" not in short
+
+
+def test_float32_and_pullback_serve_every_size():
+    x, w = sd.var("x", ("n", 3)), sd.var("w", (3,))
+    loss = sd.mean(sd.tanh(x @ w) ** 2) + sd.max(x)
+    single = sd.compile(loss, wrt=[w], inputs=[w, x], dtype=np.float32)
+    pb = sd.pullback(loss, [w], [w, x])
+    full = sd.compile(loss, wrt=[w], inputs=[w, x])
+    for n in (2, 9):
+        data = np.linspace(-1.0, 1.0, 3 * n).reshape(n, 3)
+        start = np.array([0.3, -0.5, 0.8])
+        want_value, (want_grad,) = full(start, data)
+        value, (grad,) = single(start.astype(np.float32), data.astype(np.float32))
+        assert type(value) is np.float32 and grad.dtype == np.float32
+        assert value == pytest.approx(want_value, rel=1e-5)
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-6)
+        value, back = pb(start, data)
+        (pulled,) = back(2.0)
+        assert value == want_value
+        np.testing.assert_allclose(pulled, 2.0 * want_grad, rtol=1e-14)
