@@ -10,6 +10,7 @@ import pytest
 from test_ops import ARRAY_CASES, Case, _objective, _point
 
 import symdiff as sd
+from symdiff.dims import Dim
 from symdiff.gallery import GENERATED
 
 RTOL, ATOL = 2e-4, 2e-5
@@ -40,7 +41,8 @@ def test_every_array_case_in_float32_matches_float64(case: Case, rng: np.random.
 def test_examples_in_float32(make) -> None:
     example = make()
     rng = np.random.default_rng(8)
-    point = [rng.uniform(0.2, 0.8, size=v.shape) if v.shape else float(rng.uniform(0.5, 2.0)) for v in example.inputs]
+    sized = [tuple(20 if isinstance(d, Dim) else d for d in v.shape) for v in example.inputs]  # named: 20 rows
+    point = [rng.uniform(0.2, 0.8, size=s) if s else float(rng.uniform(0.5, 2.0)) for s in sized]
     if example.outputs is not None:
         got = sd.function(example.inputs, example.outputs, dtype=np.float32)(*point)
         expected = sd.function(example.inputs, example.outputs)(*point)
