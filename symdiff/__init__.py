@@ -104,8 +104,10 @@ from symdiff.layout import *  # noqa: F403
 from symdiff.losses import logaddexp, logsumexp, sigmoid, softplus
 from symdiff.pickled import dumps, loads
 from symdiff.products import *  # noqa: F403
+from symdiff.scipy_constraint import scipy_constraint
 from symdiff.scipy_objective import scipy_objective
 from symdiff.selection import count_nonzero, partition
+from symdiff.sparse import hessian_sparsity, sparse_hessian, sparse_jacobian, sparsity
 from symdiff.statistics import *  # noqa: F403
 from symdiff.sympy_bridge import to_sympy
 from symdiff.transforms import function, grad, hessian, hvp, jacobian, jvp, pullback, vjp
@@ -125,6 +127,7 @@ __all__ = [
     "sqrt", "square", "squeeze", "stack", "subtract", "sum", "sum_to", "tan", "tanh", "testing", "to_sympy",
     "tofloat", "transpose", "var", "vjp", "where", "linalg", "argmax", "argmin", "astype", "take",
     "gradient", "linspace", "count_nonzero", "partition", "select",
-    "take_along_axis",
+    "take_along_axis", "sparsity", "hessian_sparsity", "sparse_jacobian", "sparse_hessian",
+    "scipy_constraint",
     *complex_parts.__all__, *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
 ]

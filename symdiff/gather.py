@@ -25,6 +25,7 @@ from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import BOOL, FLOAT, INT, Node, Shape, make_const, short_text
 from symdiff.ops import LAYOUT, REPEATS, STRUCTURE, Op, attr_shape, broadcast_shapes, register
 from symdiff.printers import ATOM, shape_text, spelled
+from symdiff.sparsity_rules import gather_rule, scatter_add_rule
 
 
 def _gather_shape(shapes: Sequence[Shape], attrs: tuple[Any, ...]) -> Shape:
@@ -75,11 +76,12 @@ def _scatter_add_rule(node: Node, inputs: list[Node], flags: list[bool], k: int)
 register(Op("gather", _gather_shape, lambda a, n: f"{a[0]}[{_subscript(n.attrs[0], a[1:])}]",
             lambda g, y, x, *index: (scatter_add(g, index, x.shape, y.attrs[0]), *(None for _ in index)),
             arg_prec=(ATOM,), layout=True, kind=LAYOUT, strong_zeros=True, batch=_gather_rule,
-            refused=("numba", "array_api"), convention=REPEATS, requires=_gather_requirements))
+            refused=("numba", "array_api"), convention=REPEATS, requires=_gather_requirements,
+            sparsity=gather_rule))
 register(Op("scatter_add", attr_shape, lambda a, n: "",
             lambda g, y, part, *index: (gather(g, index, y.attrs[1]), *(None for _ in index)),
             statement=_scatter_add_statement, kind=STRUCTURE, strong_zeros=True, batch=_scatter_add_rule,
-            refused=("numba", "array_api")))
+            refused=("numba", "array_api"), sparsity=scatter_add_rule))
 
 
 def gather(x: Node, index: Sequence[Node], lead: int = 0) -> Node:

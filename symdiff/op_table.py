@@ -71,6 +71,7 @@ from symdiff.printers import (
     typed,
     where_printer,
 )
+from symdiff.sparsity_rules import matmul_rule, scatter_rule
 
 # ---- VJP helpers -----------------------------------------------------------------------
 
@@ -250,7 +251,7 @@ register(
 )
 register(
     Op("matmul", matmul_shape, matmul_printer, matmul_vjp, arg_prec=(ATOM, 0), domain=UNARY_DOMAIN * 2,
-       kind=PRODUCT, ufunc="matmul", batch=batching.matmul_rule)
+       kind=PRODUCT, ufunc="matmul", batch=batching.matmul_rule, sparsity=matmul_rule)
 )
 register(
     Op("where", broadcast, where_printer,
@@ -354,7 +355,8 @@ register(
 )
 register(
     Op("scatter", scattered, lambda a, n: "", lambda g, y, *parts: [sd.take(g, index) for index in y.attrs[1]],
-       statement=scatter_statement, kind=STRUCTURE, strong_zeros=True, batch=batching.scatter_rule)
+       statement=scatter_statement, kind=STRUCTURE, strong_zeros=True, batch=batching.scatter_rule,
+       sparsity=scatter_rule)
 )
 register(
     Op("concatenate", concatenated, lambda a, n: f"{spelled('concatenate')}(({', '.join(a)}), axis={n.attrs[0]})",

@@ -60,6 +60,9 @@ class Op:
     # what the sizes of named dimensions must satisfy for it: (dimension, least value, why) triples,
     # checked when the function runs (a slice x[-3:] needs n >= 3, a maximum over n needs n >= 1)
     requires: Callable[[Node], Sequence[tuple[Any, int, str]]] | None = None
+    # which input entries each output entry reads, per input (symdiff.sparsity_rules); None:
+    # by its kind (elementwise, reduction, layout); a rule may be conservative, never short
+    sparsity: Callable[[Node], Sequence[Any]] | None = None
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
     statement: Callable[[str, Sequence[str], Node], list[str]] | None = None

@@ -22,45 +22,20 @@ from symdiff.pipeline import variables
 from symdiff.transforms import function, hessian, hvp
 
 
-class Objective:
-    """``f(theta, *data) -> (value, gradient)``, with ``pack``, ``unpack``, ``hess`` and ``hessp``."""
+class Packing:
+    """The ``wrt`` variables packed into one flat vector ``theta``, and ``expr`` rebuilt on its slices."""
 
-    def __init__(self, expr: Any, wrt: Sequence[Node], inputs: Sequence[Node] | None, rewrites: bool) -> None:
+    def __init__(self, expr: Any, wrt: Sequence[Node], inputs: Sequence[Node] | None, what: str) -> None:
         self.wrt = variables(wrt, "wrt")
         listed = self.wrt if inputs is None else variables(inputs, "inputs")
         given, differentiated = set(listed), set(self.wrt)
         outside = [w.label for w in self.wrt if w not in given]
         if outside:
-            raise GraphError(f"scipy_objective: wrt variables {outside} are not in inputs")
+            raise GraphError(f"{what}: wrt variables {outside} are not in inputs")
         self.data = [v for v in listed if v not in differentiated]
         self.size = sum(w.size for w in self.wrt)
         self.theta = make_var("theta", (self.size,))
         self.expr = _substitute(sd.tofloat(sd.as_node(expr, "expr")), self._slices())
-        self.rewrites = rewrites
-        self._value_and_grad = compile_value_and_grad(self.expr, [self.theta], [self.theta, *self.data],
-                                                      name="objective", rewrites=rewrites)
-        self.source = self._value_and_grad.source
-        self._hess: CompiledFunction | None = None
-        self._hessp: CompiledFunction | None = None
-
-    def __call__(self, theta: Any, *data: Any) -> tuple[float, np.ndarray]:
-        value, (gradient,) = self._value_and_grad(theta, *data)
-        return float(value), gradient
-
-    def hess(self, theta: Any, *data: Any) -> np.ndarray:
-        """The Hessian by theta, for ``minimize(..., hess=f.hess)``."""
-        if self._hess is None:
-            self._hess = function([self.theta, *self.data], hessian(self.expr, self.theta), name="objective_hessian",
-                                  rewrites=self.rewrites)
-        return self._hess(theta, *data)
-
-    def hessp(self, theta: Any, p: Any, *data: Any) -> np.ndarray:
-        """The Hessian times ``p``, for ``minimize(..., hessp=f.hessp)``."""
-        if self._hessp is None:
-            direction = make_var("p", (self.size,))
-            self._hessp = function([self.theta, direction, *self.data], hvp(self.expr, self.theta, direction),
-                                   name="objective_hessp", rewrites=self.rewrites)
-        return self._hessp(theta, p, *data)
 
     def pack(self, *values: Any) -> np.ndarray:
         """One value per ``wrt`` variable, of its shape, as the flat vector theta."""
@@ -97,14 +72,55 @@ class Objective:
         return slices
 
 
+class Objective(Packing):
+    """``f(theta, *data) -> (value, gradient)``, with ``pack``, ``unpack``, ``hess`` and ``hessp``."""
+
+    def __init__(self, expr: Any, wrt: Sequence[Node], inputs: Sequence[Node] | None, rewrites: bool,
+                 sparse: bool = False) -> None:
+        super().__init__(expr, wrt, inputs, "scipy_objective")
+        self.rewrites, self.sparse = rewrites, sparse
+        self._value_and_grad = compile_value_and_grad(self.expr, [self.theta], [self.theta, *self.data],
+                                                      name="objective", rewrites=rewrites)
+        self.source = self._value_and_grad.source
+        self._hess: Any = None
+        self._hessp: CompiledFunction | None = None
+
+    def __call__(self, theta: Any, *data: Any) -> tuple[float, np.ndarray]:
+        value, (gradient,) = self._value_and_grad(theta, *data)
+        return float(value), gradient
+
+    def hess(self, theta: Any, *data: Any) -> Any:
+        """The Hessian by theta, for ``minimize(..., hess=f.hess)``: a ``scipy.sparse.csr_array``
+        from the graph's sparsity when made with ``sparse=True``."""
+        if self._hess is None and self.sparse:
+            from symdiff.sparse import sparse_hessian
+
+            self._hess = sparse_hessian(self.expr, self.theta, [self.theta, *self.data], name="objective_hessian")
+        if self.sparse:
+            return self._hess(theta, *data)[2]
+        if self._hess is None:
+            self._hess = function([self.theta, *self.data], hessian(self.expr, self.theta), name="objective_hessian",
+                                  rewrites=self.rewrites)
+        return self._hess(theta, *data)
+
+    def hessp(self, theta: Any, p: Any, *data: Any) -> np.ndarray:
+        """The Hessian times ``p``, for ``minimize(..., hessp=f.hessp)``."""
+        if self._hessp is None:
+            direction = make_var("p", (self.size,))
+            self._hessp = function([self.theta, direction, *self.data], hvp(self.expr, self.theta, direction),
+                                   name="objective_hessp", rewrites=self.rewrites)
+        return self._hessp(theta, p, *data)
+
+
 def scipy_objective(expr: Any, wrt: Sequence[Node], inputs: Sequence[Node] | None = None, *,
-                    rewrites: bool = True) -> Objective:
+                    rewrites: bool = True, sparse: bool = False) -> Objective:
     """``f(theta, *data) -> (float, grad)`` for ``scipy.optimize.minimize(f, theta0, jac=True, args=data)``.
 
     ``wrt`` variables are packed into ``theta`` in order (``f.pack``, ``f.unpack``); the other
-    ``inputs`` follow theta, in order. ``f.hess`` and ``f.hessp`` give second derivatives.
+    ``inputs`` follow theta, in order. ``f.hess`` and ``f.hessp`` give second derivatives;
+    ``sparse=True`` makes ``f.hess`` a sparse matrix (``sd.sparse_hessian``).
     """
-    return Objective(expr, wrt, inputs, rewrites)
+    return Objective(expr, wrt, inputs, rewrites, sparse)
 
 
 def _substitute(root: Node, replacement: dict[Node, Node]) -> Node:

@@ -22,6 +22,7 @@ from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import INT, Node
 from symdiff.ops import INTEGERS, LAYOUT, REDUCTION, SORTS, Op, reduced, register, same_shape
 from symdiff.printers import ATOM, spelled
+from symdiff.sparsity_rules import along_axis_rule
 
 __all__ = ["count_nonzero", "partition"]
 
@@ -42,7 +43,7 @@ def _put(a: Sequence[str], node: Node) -> str:  # the argsort of a permutation i
 
 # NumPy only: numba's partition takes no axis, and the array API standard has no partition
 MOVES: dict[str, Any] = {"kind": LAYOUT, "layout": True, "strong_zeros": True, "refused": ("numba", "array_api"),
-                         "batch": batching.axis_rule, "convention": SORTS}
+                         "batch": batching.axis_rule, "convention": SORTS, "sparsity": along_axis_rule}
 register(Op("partition", same_shape,
             lambda a, n: f"{spelled('partition')}({a[0]}, {list(n.attrs[1])}, axis={n.attrs[0]})",
             lambda g, y, x: (sd.apply("partition_put", [g, x], y.attrs),), arg_prec=(ATOM,), **MOVES))

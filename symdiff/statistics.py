@@ -26,6 +26,7 @@ from symdiff.errors import ShapeError, UnsupportedError
 from symdiff.graph import BOOL, Node, short_text
 from symdiff.ops import LAYOUT, PRODUCT, SORTS, Op, register, same_shape
 from symdiff.printers import spelled
+from symdiff.sparsity_rules import along_axis_rule
 
 __all__ = [
     "all", "any", "average", "cumprod", "cumsum", "diff", "median", "nanmax", "nanmean", "nanmin", "nanprod",
@@ -59,7 +60,7 @@ def _flipped(g: Node, axis: int) -> Node:
 
 # permutations: layout ops, printed by NumPy and the array API; numba has no axis for sort
 MOVES: dict[str, Any] = {"kind": LAYOUT, "layout": True, "strong_zeros": True, "refused": ("numba",),
-                         "batch": batching.axis_rule, "convention": SORTS}
+                         "batch": batching.axis_rule, "convention": SORTS, "sparsity": along_axis_rule}
 register(Op("sort", same_shape, lambda a, n: f"{spelled('sort')}({a[0]}, axis={n.attrs[0]})",
             lambda g, y, x: (sd.apply("sort_put", [g, x], y.attrs),), **MOVES))
 register(Op("sort_take", same_shape, _take_printer,
@@ -69,7 +70,8 @@ register(Op("sort_put", same_shape, _put_printer,
 # a contraction with a triangle of ones along one axis; its VJP sums the cotangent from the end
 register(Op("cumsum", same_shape, lambda a, n: f"{spelled('cumsum')}({a[0]}, axis={n.attrs[0]})",
             lambda g, y, x: (_flipped(cumsum(_flipped(g, y.attrs[0]), axis=y.attrs[0]), y.attrs[0]),),
-            kind=PRODUCT, strong_zeros=True, refused=("numba",), batch=batching.axis_rule, array_api="cumulative_sum"))
+            kind=PRODUCT, strong_zeros=True, refused=("numba",), batch=batching.axis_rule, array_api="cumulative_sum",
+            sparsity=along_axis_rule))
 
 
 # ---- shared helpers ---------------------------------------------------------------------------
