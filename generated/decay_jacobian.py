@@ -68,7 +68,7 @@ C2 = np.array([0.0, 0.0, 1.0]).reshape((3, 1))
 def decay_jacobian(p, t, y):
     """2 output(s) computed together; common subexpressions are computed once.
     Built by transformations:
-        jacobian (50, 3) of sub(add(..., ...), y) by 'p', forward mode: one directional derivative seeded with the 3 x 3 identity
+        jacobian (50, 3) of sub(add(..., ...), y) by 'p', forward mode: one directional derivative seeded with the 3 x 3 identity; by cost, 912 entries against 1.04e+04 in the other mode
 
         # 22 nodes (ops: add, exp, getitem, mul, neg, sub, transpose)
         C0 = np.array([1.0, 0.0, 0.0]).reshape((3, 1))

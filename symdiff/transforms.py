@@ -23,7 +23,7 @@ from symdiff.compiler import CompiledFunction, load
 from symdiff.dims import Dim, nominal, surely_at_most
 from symdiff.emit import Program
 from symdiff.errors import GraphError, ShapeError, UnsupportedError
-from symdiff.graph import FLOAT, Node, free_variables, make_var, notes, short_text
+from symdiff.graph import FLOAT, TUPLE, Node, free_variables, make_var, notes, short_text, toposort
 from symdiff.pipeline import GRAPH_ONLY, TRANSFORM, Form, Options, Request, program, run, variables
 
 
@@ -190,35 +190,65 @@ def pullback(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | Non
 def jacobian(expr: Any, wrt: Node, *, mode: str | None = None) -> Node:
     """The Jacobian of ``expr`` by one variable, of shape ``expr.shape + wrt.shape``.
 
-    Reverse mode (one pullback, seeded with the identity as a batch of cotangents) when
-    ``expr`` has no more entries than ``wrt``; forward mode (one directional derivative, the
-    identity as a batch of tangents) otherwise; ``mode="forward"`` or ``"reverse"`` chooses.
-    The choice is recorded in the header of any function that computes the result.
+    Reverse mode (one pullback, seeded with the identity as a batch of cotangents) or forward
+    mode (one directional derivative, the identity as a batch of tangents), whichever batched
+    sweep computes fewer entries (seeds times the entries one seed's sweep computes);
+    ``mode="forward"`` or ``"reverse"`` chooses. The choice and the two costs are recorded in
+    the header of any function that computes the result.
     """
+    return _jacobian(expr, wrt, mode)[0]
+
+
+def _jacobian(expr: Any, wrt: Node, mode: str | None) -> tuple[Node, str]:
+    """``jacobian``, and the mode it took."""
     root = sd.tofloat(sd.as_node(expr, "expr"))
     variable = _one_variable(wrt, "jacobian")
     m, n = root.size, variable.size
     if mode is not None and (not isinstance(mode, str) or mode not in ("forward", "reverse")):
         raise GraphError(f"jacobian: mode must be 'forward', 'reverse' or None, got {mode!r}")
-    if mode == "reverse" or (mode is None and _fewer_rows(m, n)):
-        probe = make_var("jacobian_cotangent", root.shape)
-        (pulled,) = vjp(root, [variable], probe)
-        (rows,) = batch([pulled], probe, _identity(m, root.shape))
+    pulled_probe = make_var("jacobian_cotangent", root.shape)
+    (pulled,) = vjp(root, [variable], pulled_probe)
+    tangent_probe = make_var("jacobian_tangent", variable.shape)
+    tangent = jvp(root, [variable], [tangent_probe])
+    cost = ""
+    if mode is None and (isinstance(m, Dim) or isinstance(n, Dim)):
+        mode = "reverse" if _fewer_rows(m, n) else "forward"
+    elif mode is None:  # the batched sweep's work: entries computed per seed, times the seeds
+        backward, forward = m * per_seed_work(pulled, pulled_probe), n * per_seed_work(tangent, tangent_probe)
+        mode = "reverse" if _fewer_rows(backward, forward) else "forward"
+        mine, other = (backward, forward) if mode == "reverse" else (forward, backward)
+        cost = f"; by cost, {_count_text(mine)} entries against {_count_text(other)} in the other mode"
+    if mode == "reverse":
+        (rows,) = batch([pulled], pulled_probe, _identity(m, root.shape))
         result = sd.reshape(rows, (*root.shape, *variable.shape))
-        mode = f"reverse mode: one pullback seeded with the {m} x {m} identity"
+        chosen = f"reverse mode: one pullback seeded with the {m} x {m} identity{cost}"
     else:
-        probe = make_var("jacobian_tangent", variable.shape)
-        tangent = jvp(root, [variable], [probe])
-        (columns,) = batch([tangent], probe, _identity(n, variable.shape))
+        (columns,) = batch([tangent], tangent_probe, _identity(n, variable.shape))
         moved = sd.transpose(columns, (*range(1, root.ndim + 1), 0))
         result = sd.reshape(moved, (*root.shape, *variable.shape))
-        mode = f"forward mode: one directional derivative seeded with the {n} x {n} identity"
-    notes[result] = f"jacobian {result.shape} of {short_text(root, 2)} by {variable.label!r}, {mode}"
-    return result
+        chosen = f"forward mode: one directional derivative seeded with the {n} x {n} identity{cost}"
+    notes[result] = f"jacobian {result.shape} of {short_text(root, 2)} by {variable.label!r}, {chosen}"
+    return result, mode
+
+
+def per_seed_work(root: Node, probe: Node) -> int | Dim:
+    """Entries one seed's sweep computes: the sizes of the nodes that depend on ``probe``, which
+    batching repeats once per seed (the rest is computed once)."""
+    reached = {probe}
+    work: int | Dim = 0
+    for node in toposort([root]):
+        if node is not probe and any(i in reached for i in node.inputs):
+            reached.add(node)
+            work += node.size if node.dtype != TUPLE else 0
+    return work
+
+
+def _count_text(count: int | Dim) -> str:
+    return str(count) if isinstance(count, Dim) else f"{count:.3g}"
 
 
 def _fewer_rows(m: int | Dim, n: int | Dim) -> bool:
-    """Whether reverse mode (m seeds) is the cheaper side; with named sizes, the side that is
+    """Whether reverse mode (cost m) is the cheaper side; with named sizes, the side that is
     cheaper for every size, or else the one cheaper at the nominal size."""
     if isinstance(m, Dim) or isinstance(n, Dim):
         return surely_at_most(m, n) or (not surely_at_most(n, m) and nominal(m) <= nominal(n))
@@ -226,10 +256,10 @@ def _fewer_rows(m: int | Dim, n: int | Dim) -> bool:
 
 
 def hessian(expr: Any, wrt: Node) -> Node:
-    """The Hessian of a scalar ``expr``, of shape ``wrt.shape + wrt.shape``: the reverse-mode
-    Jacobian of the gradient (reverse over reverse), one batched pullback."""
+    """The Hessian of a scalar ``expr``, of shape ``wrt.shape + wrt.shape``: the Jacobian of the
+    gradient in the cheaper mode (forward or reverse over reverse), one batched sweep."""
     variable = _one_variable(wrt, "hessian")
     (first,) = grad(expr, [variable])
-    result = jacobian(first, variable)
-    notes[result] = f"hessian {result.shape} by {variable.label!r}: reverse over reverse, identity-seeded"
+    result, mode = _jacobian(first, variable, None)
+    notes[result] = f"hessian {result.shape} by {variable.label!r}: {mode} over reverse, identity-seeded"
     return result

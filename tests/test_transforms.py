@@ -294,3 +294,14 @@ def test_pullback_refuses_the_numba_backend_by_name() -> None:
     x = sd.var("x", shape=(2,))
     with pytest.raises(sd.UnsupportedError, match="pullback: the numba backend cannot write pullbacks"):
         sd.pullback(sd.sum(x * x), [x], backend="numba")
+
+
+def test_the_jacobian_mode_follows_the_cost_of_the_batched_sweep() -> None:
+    x = sd.var("x", (40,))
+    few_rows = sd.function([x], sd.jacobian(sd.stack([sd.sum(x * x), sd.sum(sd.sin(x))]), x))
+    assert "reverse mode" in few_rows.source and "by cost" in few_rows.source
+    many_rows = sd.function([x], sd.jacobian(sd.outer(sd.sin(x[:2]), x), x))  # 80 rows, but each reads 2 sines
+    assert "forward mode" in many_rows.source
+    point = np.linspace(0.1, 1.0, 40)
+    np.testing.assert_allclose(many_rows(point), sd.function([x], sd.jacobian(sd.outer(sd.sin(x[:2]), x), x,
+                                                                             mode="reverse"))(point), rtol=1e-14)
