@@ -102,8 +102,13 @@ def requirement_lines(order: Sequence[Node], indent: str = "    ") -> list[str]:
     lines = []
     for d, least, why in requirements(order):
         sizes = "{" + ", ".join(f"{n!r}: {n}" for n in d.names) + "}"
-        constant = dict(d.terms).get((), 0)  # n - 2 >= 0 reads better as n >= 2
-        test = f"{d - constant} < {least - constant}"
-        message = f"{why} needs {d - constant} >= {least - constant}"
-        lines += [f"{indent}if {test}:", f"{indent}    raise _size_error({message!r}, {sizes})"]
+        left, right = readable(d, least)
+        lines += [f"{indent}if {left} < {right}:",
+                  f"{indent}    raise _size_error({f'{why} needs {left} >= {right}'!r}, {sizes})"]
     return lines
+
+
+def readable(d: Dim, least: int) -> tuple[Any, int]:
+    """``d >= least`` with the constant moved right: n - 2 >= 0 reads better as n >= 2."""
+    constant = dict(d.terms).get((), 0)
+    return d - constant, least - constant

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from symdiff.errors import ShapeError
@@ -136,6 +136,10 @@ class Dim:
     def names(self) -> tuple[str, ...]:
         return tuple(sorted({name for monomial, _ in self.terms for name in monomial}))
 
+    def at(self, sizes: Mapping[str, int]) -> int:
+        """Its value when each name has the size ``sizes`` gives it."""
+        return sum(c * math.prod(sizes[name] for name in monomial) for monomial, c in self.terms)
+
     @property
     def atomic(self) -> bool:
         """One name alone: its text needs no parentheses."""
@@ -229,6 +233,16 @@ def _ratio(a: Any, b: Dim) -> int | None:
 
 def named(name: str) -> Dim:
     return Dim([((name,), 1)])
+
+
+def at_sizes(value: Any, sizes: Mapping[str, int]) -> Any:
+    """``value`` (a dimension, or tuples and lists holding them, as op attributes do) with every
+    dimension replaced by its value at ``sizes``."""
+    if isinstance(value, Dim):
+        return value.at(sizes)
+    if isinstance(value, (tuple, list)) and any(isinstance(v, (Dim, tuple, list)) for v in value):
+        return type(value)(at_sizes(v, sizes) for v in value)
+    return value
 
 
 def is_symbolic(shape: Any) -> bool:

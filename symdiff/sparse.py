@@ -9,7 +9,7 @@ the gradient, compressed by a star colouring of their symmetric pattern.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,25 +17,36 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.batch import batch
 from symdiff.coloring import column_coloring, row_coloring, star_coloring, star_recovery
+from symdiff.dims import dim_names
 from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import TUPLE, Node, make_var, notes, toposort
 from symdiff.pipeline import variables
 from symdiff.sparsity import Pattern, jacobian_pattern, symmetric
+from symdiff.specialise import PerSize, is_named, specialise
 from symdiff.transforms import function, grad, jvp, vjp
 
 FORMATS = ("csr", "coo")
 
 
-def sparsity(expr: Any, wrt: Node | Sequence[Node]) -> Pattern:
+def sparsity(expr: Any, wrt: Node | Sequence[Node], *, sizes: Mapping[str, int] | None = None) -> Pattern:
     """The structural non-zeros of the Jacobian of ``expr`` (flattened in C order) by ``wrt``
-    (the variables flattened and concatenated): never misses an entry that can be non-zero."""
-    return jacobian_pattern([sd.tofloat(sd.as_node(expr, "expr"))], _wrt(wrt))
+    (the variables flattened and concatenated): never misses an entry that can be non-zero.
+    A graph with named dimensions needs their ``sizes``."""
+    root, wrt_list = _at(sd.tofloat(sd.as_node(expr, "expr")), _wrt(wrt), sizes)
+    return jacobian_pattern([root], wrt_list)
 
 
-def hessian_sparsity(expr: Any, wrt: Node | Sequence[Node]) -> Pattern:
+def hessian_sparsity(expr: Any, wrt: Node | Sequence[Node], *, sizes: Mapping[str, int] | None = None) -> Pattern:
     """The symmetric structural pattern of the Hessian of a scalar ``expr`` by ``wrt``."""
-    root, wrt_list = _scalar(expr, "hessian_sparsity"), _wrt(wrt)
+    root, wrt_list = _at(_scalar(expr, "hessian_sparsity"), _wrt(wrt), sizes)
     return symmetric(jacobian_pattern([_flat(grad(root, wrt_list))], wrt_list))
+
+
+def _at(root: Node, wrt: list[Node], sizes: Mapping[str, int] | None) -> tuple[Node, list[Node]]:
+    if sizes is None or not is_named([root, *wrt]):
+        return root, wrt
+    (concrete_root,), concrete_wrt = specialise([root], wrt, sizes)
+    return concrete_root, concrete_wrt
 
 
 class SparseFunction:
@@ -72,7 +83,7 @@ class SparseFunction:
 
 def sparse_jacobian(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
                     mode: str | None = None, format: str = "csr", backend: str = "numpy",  # noqa: A002
-                    name: str = "value_and_sparse_jacobian") -> SparseFunction:
+                    name: str = "value_and_sparse_jacobian") -> SparseFunction | PerSize:
     """``f(*args) -> (value, J)`` with ``J`` of shape ``(expr.size, n)`` as a ``scipy.sparse.csr_array``
     (``format="coo"``: ``(data, rows, cols)`` arrays, no SciPy needed).
 
@@ -84,6 +95,9 @@ def sparse_jacobian(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
         raise GraphError(f"sparse_jacobian: mode must be 'forward', 'reverse' or None, got {mode!r}")
     root, wrt_list = sd.tofloat(sd.as_node(expr, "expr")), _wrt(wrt)
     input_list = wrt_list if inputs is None else variables(inputs, "inputs")
+    if is_named([root, *input_list, *wrt_list]):
+        return _per_size(root, wrt_list, input_list, "sparse_jacobian", lambda r, w, i: sparse_jacobian(
+            r, w, i, mode=mode, format=format, backend=backend, name=name))
     pattern = jacobian_pattern([root], wrt_list)
     m, n = pattern.shape
     by_column = column_coloring(pattern.rows, pattern.cols, pattern.shape)
@@ -114,13 +128,16 @@ def sparse_jacobian(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
 
 def sparse_hessian(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
                    format: str = "csr", backend: str = "numpy",  # noqa: A002  (scipy.sparse's word)
-                   name: str = "value_grad_and_sparse_hessian") -> SparseFunction:
+                   name: str = "value_grad_and_sparse_hessian") -> SparseFunction | PerSize:
     """``f(*args) -> (value, gradient, H)`` for a scalar ``expr``: the gradient flat over the
     ``wrt`` columns, ``H`` the full symmetric Hessian as a sparse matrix (``format`` as in
     ``sparse_jacobian``). One Hessian-vector product per colour of a star colouring."""
     _check_format(format)
     root, wrt_list = _scalar(expr, "sparse_hessian"), _wrt(wrt)
     input_list = wrt_list if inputs is None else variables(inputs, "inputs")
+    if is_named([root, *input_list, *wrt_list]):
+        return _per_size(root, wrt_list, input_list, "sparse_hessian", lambda r, w, i: sparse_hessian(
+            r, w, i, format=format, backend=backend, name=name))
     gradient = _flat(grad(root, wrt_list))
     pattern = symmetric(jacobian_pattern([gradient], wrt_list))
     n = pattern.shape[0]
@@ -135,6 +152,19 @@ def sparse_hessian(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node]
     notes[outputs[-1]] = f"compressed sparse Hessian, {n} x {n} with {pattern.nnz} non-zeros; {chosen}"
     compiled = function(input_list, outputs, name, backend=backend)
     return SparseFunction(compiled, pattern, count, chosen, _frozen(read_color * n + read_row), format)
+
+
+def _per_size(root: Node, wrt: list[Node], inputs: list[Node], what: str,
+              build: Callable[[Node, list[Node], list[Node]], SparseFunction | PerSize]) -> PerSize:
+    """Named dimensions: the pattern, the colouring and the code are made once for each new set
+    of sizes the arguments bring, and kept (``f.at(n=...)`` gives the function for one set)."""
+    names = dim_names(n.shape for n in toposort([root, *inputs, *wrt]) if n.dtype != TUPLE)
+
+    def at(sizes: dict[str, int]) -> SparseFunction | PerSize:
+        (r,), rest = specialise([root], [*wrt, *inputs], sizes)
+        return build(r, rest[:len(wrt)], rest[len(wrt):])
+
+    return PerSize(inputs, names, at, what)
 
 
 def fold_seeds(roots: Sequence[Node]) -> list[Node]:

@@ -184,3 +184,27 @@ def test_bad_arguments_raise_clear_errors() -> None:
     n = sd.var("y", ("n",))
     with pytest.raises(sd.UnsupportedError, match="named dimensions"):
         sd.sparsity(n * 2.0, n)
+
+
+def test_named_dimensions_get_a_pattern_and_a_function_per_size() -> None:
+    x, w = sd.var("x", ("n",)), sd.var("w", (2,))
+    residual = x[1:] - x[:-1] ** 2 * w[0] + sd.mean(x) * w[1]
+    fn = sd.sparse_jacobian(residual, [x, w], inputs=[x, w])
+    hess = sd.sparse_hessian(sd.sum(residual ** 2), [x, w], inputs=[x, w])
+    rng = np.random.default_rng(4)
+    for n in (4, 9, 4):
+        point = [rng.normal(size=n), np.array([0.5, 2.0])]
+        fixed_x, fixed_w = sd.var("x", (n,)), sd.var("w", (2,))
+        fixed = fixed_x[1:] - fixed_x[:-1] ** 2 * fixed_w[0] + sd.mean(fixed_x) * fixed_w[1]
+        value, jac = fn(*point)
+        np.testing.assert_allclose(value, sd.evaluate(fixed, dict(zip([fixed_x, fixed_w], point, strict=True))))
+        np.testing.assert_allclose(jac.toarray(), dense_jacobian(fixed, [fixed_x, fixed_w], [fixed_x, fixed_w], point),
+                                   rtol=1e-13, atol=1e-15)
+        _, _, h = hess(*point)
+        want = dense_hessian(sd.sum(fixed ** 2), [fixed_x, fixed_w], [fixed_x, fixed_w], point)
+        np.testing.assert_allclose(h.toarray(), want, rtol=1e-12, atol=1e-13)
+        assert fn.at(n=n).pattern.shape == (n - 1, n + 2)
+    assert sorted(fn.built) == [(4,), (9,)]  # built once per size
+    assert sd.sparsity(residual, [x, w], sizes={"n": 6}).shape == (5, 8)
+    with pytest.raises(sd.ArgumentError, match="needs n >= 1"):
+        fn(np.zeros(0), np.ones(2))

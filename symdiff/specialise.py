@@ -1,0 +1,88 @@
+"""A graph with named dimensions rebuilt at concrete sizes.
+
+Sparsity patterns and colourings depend on the sizes, so a sparse derivative of a graph with
+named dimensions is built once per new set of sizes: every variable gets its concrete shape,
+every attribute that holds a dimension its value, and each op is applied again (which checks
+the shapes). The sizes first have to meet what the graph requires of them (``x[-2:]`` needs
+``n >= 2``), or the rebuilt slices would mean something else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+import symdiff.api as sd
+from symdiff.dim_binding import readable, requirements
+from symdiff.dims import Dim, at_sizes, dim_names
+from symdiff.errors import ArgumentError, UnsupportedError
+from symdiff.graph import TUPLE, Node, make_var, toposort
+
+
+def specialise(roots: Sequence[Node], inputs: Sequence[Node], sizes: Mapping[str, int]) -> tuple[
+        list[Node], list[Node]]:
+    """``roots`` and ``inputs`` rebuilt with every named dimension at its size."""
+    order = toposort([*roots, *inputs])
+    for dim, least, why in requirements(order):
+        if dim.at(sizes) < least:
+            shown = ", ".join(f"{n} = {sizes[n]}" for n in dim.names)
+            left, right = readable(dim, least)
+            raise ArgumentError(f"{why} needs {left} >= {right}; got {shown}")
+    new: dict[Node, Node] = {}
+    for node in order:
+        if node.op == "var":
+            new[node] = make_var(node.label, at_sizes(node.shape, sizes), node.dtype)
+        elif node.op == "dimsize":
+            new[node] = sd.as_node(float(at_sizes(node.attrs[0], sizes)))
+        elif not node.inputs and node.op != "const":
+            new[node] = sd.apply(node.op, [], at_sizes(node.attrs, sizes))
+        elif node.inputs:
+            new[node] = sd.apply(node.op, [new[i] for i in node.inputs], at_sizes(node.attrs, sizes))
+        else:
+            new[node] = node
+    return [new[r] for r in roots], [new[i] for i in inputs]
+
+
+def is_named(nodes: Sequence[Node]) -> bool:
+    return bool(dim_names(n.shape for n in toposort(list(nodes)) if n.dtype != TUPLE))
+
+
+def sizes_of(inputs: Sequence[Node], args: Sequence[Any]) -> dict[str, int]:
+    """Each name's size, read from the first argument whose axis carries it alone."""
+    sizes: dict[str, int] = {}
+    for variable, arg in zip(inputs, args, strict=True):
+        shape = np.shape(arg)
+        if len(shape) != variable.ndim:
+            raise ArgumentError(f"argument {variable.label!r}: expected {variable.ndim} dimensions, got shape {shape}")
+        for d, got in zip(variable.shape, shape, strict=True):
+            if isinstance(d, Dim) and d.atomic:
+                sizes.setdefault(d.names[0], int(got))
+    return sizes
+
+
+class PerSize:
+    """A function built anew for each new set of sizes of the named dimensions, and kept."""
+
+    def __init__(self, inputs: Sequence[Node], names: Sequence[str], build: Callable[[dict[str, int]], Any],
+                 what: str) -> None:
+        self.inputs, self.names, self._build, self.what = list(inputs), tuple(names), build, what
+        self.built: dict[tuple[int, ...], Any] = {}
+        bound = {d.names[0] for v in self.inputs for d in v.shape if isinstance(d, Dim) and d.atomic}
+        missing = [n for n in self.names if n not in bound]
+        if missing:
+            raise UnsupportedError(f"{what}: dimension {', '.join(missing)} is the whole axis of no input, so no "
+                                   "argument gives its size")
+
+    def at(self, **sizes: int) -> Any:
+        """The function for these sizes (built on first use)."""
+        key = tuple(sizes[n] for n in self.names)
+        if key not in self.built:
+            self.built[key] = self._build(dict(sizes))
+        return self.built[key]
+
+    def __call__(self, *args: Any) -> Any:
+        if len(args) != len(self.inputs):
+            raise ArgumentError(f"{self.what} takes {len(self.inputs)} arguments, got {len(args)}")
+        return self.at(**sizes_of(self.inputs, args))(*args)
