@@ -317,7 +317,20 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
                   "Peak memory allocated during one W1b call (tracemalloc), in MB and as a ratio to the "
                   "hand-written sweep:", "", "| system | peak MB | ratio |", "|---|---|---|"]
         lines += [f"| {name} | {peak / 2**20:.1f} | {peak / memory['hand']:.2f}x |" for name, peak in memory.items()]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + other_sections()
+
+
+# tables the other benchmark scripts write beside this one (from their own last run), kept in RESULTS.md
+OTHER_SECTIONS = ("named_dims.md", "sparse.md")
+
+
+def other_sections() -> str:
+    parts = []
+    for name in OTHER_SECTIONS:
+        path = Path(__file__).resolve().parent / name
+        if path.exists():
+            parts.append("\n#" + path.read_text(encoding="utf-8"))  # its "# Title" becomes a section
+    return "".join(parts)
 
 
 def _version(module: str) -> str:

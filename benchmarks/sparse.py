@@ -124,8 +124,8 @@ def pendulum_rows(rounds: int) -> list[str]:
     dense_ratio, dense_low, dense_high = paired_ratio(lambda: dense(point), lambda: hand(point), max(rounds // 3, 9))
     rows = [f"| pendulum T = {STEPS}, Jacobian {fn.pattern.shape[0]} x {fn.pattern.shape[1]}, "
             f"{fn.pattern.nnz} non-zeros | {compile_time:.2f} s | {fn.colors} ({fn.mode.split(',')[0]}) "
-            f"| {ratio:.2f}x [{low:.2f}, {high:.2f}] | hand value and Jacobian {hand_call * 1e6:.0f} µs; dense sd.jacobian "
-            f"{dense_ratio:.0f}x [{dense_low:.0f}, {dense_high:.0f}] |"]
+            f"| {ratio:.2f}x [{low:.2f}, {high:.2f}] | hand value and Jacobian {hand_call * 1e6:.0f} µs; "
+            f"dense sd.jacobian {dense_ratio:.0f}x [{dense_low:.0f}, {dense_high:.0f}] |"]
     rows += trust_constr_rows(c, objective, z, fn, hand)
     return rows
 
