@@ -104,6 +104,7 @@ from symdiff.layout import *  # noqa: F403
 from symdiff.losses import logaddexp, logsumexp, sigmoid, softplus
 from symdiff.pickled import dumps, loads
 from symdiff.products import *  # noqa: F403
+from symdiff.scan import fori_loop, scan
 from symdiff.scipy_constraint import scipy_constraint
 from symdiff.scipy_objective import scipy_objective
 from symdiff.selection import count_nonzero, partition
@@ -128,6 +129,6 @@ __all__ = [
     "tofloat", "transpose", "var", "vjp", "where", "linalg", "argmax", "argmin", "astype", "take",
     "gradient", "linspace", "count_nonzero", "partition", "select",
     "take_along_axis", "sparsity", "hessian_sparsity", "sparse_jacobian", "sparse_hessian",
-    "scipy_constraint",
+    "scipy_constraint", "scan", "fori_loop",
     *complex_parts.__all__, *elementwise.__all__, *layout.__all__, *products.__all__, *statistics.__all__,
 ]

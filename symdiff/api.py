@@ -201,7 +201,6 @@ def _is_const(node: Node, value: float) -> bool:
 # ---- applying an op -------------------------------------------------------------------------
 
 
-INTEGER_INPUTS = {"gather", "scatter_add", "tofloat"}  # ops that read int64 inputs as they are
 
 
 def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Node:
@@ -214,7 +213,7 @@ def apply(name: str, inputs: Sequence[Node], attrs: tuple[Any, ...] = ()) -> Nod
         raise ShapeError(f"{name}({operands}): {error}") from None
     if op.dtype != TUPLE and _too_big(shape):  # broadcasting or concatenating past what NumPy can allocate
         _check_size(shape, f"{name}({', '.join(short_text(i, 2) for i in inputs)})")
-    promoted = not op.layout and op.dtype != BOOL and name not in INTEGER_INPUTS
+    promoted = not op.layout and op.dtype != BOOL and not op.reads_integers
     if promoted and builtins.any(i.dtype == INT for i in inputs):
         return apply(name, [tofloat(i) if i.dtype == INT else i for i in inputs], attrs)  # as NumPy promotes
     ops = [i.op for i in inputs]

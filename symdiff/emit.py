@@ -9,6 +9,7 @@ parser far from its recursion limit.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import dataclasses
 from collections.abc import Callable, Sequence
@@ -199,6 +200,13 @@ class Emitter:
 
     def run(self, order: Sequence[Node], uses: dict[Node, int], outputs: set[Node]) -> None:
         """Print every node of ``order`` (topological), naming what must be named."""
+        token = _printing_emitter.set(self)  # a loop's statement prints its body with this namer
+        try:
+            self._run(order, uses, outputs)
+        finally:
+            _printing_emitter.reset(token)
+
+    def _run(self, order: Sequence[Node], uses: dict[Node, int], outputs: set[Node]) -> None:
         for node in order:
             if node in self.text:
                 continue
@@ -250,6 +258,14 @@ class Emitter:
             return ""
         where = f" at {self.names[made_by]}" if made_by in self.names else ""
         return f"VJP of {made_by.op}{where}"
+
+
+_printing_emitter: contextvars.ContextVar[Emitter] = contextvars.ContextVar("emitter")
+
+
+def printing_emitter() -> Emitter:
+    """The emitter printing the current statement (a loop prints its body into the same names)."""
+    return _printing_emitter.get()
 
 
 def output_text(emitter: Emitter, node: Node, seen: set[Node]) -> str:

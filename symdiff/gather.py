@@ -77,11 +77,11 @@ register(Op("gather", _gather_shape, lambda a, n: f"{a[0]}[{_subscript(n.attrs[0
             lambda g, y, x, *index: (scatter_add(g, index, x.shape, y.attrs[0]), *(None for _ in index)),
             arg_prec=(ATOM,), layout=True, kind=LAYOUT, strong_zeros=True, batch=_gather_rule,
             refused=("numba", "array_api"), convention=REPEATS, requires=_gather_requirements,
-            sparsity=gather_rule))
+            sparsity=gather_rule, reads_integers=True))
 register(Op("scatter_add", attr_shape, lambda a, n: "",
             lambda g, y, part, *index: (gather(g, index, y.attrs[1]), *(None for _ in index)),
             statement=_scatter_add_statement, kind=STRUCTURE, strong_zeros=True, batch=_scatter_add_rule,
-            refused=("numba", "array_api"), sparsity=scatter_add_rule))
+            refused=("numba", "array_api"), sparsity=scatter_add_rule, reads_integers=True))
 
 
 def gather(x: Node, index: Sequence[Node], lead: int = 0) -> Node:

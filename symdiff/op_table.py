@@ -279,7 +279,7 @@ register(Op("logical_not", same_shape, function_call("logical_not"), lambda g, y
             sympy=lambda a: _sympy().Not(a), kind=ELEMENTWISE, scalar=(call("not {0}"), 5, (5,)), ufunc="logical_not"))
 register(Op("tofloat", same_shape, lambda a, n: current_dialect().scalar(a[0]), lambda g, y, a: (None,),
             sympy=lambda a: _sympy().Piecewise((1, a), (0, True)), kind=ELEMENTWISE,
-            scalar=(call("float({0})"), ATOM, (0,))))
+            scalar=(call("float({0})"), ATOM, (0,)), reads_integers=True))
 
 register(
     Op("sum", reduced, reduction_printer("sum"),

@@ -63,6 +63,7 @@ class Op:
     # which input entries each output entry reads, per input (symdiff.sparsity_rules); None:
     # by its kind (elementwise, reduction, layout); a rule may be conservative, never short
     sparsity: Callable[[Node], Sequence[Any]] | None = None
+    reads_integers: bool = False  # int64 inputs are read as they are, not promoted to float as NumPy would
     arity: int | None = None  # inputs taken; None for variadic ops (set from the VJP's signature)
     zero_d: bool = False  # a scalar result may come back as a 0-d ndarray
     statement: Callable[[str, Sequence[str], Node], list[str]] | None = None

@@ -28,6 +28,8 @@ def scipy_constraint(expr: Any, wrt: Sequence[Node], lb: Any, ub: Any, inputs: S
 
     packed = Packing(expr, wrt, inputs, "scipy_constraint")
     flat = sd.reshape(packed.expr, (packed.expr.size,))
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise ArgumentError(f"scipy_constraint: data must be a sequence of values, got {type(data).__name__}")
     values = tuple(data)
     if len(values) != len(packed.data):
         raise ArgumentError(f"scipy_constraint: {len(values)} data values given for the inputs "

@@ -229,7 +229,7 @@ def _scalar(expr: Any, what: str) -> Node:
 
 
 def _check_format(layout: str) -> None:
-    if layout not in FORMATS:
+    if not isinstance(layout, str) or layout not in FORMATS:
         raise GraphError(f"format must be one of {FORMATS}, got {layout!r}")
     if layout == "csr":
         try:

@@ -61,6 +61,9 @@ def jvp(expr: Any, wrt: Node | Sequence[Node], tangents: Sequence[Any]) -> Node:
         pairing = pairing + sd.sum(g * t)
     (result,) = vjp(pairing, [probe], 1.0)
     if any(v is probe for v in free_variables([result])):
+        if any(n.op == "scan" for n in toposort([root])):
+            raise UnsupportedError("jvp through a scan is not built yet (its pullback recomputes each step from the "
+                                   "saved carries, which the transposition cannot see through); use vjp")
         raise GraphError(f"jvp: a VJP rule in {short_text(root)} is not linear in its cotangent")
     return result
 
@@ -209,20 +212,28 @@ def _jacobian(expr: Any, wrt: Node, mode: str | None) -> tuple[Node, str]:
     pulled_probe = make_var("jacobian_cotangent", root.shape)
     (pulled,) = vjp(root, [variable], pulled_probe)
     tangent_probe = make_var("jacobian_tangent", variable.shape)
-    tangent = jvp(root, [variable], [tangent_probe])
+    tangent: Node | None = None
     cost = ""
     if mode is None and (isinstance(m, Dim) or isinstance(n, Dim)):
         mode = "reverse" if _fewer_rows(m, n) else "forward"
     elif mode is None:  # the batched sweep's work: entries computed per seed, times the seeds
-        backward, forward = m * per_seed_work(pulled, pulled_probe), n * per_seed_work(tangent, tangent_probe)
-        mode = "reverse" if _fewer_rows(backward, forward) else "forward"
-        mine, other = (backward, forward) if mode == "reverse" else (forward, backward)
-        cost = f"; by cost, {_count_text(mine)} entries against {_count_text(other)} in the other mode"
+        try:
+            tangent = jvp(root, [variable], [tangent_probe])
+        except UnsupportedError:  # no forward mode through this graph (a scan): reverse it is
+            tangent = None
+        backward = m * per_seed_work(pulled, pulled_probe)
+        forward = None if tangent is None else n * per_seed_work(tangent, tangent_probe)
+        mode = "reverse" if forward is None or _fewer_rows(backward, forward) else "forward"
+        if forward is not None:
+            mine, other = (backward, forward) if mode == "reverse" else (forward, backward)
+            cost = f"; by cost, {_count_text(mine)} entries against {_count_text(other)} in the other mode"
     if mode == "reverse":
         (rows,) = batch([pulled], pulled_probe, _identity(m, root.shape))
         result = sd.reshape(rows, (*root.shape, *variable.shape))
         chosen = f"reverse mode: one pullback seeded with the {m} x {m} identity{cost}"
     else:
+        if tangent is None:
+            tangent = jvp(root, [variable], [tangent_probe])
         (columns,) = batch([tangent], tangent_probe, _identity(n, variable.shape))
         moved = sd.transpose(columns, (*range(1, root.ndim + 1), 0))
         result = sd.reshape(moved, (*root.shape, *variable.shape))

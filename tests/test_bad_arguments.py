@@ -28,6 +28,14 @@ def _sine_vjp(g: Any, y: Any, x: Any) -> tuple[Any]:
     return (g * sd.cos(x),)
 
 
+def _add_row(carry: Any, row: Any) -> tuple[Any, None]:
+    return carry + row, None
+
+
+def _double(i: Any, carry: Any) -> Any:
+    return carry * 2.0
+
+
 @pytest.fixture(autouse=True)
 def _forget_defined_ops() -> Any:
     """define_op adds to the op table: take out what a test added, so later tests see the table as it was."""
@@ -61,6 +69,12 @@ GOOD: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {
     "pullback": ((sd.sum(v * v), [v], [v]), {"name": "pb", "rewrites": True}),
     "reshape": ((m, (9,), "C"), {}),
     "scipy_objective": ((sd.sum(v * v), [v], [v]), {"rewrites": True}),
+    "scipy_constraint": ((v * v, [v], 0.0, 1.0, [v], ()), {}),
+    "hessian_sparsity": ((sd.sum(v * v), v), {}),
+    "sparse_hessian": ((sd.sum(v * v), v, [v]), {"format": "coo"}),
+    "sparse_jacobian": ((v * v, v, [v]), {"format": "coo"}),
+    "scan": ((_add_row, v, m), {}),
+    "fori_loop": ((0, 3, _double, v), {}),
     "split": ((v, 3, 0), {}),
     "stack": (([v, v], 0), {}),
     "sum_to": ((m, (1, 3)), {}),

@@ -44,7 +44,8 @@ def test_every_op_has_a_vjp_unless_only_the_reverse_pass_makes_it(name: str) -> 
 def test_every_op_is_in_the_op_matrix_and_the_fuzzer(name: str) -> None:
     assert name in COVERED or name in INTERNAL
     reached_through_others = {"scatter", "item", "zeros", "split", "logical_and", "logical_or", "logical_not",
-                              "dimsize", "arange"}  # named dimensions: tests/test_named_dims*.py
+                              "dimsize", "arange",  # named dimensions: tests/test_named_dims*.py
+                              "scan"}  # loops: tests/test_scan.py
     assert name in MATRIX or name in reached_through_others
 
 
@@ -137,7 +138,8 @@ def test_kinds_name_every_reduction_and_structure_op() -> None:
     # each takes (axes, keepdims)
     assert reductions == {"sum", "mean", "max", "min", "prod", "logsumexp", "argmax", "argmin", "count_nonzero"}
     structure = {n for n in BUILT_IN if OPS[n].kind == STRUCTURE}
-    assert structure == {"concatenate", "split", "scatter", "scatter_add", "item", "zeros", "eye", "dimsize", "arange"}
+    assert structure == {"concatenate", "split", "scatter", "scatter_add", "item", "zeros", "eye", "dimsize", "arange",
+                         "scan"}
 
 
 def test_a_missing_kind_is_refused_when_an_op_is_registered() -> None:

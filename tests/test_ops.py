@@ -197,9 +197,10 @@ def _objective(case: Case, variables: list[sd.Node], weights: Any) -> sd.Node:
 
 
 # the scipy.special ops have a matrix of their own (tests/test_special.py), which needs SciPy
-# ops that only graphs with named dimensions make (a mean's run-time count): tests/test_named_dims*.py
-NAMED_DIMENSION_OPS = {"dimsize", "arange"}
-NUMPY_OPS = {name for name, op in OPS.items() if op.module is None} - NAMED_DIMENSION_OPS
+# ops only graphs with named dimensions make (tests/test_named_dims*.py), and loops, whose body is a graph
+# of the others (tests/test_scan.py)
+TESTED_ELSEWHERE = {"dimsize", "arange", "scan"}
+NUMPY_OPS = {name for name, op in OPS.items() if op.module is None} - TESTED_ELSEWHERE
 
 
 def test_every_op_in_the_table_has_cases() -> None:

@@ -1,0 +1,340 @@
+"""``sd.scan`` and ``sd.fori_loop``: a loop in the graph, printed as a loop.
+
+``scan(step, init, xs)`` calls ``step`` once, on placeholder nodes, to build the loop body:
+a small graph from (carry, x, closed-over values) to (new carry, y). Nodes of the enclosing
+graph that the body reads become closed-over inputs of the one ``scan`` node, so they get
+gradients like any input. The node's outputs are the final carries, the stacked ys, and the
+carries that entered each step (kept for the reverse sweep).
+
+The VJP of a scan is a scan running the other way: its body is the VJP of the forward body
+(recomputing the step from the saved carry), its carry the carry's cotangent and the
+closed-over inputs' accumulated cotangents, its ys the cotangents of ``xs``. Being a scan
+of an ordinary graph, it can be differentiated again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import symdiff.api as sd
+from symdiff.dims import Dim
+from symdiff.errors import GraphError, ShapeError, SymdiffError, UnsupportedError
+from symdiff.graph import FLOAT, TUPLE, Node, make_const, make_var, toposort
+from symdiff.ops import STRUCTURE, Op, register
+
+__all__ = ["fori_loop", "scan"]
+
+MAX_STEPS = 2**40  # fori_loop's index array holds one int64 per step
+
+
+@dataclass(eq=False, frozen=True)
+class Body:
+    """One step of a loop: placeholders in, nodes out. Compared by identity, so two scans with
+    equal-looking bodies stay two nodes."""
+
+    carry_in: tuple[Node, ...]
+    x_in: tuple[Node, ...]
+    closed_in: tuple[Node, ...]
+    carry_out: tuple[Node, ...]
+    y_out: tuple[Node, ...]
+
+    @property
+    def placeholders(self) -> tuple[Node, ...]:
+        return (*self.carry_in, *self.x_in, *self.closed_in)
+
+    @property
+    def outputs(self) -> tuple[Node, ...]:
+        return (*self.carry_out, *self.y_out)
+
+    def __repr__(self) -> str:
+        return f"Body({len(self.carry_in)} carries, {len(self.x_in)} xs, {len(self.closed_in)} closed-over)"
+
+
+def scan_shapes(shapes: Sequence[Any], attrs: tuple[Any, ...]) -> tuple[Any, ...]:
+    body, length, _ = attrs
+    carries = tuple(c.shape for c in body.carry_in)
+    ys = tuple((length, *y.shape) for y in body.y_out)
+    saved = tuple((length, *c.shape) for c in body.carry_in)
+    return (*carries, *ys, *saved)
+
+
+def _leaves(value: Any, what: str) -> tuple[list[Node], bool]:
+    """A node or a tuple of nodes as a list, and whether it was a tuple."""
+    if isinstance(value, tuple):
+        return [sd.as_node(v, f"{what}[{i}]") for i, v in enumerate(value)], True
+    return [sd.as_node(value, what)], False
+
+
+def scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None, length: int | str | Dim | None = None,
+         *, reverse: bool = False) -> tuple[Any, Any]:
+    """``jax.lax.scan``'s contract: ``step(carry, x) -> (carry, y)``, called once on placeholders;
+    returns ``(final carry, ys)`` with ``ys`` stacked along a new leading axis (``None`` where
+    the body returns ``None``). ``carry`` and ``xs`` may be a node or a tuple of nodes; ``xs``
+    ``None`` gives ``x = None`` for ``length`` steps. ``reverse=True`` runs the steps from the last."""
+    return _scan(step, init, xs, length, reverse, "scan")
+
+
+def _scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any, reverse: bool,
+          what: str) -> tuple[Any, Any]:
+    if not callable(step):
+        raise GraphError(f"{what}: the step must be a function, got {type(step).__name__}")
+    try:
+        return _build(step, init, xs, length, reverse)
+    except SymdiffError as error:  # say which call it came from: the step's own message names its nodes
+        raise type(error)(f"{what}: {error}") from None
+    except Exception as error:  # the user's step failed while building the body
+        raise GraphError(f"{what}: the step raised {type(error).__name__}: {error}") from error
+
+
+def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any,
+           reverse: bool) -> tuple[Any, Any]:
+    carries, carry_tuple = _leaves(init, "scan init")
+    xs_list, xs_tuple = ([], False) if xs is None else _leaves(xs, "scan xs")
+    steps = _length(xs_list, length)
+    carry_in = tuple(make_var(f"carry{i}" if carry_tuple else "carry", c.shape, c.dtype) for i, c in enumerate(carries))
+    x_in = tuple(make_var(f"x{i}" if xs_tuple else "x", x.shape[1:], x.dtype) for i, x in enumerate(xs_list))
+    carry_arg = carry_in if carry_tuple else carry_in[0]
+    x_arg = None if xs is None else (x_in if xs_tuple else x_in[0])
+    result = step(carry_arg, x_arg)
+    if not isinstance(result, tuple) or len(result) != 2:
+        raise GraphError(f"step must return a pair (carry, y), got {type(result).__name__}")
+    new_carry, y = result
+    carry_out = _checked_carry(new_carry, carries, carry_tuple)
+    y_list, y_tuple = ([], False) if y is None else _leaves(y, "scan y")
+    body, closed = _close_over(carry_in, x_in, carry_out, tuple(y_list))
+    node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse)))
+    finals = [sd.apply("item", [node], (i,)) for i in range(len(carries))]
+    ys = [sd.apply("item", [node], (len(carries) + j,)) for j in range(len(y_list))]
+    carry_result = tuple(finals) if carry_tuple else finals[0]
+    ys_result = None if y is None else (tuple(ys) if y_tuple else ys[0])
+    return carry_result, ys_result
+
+
+def fori_loop(lower: int, upper: int, body: Callable[[Node, Any], Any], init: Any) -> Any:
+    """``body(i, carry) -> carry`` for ``i = lower, ..., upper - 1``, with ``i`` an int64 scalar
+    node (it indexes inputs along their leading axis and takes part in arithmetic)."""
+    for name, bound in (("lower", lower), ("upper", upper)):
+        if not isinstance(bound, (int, np.integer)) or isinstance(bound, bool):
+            raise GraphError(f"fori_loop: {name} must be an int, got {bound!r}")
+        if abs(int(bound)) >= 2**62:
+            raise GraphError(f"fori_loop: {name} = {bound} does not fit an int64 index")
+    if not callable(body):
+        raise GraphError(f"fori_loop: body must be a function (i, carry) -> carry, got {type(body).__name__}")
+    steps = max(int(upper) - int(lower), 0)
+    if steps > MAX_STEPS:
+        raise GraphError(f"fori_loop: {steps} steps need an index array larger than memory allows")
+    indices = make_const(np.arange(int(lower), int(lower) + steps, dtype=np.int64))
+    final, _ = _scan(lambda carry, i: (body(i, carry), None), init, indices, None, False, "fori_loop")
+    return final
+
+
+def _length(xs: list[Node], length: Any) -> Any:
+    if not xs:
+        if length is None:
+            raise GraphError("give xs or length")
+        return sd._dim(length, "scan length") if not isinstance(length, (int, np.integer)) else int(length)
+    for x in xs:
+        if x.dtype == TUPLE or x.ndim == 0:
+            raise ShapeError(f"each xs must have a leading axis to scan over, got shape {x.shape}")
+    leading = xs[0].shape[0]
+    if any(x.shape[0] != leading for x in xs):
+        raise ShapeError(f"xs have different leading sizes {[x.shape[0] for x in xs]}")
+    if length is not None and length != leading:
+        raise ShapeError(f"length {length} differs from the leading size {leading} of xs")
+    return leading
+
+
+def _checked_carry(new: Any, old: list[Node], was_tuple: bool) -> tuple[Node, ...]:
+    if was_tuple != isinstance(new, tuple) or (was_tuple and len(new) != len(old)):
+        raise GraphError(f"step returned a carry of structure {_structure(new)}, but init has "
+                         f"{_structure(tuple(old) if was_tuple else old[0])}")
+    listed = list(new) if was_tuple else [new]
+    out = []
+    for i, (n, o) in enumerate(zip(listed, old, strict=True)):
+        node = sd.as_node(n, f"carry {i}")
+        if node.dtype != o.dtype:
+            raise GraphError(f"carry {i} changes dtype from {o.dtype} to {node.dtype} in the step")
+        if node.shape != o.shape:
+            raise ShapeError(f"carry {i} changes shape from {o.shape} to {node.shape} in the step")
+        out.append(node)
+    return tuple(out)
+
+
+def _structure(value: Any) -> str:
+    return f"a tuple of {len(value)}" if isinstance(value, tuple) else "one node"
+
+
+def _close_over(carry_in: tuple[Node, ...], x_in: tuple[Node, ...], carry_out: tuple[Node, ...],
+                y_out: tuple[Node, ...]) -> tuple[Body, list[Node]]:
+    """The body with every enclosing node it reads (outside the placeholders' reach) replaced by
+    a placeholder of its own; those nodes, in order, are the scan's closed-over inputs."""
+    order = toposort([*carry_out, *y_out])
+    varying = set(carry_in) | set(x_in)
+    for node in order:
+        if node.inputs and any(i in varying for i in node.inputs):
+            varying.add(node)
+    outside: list[Node] = []
+    seen: set[Node] = set()
+
+    def needs_placeholder(node: Node) -> bool:
+        return node not in varying and node.op != "const" and node not in seen
+
+    for node in order:
+        if node in varying:
+            for i in node.inputs:
+                if needs_placeholder(i):
+                    seen.add(i)
+                    outside.append(i)
+    for node in (*carry_out, *y_out):
+        if needs_placeholder(node):
+            seen.add(node)
+            outside.append(node)
+    closed_in = tuple(make_var(f"closed{k}", n.shape, n.dtype) for k, n in enumerate(outside))
+    new: dict[Node, Node] = dict(zip(outside, closed_in, strict=True))
+    for node in order:
+        if node in new or node not in varying:
+            continue
+        new[node] = sd.rebuild(node, [new.get(i, i) for i in node.inputs])
+    body = Body(carry_in, x_in, closed_in, tuple(new.get(n, n) for n in carry_out), tuple(new.get(n, n) for n in y_out))
+    return body, outside
+
+
+def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node | None]:
+    from symdiff.transforms import grad
+
+    body, steps, reverse = out.attrs
+    n_c, n_x, n_y = len(body.carry_in), len(body.x_in), len(body.y_out)
+    closed = inputs[n_c + n_x:]
+    shapes = out.shape
+    cots = [g if g is not None else sd.zeros(shapes[k]) for k, g in enumerate(gs)]
+    final_bar, ys_bar, saved_bar = cots[:n_c], cots[n_c:n_c + n_y], cots[n_c + n_y:]
+    saved = [sd.apply("item", [out], (n_c + n_y + k,)) for k in range(n_c)]
+    # the reverse body: placeholders for its carry (carry cotangents, closed-over accumulators)
+    # and its xs (the saved carry, x, the cotangents of y and of the saved carry at step t)
+    float_closed = [k for k, c in enumerate(body.closed_in) if c.dtype == FLOAT]
+    c_bar = tuple(make_var(f"bar_carry{k}", c.shape) for k, c in enumerate(body.carry_in))
+    k_bar = tuple(make_var(f"bar_closed{k}", body.closed_in[k].shape) for k in float_closed)
+    at_c = tuple(make_var(f"carry{k}", c.shape, c.dtype) for k, c in enumerate(body.carry_in))
+    at_x = tuple(make_var(f"x{k}", x.shape, x.dtype) for k, x in enumerate(body.x_in))
+    y_bar = tuple(make_var(f"bar_y{k}", y.shape) for k, y in enumerate(body.y_out))
+    s_bar = tuple(make_var(f"bar_saved{k}", c.shape) for k, c in enumerate(body.carry_in))
+    at_closed = tuple(make_var(f"closed{k}", c.shape, c.dtype) for k, c in enumerate(body.closed_in))
+    replaced = _substitute(body, [*at_c, *at_x, *at_closed])
+    new_c, new_y = replaced[:n_c], replaced[n_c:]
+    terms = [sd.sum(o * b) for o, b in zip((*new_c, *new_y), (*c_bar, *y_bar), strict=True) if o.dtype == FLOAT]
+    float_c = [c for c in at_c if c.dtype == FLOAT]
+    float_x = [x for x in at_x if x.dtype == FLOAT]
+    wrt = [*float_c, *float_x, *(at_closed[k] for k in float_closed)]
+    grads = list(grad(sum(terms, start=sd.as_node(0.0)), wrt)) if wrt and terms else [sd.zeros(w.shape) for w in wrt]
+    by = dict(zip(wrt, grads, strict=True))
+    carry_next = tuple(by[c] + s if c in by else s for c, s in zip(at_c, s_bar, strict=True))
+    closed_next = tuple(kb + by[at_closed[k]] for kb, k in zip(k_bar, float_closed, strict=True))
+    x_bars = tuple(by[x] for x in float_x)
+    reverse_body = Body((*c_bar, *k_bar), (*at_c, *at_x, *y_bar, *s_bar), (), (*carry_next, *closed_next), x_bars)
+    reverse_body, outside = _reclose(reverse_body, at_closed, closed)
+    init = [*final_bar, *(sd.zeros(body.closed_in[k].shape) for k in float_closed)]
+    xs = [*saved, *inputs[n_c:n_c + n_x], *ys_bar, *saved_bar]
+    back = sd.apply("scan", [*init, *xs, *outside], (reverse_body, steps, not reverse))
+    parts = [sd.apply("item", [back], (i,)) for i in range(len(init) + len(x_bars))]
+    carry_parts, closed_parts, x_parts = parts[:n_c], parts[n_c:len(init)], parts[len(init):]
+    x_iter = iter(x_parts)
+    x_grads = [next(x_iter) if x.dtype == FLOAT else None for x in body.x_in]
+    closed_iter = iter(closed_parts)
+    closed_grads = [next(closed_iter) if c.dtype == FLOAT else None for c in body.closed_in]
+    carry_grads = [p if c.dtype == FLOAT else None for p, c in zip(carry_parts, body.carry_in, strict=True)]
+    return [*carry_grads, *x_grads, *closed_grads]
+
+
+def _substitute(body: Body, values: Sequence[Node]) -> list[Node]:
+    """The body's outputs with its placeholders replaced by ``values``."""
+    new: dict[Node, Node] = dict(zip(body.placeholders, values, strict=True))
+    for node in toposort(list(body.outputs)):
+        if node in new or not node.inputs:
+            continue
+        new[node] = sd.rebuild(node, [new.get(i, i) for i in node.inputs])
+    return [new.get(o, o) for o in body.outputs]
+
+
+def _reclose(body: Body, placeholders: Sequence[Node], values: Sequence[Node]) -> tuple[Body, list[Node]]:
+    """A body whose free ``placeholders`` stand for ``values`` of the enclosing graph: they
+    become its closed-over inputs (only those it reads)."""
+    reached = set(toposort(list(body.outputs)))
+    kept = [(p, v) for p, v in zip(placeholders, values, strict=True) if p in reached]
+    closed_in = tuple(p for p, _ in kept)
+    return Body(body.carry_in, body.x_in, closed_in, body.carry_out, body.y_out), [v for _, v in kept]
+
+
+def _no_batch(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+    raise UnsupportedError("scan has no batching rule yet: jacobian and hessian through a scan are not built; "
+                           "use grad, vjp or hvp")
+
+
+
+
+def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
+    """The loop: carries start at ``init``; each step stores the carry it starts from, runs the
+    body's own statements (indented, named by the function's namer) and stores its ys."""
+    from symdiff.dialect import current as current_dialect
+    from symdiff.emit import Emitter, printing_emitter
+    from symdiff.graph import use_counts
+    from symdiff.printers import ATOM, shape_text
+
+    outer = printing_emitter()
+    namer = outer.namer
+    body, steps, reverse = node.attrs
+    n_c, n_x = len(body.carry_in), len(body.x_in)
+    lines: list[str] = []
+
+    def named(text: str, base: str) -> str:
+        if text.isidentifier():
+            return text
+        name = namer.claim(base)
+        lines.append(f"{name} = {text}")
+        return name
+
+    def empty(shape: Any, dtype: str) -> str:
+        kind = {FLOAT: current_dialect().precision.dtype_keyword(), "int64": ", dtype=np.int64",
+                "bool": ", dtype=np.bool_"}[dtype]
+        return f"np.empty({shape_text(shape)}{kind})"
+
+    carry = [namer.claim(f"{target}_carry{k}") for k in range(n_c)]
+    lines += [f"{c} = {a}" for c, a in zip(carry, args[:n_c], strict=True)]
+    xs = [named(a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
+    closed = [named(a, f"{target}_closed{k}") for k, a in enumerate(args[n_c + n_x:])]
+    ys = [namer.claim(f"{target}_ys{j}") for j in range(len(body.y_out))]
+    saved = [namer.claim(f"{target}_saved{k}") for k in range(n_c)]
+    lines += [f"{name} = {empty((steps, *y.shape), y.dtype)}" for name, y in zip(ys, body.y_out, strict=True)]
+    lines += [f"{name} = {empty((steps, *c.shape), c.dtype)}" for name, c in zip(saved, body.carry_in, strict=True)]
+    index = namer.claim("step")
+    span = f"range({steps} - 1, -1, -1)" if reverse else f"range({steps})"
+    lines.append(f"for {index} in {span}:")
+    inner = Emitter(namer, {}, {}, {}, backend=outer.backend)
+    for placeholder, name in zip(body.carry_in, carry, strict=True):
+        inner.bind(placeholder, name)
+    for placeholder, name in zip(body.x_in, xs, strict=True):
+        inner.text[placeholder], inner.depth[placeholder] = (f"{name}[{index}]", ATOM), 0
+    for placeholder, name in zip(body.closed_in, closed, strict=True):
+        inner.bind(placeholder, name)
+    lines += [f"    {s}[{index}] = {c}" for s, c in zip(saved, carry, strict=True)]
+    order = toposort(list(body.outputs))
+    uses = use_counts(order)
+    for output in body.outputs:
+        uses[output] = uses.get(output, 0) + 1
+    inner.run(order, uses, set(body.outputs))
+    lines += inner.lines
+    lines += [f"    {name}[{index}] = {inner.text[y][0]}" for name, y in zip(ys, body.y_out, strict=True)]
+    if carry:
+        lines.append(f"    {', '.join(carry)} = {', '.join(inner.text[c][0] for c in body.carry_out)}")
+    outer.constants.update(inner.constants)
+    outer.constant_lines += inner.constant_lines
+    lines.append(f"{target} = ({', '.join([*carry, *ys, *saved])},)")
+    return lines
+
+
+# a loop: printed by its statement; numba and the array API have no loop printer yet
+register(Op("scan", scan_shapes, lambda a, n: "", _scan_vjp, dtype=TUPLE, kind=STRUCTURE, batch=_no_batch,
+            statement=scan_statement, refused=("numba", "array_api"), reads_integers=True))

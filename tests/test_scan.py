@@ -1,0 +1,155 @@
+"""sd.scan and sd.fori_loop against the same loops unrolled in Python, and their errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symdiff as sd
+
+
+def decay(steps: int, unrolled: bool):
+    """x' = -k x + sin(w t), explicit Euler: k and w closed over, t scanned."""
+    k, w, x0 = sd.var("k"), sd.var("w", (2,)), sd.var("x0", (2,))
+    times = np.linspace(0.0, 1.0, steps)
+
+    def step(x, t):
+        nxt = x + 0.1 * (-k * x + sd.sin(w * t))
+        return nxt, sd.sum(nxt * nxt)
+
+    if unrolled:
+        x, total = x0, 0.0
+        for t in times:
+            x, y = step(x, float(t))
+            total = total + y
+    else:
+        x, ys = sd.scan(step, x0, sd.as_node(times))
+        total = sd.sum(ys)
+    return sd.sum(x * x) + total, [k, w, x0]
+
+
+POINT = (0.8, np.array([1.5, -0.5]), np.array([0.3, -1.2]))
+
+
+@pytest.mark.parametrize("steps", [0, 1, 7])
+def test_a_scan_gives_the_unrolled_value_and_gradient(steps: int) -> None:
+    looped, wrt = decay(steps, unrolled=False)
+    unrolled, wrt_u = decay(steps, unrolled=True)
+    got = sd.compile(looped, wrt, rewrites=False)(*POINT)
+    want = sd.compile(unrolled, wrt_u, rewrites=False)(*POINT)
+    assert got[0] == pytest.approx(want[0], rel=1e-13)
+    for g, e in zip(got[1], want[1], strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
+
+
+def test_the_generated_code_is_a_loop_whose_length_does_not_grow_with_the_steps() -> None:
+    short, wrt = decay(10, unrolled=False)
+    long, wrt_long = decay(1000, unrolled=False)
+    short_source = sd.compile(short, wrt).source
+    long_source = sd.compile(long, wrt_long).source
+    assert "for step in range(10):" in short_source and "for step_1 in range(10 - 1, -1, -1):" in short_source
+    assert len(short_source.splitlines()) == len(long_source.splitlines())
+
+
+def test_tuple_carries_tuple_xs_and_reverse() -> None:
+    a, v = sd.var("a"), sd.var("v", (3,))
+    xs = (sd.as_node(np.arange(12.0).reshape(4, 3) / 10), sd.as_node(np.array([1.0, -1.0, 0.5, 2.0])))
+
+    def step(carry, x):
+        p, q = carry
+        row, s = x
+        return (p * a + sd.sum(q * row), q * s + p), p * q
+
+    def unrolled(order):
+        p, q, total = a * 1.0, v, 0.0
+        rows, scales = np.arange(12.0).reshape(4, 3) / 10, [1.0, -1.0, 0.5, 2.0]
+        for t in order:
+            p, q, y = p * a + sd.sum(q * rows[t]), q * scales[t] + p, p * q
+            total = total + sd.sum(y * (t + 1))
+        return p + sd.sum(q) + total
+
+    for reverse, order in ((False, range(4)), (True, range(3, -1, -1))):
+        (p, q), ys = sd.scan(step, (a * 1.0, v), xs, reverse=reverse)
+        weights = np.arange(1.0, 5.0)[:, None]
+        loss = p + sd.sum(q) + sd.sum(ys * weights)
+        got = sd.compile(loss, [a, v])(0.9, np.array([0.2, -0.1, 0.4]))
+        want = sd.compile(unrolled(order), [a, v])(0.9, np.array([0.2, -0.1, 0.4]))
+        assert got[0] == pytest.approx(want[0], rel=1e-13)
+        for g, e in zip(got[1], want[1], strict=True):
+            np.testing.assert_allclose(g, e, rtol=1e-12)
+
+
+def test_length_without_xs_nested_scans_and_fori_loop() -> None:
+    a = sd.var("a")
+    inner_outer, _ = sd.scan(lambda c, _: (sd.scan(lambda d, __: (d * a + 1.0, None), c, length=3)[0], None), a,
+                             length=2)
+    d = a
+    for _ in range(6):
+        d = d * a + 1.0
+    got, want = sd.compile(inner_outer, [a])(0.5), sd.compile(d, [a])(0.5)
+    assert got[0] == pytest.approx(want[0]) and got[1][0] == pytest.approx(want[1][0])
+    x = sd.var("x", (6,))
+    looped = sd.fori_loop(1, 6, lambda i, c: c * 0.9 + x[i] * sd.tofloat(i) + x[i] ** 2, x[0] * 0.0)
+    value, (grad,) = sd.compile(looped, [x])(np.arange(6.0))
+    c, want_grad = 0.0, np.zeros(6)
+    for i in range(1, 6):
+        c = c * 0.9 + i * float(i) + i * i
+        want_grad *= 0.9
+        want_grad[i] += i + 2.0 * i
+    assert value == pytest.approx(c) and np.allclose(grad, want_grad)
+
+
+def test_second_derivatives_through_a_scan_match_differences_of_the_gradient() -> None:
+    looped, (k, w, x0) = decay(6, unrolled=False)
+    v = sd.var("v", (2,))
+    hv = sd.function([k, w, x0, v], sd.hvp(looped, w, v))
+    grad = sd.compile(looped, [w], [k, w, x0])
+    direction = np.array([0.3, -0.7])
+    eps = 1e-6
+    numeric = (grad(POINT[0], POINT[1] + eps * direction, POINT[2])[1][0]
+               - grad(POINT[0], POINT[1] - eps * direction, POINT[2])[1][0]) / (2 * eps)
+    np.testing.assert_allclose(hv(*POINT, direction), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_float32_and_a_named_number_of_steps() -> None:
+    looped, wrt = decay(5, unrolled=False)
+    single = sd.compile(looped, wrt, dtype=np.float32)(np.float32(0.8), *(p.astype(np.float32) for p in POINT[1:]))
+    double = sd.compile(looped, wrt)(*POINT)
+    assert type(single[0]) is np.float32 and single[0] == pytest.approx(double[0], rel=1e-5)
+    xs, w = sd.var("xs", ("n", 2)), sd.var("w", (2,))
+    final, _ = sd.scan(lambda c, x: (c * 0.5 + sd.tanh(x * w), None), w * 0.0, xs)
+    fn = sd.compile(sd.sum(final), [w], [w, xs])
+    for n in (0, 3, 8):
+        data = np.linspace(-1, 1, 2 * n).reshape(n, 2)
+        c = np.zeros(2)
+        for row in data:
+            c = c * 0.5 + np.tanh(row * np.array([0.4, -0.6]))
+        assert fn(np.array([0.4, -0.6]), data)[0] == pytest.approx(c.sum())
+
+
+def test_a_step_that_changes_its_carry_is_refused_naming_the_carry() -> None:
+    x = sd.var("x", (3,))
+    with pytest.raises(sd.ShapeError, match=r"carry 1 changes shape from \(3,\) to \(\)"):
+        sd.scan(lambda c, _: ((c[0], sd.sum(c[1])), None), (x, x), length=2)
+    with pytest.raises(sd.GraphError, match="carry 0 changes dtype from float64 to bool"):
+        sd.scan(lambda c, _: (c > 0.0, None), x, length=2)
+    with pytest.raises(sd.GraphError, match="structure one node, but init has a tuple of 2"):
+        sd.scan(lambda c, _: (c[0], None), (x, x), length=2)
+    with pytest.raises(sd.GraphError, match="must return a pair"):
+        sd.scan(lambda c, _: c, x, length=2)
+    with pytest.raises(sd.GraphError, match="give xs or length"):
+        sd.scan(lambda c, _: (c, None), x)
+    with pytest.raises(sd.ShapeError, match="different leading sizes"):
+        sd.scan(lambda c, t: (c, None), x, (np.zeros((2, 1)), np.zeros((3, 1))))
+
+
+def test_a_body_reading_an_unlisted_variable_and_unsupported_uses_are_refused() -> None:
+    x, hidden = sd.var("x", (3,)), sd.var("hidden")
+    final, _ = sd.scan(lambda c, _: (c * hidden, None), x, length=2)
+    with pytest.raises(sd.GraphError, match="hidden"):
+        sd.compile(sd.sum(final), [x])
+    final, _ = sd.scan(lambda c, _: (sd.sin(c), None), x, length=2)
+    with pytest.raises(sd.UnsupportedError, match="scan"):
+        sd.compile(sd.sum(final), [x], backend="numba")
+    with pytest.raises(sd.UnsupportedError, match="batching rule"):
+        sd.jacobian(final, x)
