@@ -55,10 +55,10 @@ class Body:
 
 
 def scan_shapes(shapes: Sequence[Any], attrs: tuple[Any, ...]) -> tuple[Any, ...]:
-    body, length, _ = attrs
+    body, length, _, save = attrs
     carries = tuple(c.shape for c in body.carry_in)
     ys = tuple((length, *y.shape) for y in body.y_out)
-    saved = tuple((length, *c.shape) for c in body.carry_in)
+    saved = tuple((length, *c.shape) for c in body.carry_in) if save else ()
     return (*carries, *ys, *saved)
 
 
@@ -106,7 +106,9 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     carry_out = _checked_carry(new_carry, carries, carry_tuple)
     y_list, y_tuple = ([], False) if y is None else _leaves(y, "scan y")
     body, closed = _close_over(carry_in, x_in, carry_out, tuple(y_list))
-    node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse)))
+    # attrs: the body, the steps, the direction, and whether each step's starting carry is kept
+    # (the reverse sweep reads them; a scan made by a VJP keeps none until it is differentiated)
+    node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse), True))
     finals = [sd.apply("item", [node], (i,)) for i in range(len(carries))]
     ys = [sd.apply("item", [node], (len(carries) + j,)) for j in range(len(y_list))]
     carry_result = tuple(finals) if carry_tuple else finals[0]
@@ -206,13 +208,15 @@ def _close_over(carry_in: tuple[Node, ...], x_in: tuple[Node, ...], carry_out: t
 def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node | None]:
     from symdiff.transforms import grad
 
-    body, steps, reverse = out.attrs
+    body, steps, reverse, save = out.attrs
     n_c, n_x, n_y = len(body.carry_in), len(body.x_in), len(body.y_out)
     closed = inputs[n_c + n_x:]
     shapes = out.shape
-    cots = [g if g is not None else sd.zeros(shapes[k]) for k, g in enumerate(gs)]
-    final_bar, ys_bar, saved_bar = cots[:n_c], cots[n_c:n_c + n_y], cots[n_c + n_y:]
-    saved = [sd.apply("item", [out], (n_c + n_y + k,)) for k in range(n_c)]
+    cots = [g if g is not None else sd.zeros(shapes[k]) for k, g in enumerate(gs[:n_c + n_y])]
+    final_bar, ys_bar = cots[:n_c], cots[n_c:]
+    given_saved = list(gs[n_c + n_y:]) if save else [None] * n_c  # cotangents of the kept carries
+    keeper = out if save else sd.apply("scan", list(inputs), (body, steps, reverse, True))
+    saved = [sd.apply("item", [keeper], (n_c + n_y + k,)) for k in range(n_c)]
     # the reverse body: placeholders for its carry (carry cotangents, closed-over accumulators)
     # and its xs (the saved carry, x, the cotangents of y and of the saved carry at step t)
     float_closed = [k for k, c in enumerate(body.closed_in) if c.dtype == FLOAT]
@@ -221,7 +225,8 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
     at_c = tuple(make_var(f"carry{k}", c.shape, c.dtype) for k, c in enumerate(body.carry_in))
     at_x = tuple(make_var(f"x{k}", x.shape, x.dtype) for k, x in enumerate(body.x_in))
     y_bar = tuple(make_var(f"bar_y{k}", y.shape) for k, y in enumerate(body.y_out))
-    s_bar = tuple(make_var(f"bar_saved{k}", c.shape) for k, c in enumerate(body.carry_in))
+    s_bar = tuple(make_var(f"bar_saved{k}", c.shape) for k, c in enumerate(body.carry_in) if given_saved[k] is not None)
+    s_of = dict(zip([k for k in range(n_c) if given_saved[k] is not None], s_bar, strict=True))
     at_closed = tuple(make_var(f"closed{k}", c.shape, c.dtype) for k, c in enumerate(body.closed_in))
     replaced = _substitute(body, [*at_c, *at_x, *at_closed])
     new_c, new_y = replaced[:n_c], replaced[n_c:]
@@ -231,14 +236,14 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
     wrt = [*float_c, *float_x, *(at_closed[k] for k in float_closed)]
     grads = list(grad(sum(terms, start=sd.as_node(0.0)), wrt)) if wrt and terms else [sd.zeros(w.shape) for w in wrt]
     by = dict(zip(wrt, grads, strict=True))
-    carry_next = tuple(by[c] + s if c in by else s for c, s in zip(at_c, s_bar, strict=True))
+    carry_next = tuple(_plus(by.get(c), s_of.get(k), c.shape) for k, c in enumerate(at_c))
     closed_next = tuple(kb + by[at_closed[k]] for kb, k in zip(k_bar, float_closed, strict=True))
     x_bars = tuple(by[x] for x in float_x)
     reverse_body = Body((*c_bar, *k_bar), (*at_c, *at_x, *y_bar, *s_bar), (), (*carry_next, *closed_next), x_bars)
     reverse_body, outside = _reclose(reverse_body, at_closed, closed)
     init = [*final_bar, *(sd.zeros(body.closed_in[k].shape) for k in float_closed)]
-    xs = [*saved, *inputs[n_c:n_c + n_x], *ys_bar, *saved_bar]
-    back = sd.apply("scan", [*init, *xs, *outside], (reverse_body, steps, not reverse))
+    xs = [*saved, *inputs[n_c:n_c + n_x], *ys_bar, *(g for g in given_saved if g is not None)]
+    back = sd.apply("scan", [*init, *xs, *outside], (reverse_body, steps, not reverse, False))
     parts = [sd.apply("item", [back], (i,)) for i in range(len(init) + len(x_bars))]
     carry_parts, closed_parts, x_parts = parts[:n_c], parts[n_c:len(init)], parts[len(init):]
     x_iter = iter(x_parts)
@@ -247,6 +252,15 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
     closed_grads = [next(closed_iter) if c.dtype == FLOAT else None for c in body.closed_in]
     carry_grads = [p if c.dtype == FLOAT else None for p, c in zip(carry_parts, body.carry_in, strict=True)]
     return [*carry_grads, *x_grads, *closed_grads]
+
+
+def _plus(a: Node | None, b: Node | None, shape: Any) -> Node:
+    """a + b where either may be missing (a zero)."""
+    if a is not None and b is not None:
+        return a + b
+    if a is not None:
+        return a
+    return b if b is not None else sd.zeros(shape)
 
 
 def _substitute(body: Body, values: Sequence[Node]) -> list[Node]:
@@ -285,7 +299,7 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
 
     outer = printing_emitter()
     namer = outer.namer
-    body, steps, reverse = node.attrs
+    body, steps, reverse, save = node.attrs
     n_c, n_x = len(body.carry_in), len(body.x_in)
     lines: list[str] = []
 
@@ -306,9 +320,10 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     xs = [named(a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
     closed = [named(a, f"{target}_closed{k}") for k, a in enumerate(args[n_c + n_x:])]
     ys = [namer.claim(f"{target}_ys{j}") for j in range(len(body.y_out))]
-    saved = [namer.claim(f"{target}_saved{k}") for k in range(n_c)]
+    saved = [namer.claim(f"{target}_saved{k}") for k in range(n_c)] if save else []
     lines += [f"{name} = {empty((steps, *y.shape), y.dtype)}" for name, y in zip(ys, body.y_out, strict=True)]
-    lines += [f"{name} = {empty((steps, *c.shape), c.dtype)}" for name, c in zip(saved, body.carry_in, strict=True)]
+    if save:
+        lines += [f"{name} = {empty((steps, *c.shape), c.dtype)}" for name, c in zip(saved, body.carry_in, strict=True)]
     index = namer.claim("step")
     span = f"range({steps} - 1, -1, -1)" if reverse else f"range({steps})"
     lines.append(f"for {index} in {span}:")
@@ -319,7 +334,8 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
         inner.text[placeholder], inner.depth[placeholder] = (f"{name}[{index}]", ATOM), 0
     for placeholder, name in zip(body.closed_in, closed, strict=True):
         inner.bind(placeholder, name)
-    lines += [f"    {s}[{index}] = {c}" for s, c in zip(saved, carry, strict=True)]
+    if save:
+        lines += [f"    {s}[{index}] = {c}" for s, c in zip(saved, carry, strict=True)]
     order = toposort(list(body.outputs))
     uses = use_counts(order)
     for output in body.outputs:

@@ -16,7 +16,8 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.compiler import CompiledFunction
 from symdiff.compiler import compile as compile_value_and_grad
-from symdiff.errors import ArgumentError, GraphError
+from symdiff.dims import is_symbolic
+from symdiff.errors import ArgumentError, GraphError, UnsupportedError
 from symdiff.graph import Node, make_var, toposort
 from symdiff.pipeline import variables
 from symdiff.transforms import function, hessian, hvp
@@ -33,6 +34,10 @@ class Packing:
         if outside:
             raise GraphError(f"{what}: wrt variables {outside} are not in inputs")
         self.data = [v for v in listed if v not in differentiated]
+        named = [w.label for w in self.wrt if is_symbolic(w.shape)]
+        if named:
+            raise UnsupportedError(f"{what}: wrt variables {named} have named dimensions; theta is a vector of "
+                                   "one fixed length")
         self.size = sum(w.size for w in self.wrt)
         self.theta = make_var("theta", (self.size,))
         self.expr = _substitute(sd.tofloat(sd.as_node(expr, "expr")), self._slices())

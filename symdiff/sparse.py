@@ -100,30 +100,33 @@ def sparse_jacobian(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node
             r, w, i, mode=mode, format=format, backend=backend, name=name))
     pattern = jacobian_pattern([root], wrt_list)
     m, n = pattern.shape
-    by_column = column_coloring(pattern.rows, pattern.cols, pattern.shape)
-    by_row = row_coloring(pattern.rows, pattern.cols, pattern.shape)
+    # colouring a side builds the graph of its conflicts: a dense row makes the column graph
+    # complete, so a side that costs too much is left out (and refused when it is asked for)
+    by_column, by_row = _colors(pattern, "forward", mode), _colors(pattern, "reverse", mode)
     columns, rows = _count(by_column), _count(by_row)
-    forward = mode == "forward" or (mode is None and columns <= rows)
-    if forward:
+    if by_column is not None and (by_row is None or columns <= rows):
         probe = make_var("sparse_tangent", (n,))
         tangent = jvp(root, wrt_list, _slices(probe, wrt_list))
         (compressed,) = batch([tangent], probe, sd.as_node(_seeds(by_column, columns, n)))
         compressed = sd.reshape(compressed, (columns, m))
-        read = by_column[pattern.cols] * m + pattern.rows
+        read, colors = by_column[pattern.cols] * m + pattern.rows, columns
         chosen = (f"forward mode, {columns} seeds: one directional derivative per colour of the columns "
-                  f"(the rows would need {rows})")
-    else:
+                  f"(the rows would need {_needs(by_row, rows)})")
+    elif by_row is not None:
         probe = make_var("sparse_cotangent", root.shape)
         pulled = _flat(vjp(root, wrt_list, probe))
         seeds = _seeds(by_row, rows, m).reshape(rows, *root.shape)
         (compressed,) = batch([pulled], probe, sd.as_node(seeds))
-        read = by_row[pattern.rows] * n + pattern.cols
+        read, colors = by_row[pattern.rows] * n + pattern.cols, rows
         chosen = (f"reverse mode, {rows} seeds: one pullback per colour of the rows "
-                  f"(the columns would need {columns})")
+                  f"(the columns would need {_needs(by_column, columns)})")
+    else:
+        raise UnsupportedError(f"sparse_jacobian: the pattern ({pattern!r}) has a row and a column too dense to "
+                               "colour either side; use the dense sd.jacobian")
     outputs = fold_seeds([root, compressed])
     notes[outputs[-1]] = f"compressed sparse Jacobian of a {m} x {n} pattern with {pattern.nnz} non-zeros; {chosen}"
     compiled = function(input_list, outputs, name, backend=backend)
-    return SparseFunction(compiled, pattern, columns if forward else rows, chosen, _frozen(read), format)
+    return SparseFunction(compiled, pattern, colors, chosen, _frozen(read), format)
 
 
 def sparse_hessian(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
@@ -189,6 +192,31 @@ def fold_seeds(roots: Sequence[Node]) -> list[Node]:
     return [new.get(r, r) for r in roots]
 
 
+COLORING_PAIRS = 1 << 26  # conflict pairs a colouring may build (the sum over rows of their length squared)
+
+
+def _colors(pattern: Pattern, side: str, mode: str | None) -> np.ndarray | None:
+    """The colouring of one side (``forward``: the columns), or None when it is not asked for or
+    too dense to build; asked for explicitly and too dense, it is refused."""
+    if mode is not None and mode != side:
+        return None
+    lines = pattern.rows if side == "forward" else pattern.cols  # columns conflict within a row
+    counts = np.bincount(lines, minlength=pattern.shape[0 if side == "forward" else 1]).astype(np.int64)
+    if int((counts * counts).sum()) > COLORING_PAIRS:
+        if mode is not None:
+            coloured, line = ("columns", "row") if side == "forward" else ("rows", "column")
+            raise UnsupportedError(f"sparse_jacobian: mode={mode!r} colours the {coloured}, but a {line} with "
+                                   f"{int(counts.max())} entries makes that too costly; use the other mode")
+        return None
+    if side == "forward":
+        return column_coloring(pattern.rows, pattern.cols, pattern.shape)
+    return row_coloring(pattern.rows, pattern.cols, pattern.shape)
+
+
+def _needs(colors: np.ndarray | None, count: int) -> str:
+    return "too many to colour" if colors is None else str(count)
+
+
 def _seeds(colors: np.ndarray, count: int, size: int) -> np.ndarray:
     """One row per colour: ones at the entries of that colour."""
     seeds = np.zeros((count, size))
@@ -196,8 +224,8 @@ def _seeds(colors: np.ndarray, count: int, size: int) -> np.ndarray:
     return seeds
 
 
-def _count(colors: np.ndarray) -> int:
-    return int(colors.max()) + 1 if colors.size else 0
+def _count(colors: np.ndarray | None) -> int:
+    return int(colors.max()) + 1 if colors is not None and colors.size else 0
 
 
 def _slices(flat: Node, wrt: Sequence[Node]) -> list[Node]:

@@ -69,7 +69,8 @@ class _Rows:
 
     @classmethod
     def from_pairs(cls, rows: np.ndarray, cols: np.ndarray, size: int, ncols: int) -> _Rows:
-        keys = np.unique(rows.astype(np.int64) * max(ncols, 1) + cols)
+        keys = np.sort(rows.astype(np.int64) * max(ncols, 1) + cols)  # a sort: NumPy's unique hashes, slowly
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if keys.size else keys
         rows, cols = keys // max(ncols, 1), keys % max(ncols, 1)
         indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=size))]).astype(np.int64)
         return cls(indptr, cols.astype(np.int64))
@@ -108,7 +109,7 @@ def jacobian_pattern(outputs: Sequence[Node], wrt: Sequence[Node]) -> Pattern:
     for node in [*outputs, *wrt]:
         if node.dtype != TUPLE and is_symbolic(node.shape):
             raise UnsupportedError(f"sparsity of {node.label or node.op}: its shape {node.shape} has named "
-                                   "dimensions; sparse derivatives need concrete shapes")
+                                   "dimensions; give their sizes (sd.sparsity(..., sizes={...}))")
     offsets = columns(wrt)
     ncols = sum(v.size for v in wrt)
     found: dict[Node, _Rows] = {}
@@ -142,7 +143,8 @@ def _pattern(node: Node, found: dict[Node, _Rows], offsets: dict[Node, int], nco
         return _Rows(np.arange(node.size + 1, dtype=np.int64), np.arange(start, start + node.size, dtype=np.int64))
     if node.dtype != FLOAT or not node.inputs:
         return _Rows.empty(node.size)
-    sources = [node.inputs[0].inputs[0]] if node.op == "item" else list(node.inputs)
+    # an item reads its tuple node's inputs: split's one array, or every input of a scan or eigh
+    sources = list(node.inputs[0].inputs) if node.op == "item" else list(node.inputs)
     maps = _maps(node)
     rows, cols = [], []
     for source, dep in zip(sources, maps, strict=True):
@@ -166,6 +168,9 @@ def _pattern(node: Node, found: dict[Node, _Rows], offsets: dict[Node, int], nco
 
 
 def _maps(node: Node) -> list[DepMap]:
+    if node.op == "item":  # a piece of split is moved; outputs of other tuple ops read every input
+        tupled = node.inputs[0]
+        return _moved(node) if tupled.op == "split" else [None] * len(tupled.inputs)
     op = OPS.get(node.op)
     if op is not None and op.sparsity is not None:
         return list(op.sparsity(node))
@@ -176,7 +181,7 @@ def _maps(node: Node) -> list[DepMap]:
         return reduction_rule(node)
     if kind in (LAYOUT, STRUCTURE) and all(i.dtype == FLOAT or i.value is not None for i in node.inputs):
         return _moved(node)
-    return [None] * (1 if node.op == "item" else len(node.inputs))
+    return [None] * len(node.inputs)
 
 
 def _moved(node: Node) -> list[DepMap]:

@@ -17,6 +17,7 @@ from symdiff.graph import FLOAT, Node
 from symdiff.printers import to_index
 
 DepMap = tuple[np.ndarray, np.ndarray] | None
+PAIRS_LISTED = 1 << 24  # a rule lists at most this many candidate pairs before it falls back to "all"
 
 
 def positions(shape: Sequence[int]) -> np.ndarray:
@@ -70,6 +71,8 @@ def matmul_rule(node: Node) -> list[DepMap]:
     b2 = b.shape if b.ndim > 1 else (*b.shape, 1)
     batch = np.broadcast_shapes(a2[:-2], b2[:-2])
     m, k, p = a2[-2], a2[-1], b2[-1]
+    if int(np.prod(batch, dtype=np.int64)) * m * k * p > PAIRS_LISTED:
+        return [None, None]  # too many to list: every output reads both factors (the caller may refuse)
     a_pos = np.broadcast_to(positions(a.shape).reshape(a2), (*batch, m, k))
     b_pos = np.broadcast_to(positions(b.shape).reshape(b2), (*batch, k, p))
     a_mask = _may_be_nonzero(a).reshape(a2)

@@ -25,6 +25,12 @@ def specialise(roots: Sequence[Node], inputs: Sequence[Node], sizes: Mapping[str
         list[Node], list[Node]]:
     """``roots`` and ``inputs`` rebuilt with every named dimension at its size."""
     order = toposort([*roots, *inputs])
+    for name in dim_names(n.shape for n in order if n.dtype != TUPLE):
+        size = sizes.get(name) if isinstance(sizes, Mapping) else None
+        if size is None:
+            raise ArgumentError(f"sizes: no size given for the dimension {name}")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+            raise ArgumentError(f"sizes: the size of {name} must be a non-negative int, got {size!r}")
     for dim, least, why in requirements(order):
         if dim.at(sizes) < least:
             shown = ", ".join(f"{n} = {sizes[n]}" for n in dim.names)
@@ -77,10 +83,19 @@ class PerSize:
 
     def at(self, **sizes: int) -> Any:
         """The function for these sizes (built on first use)."""
+        missing = [n for n in self.names if n not in sizes]
+        if missing:
+            raise ArgumentError(f"{self.what}.at: no size given for {', '.join(missing)}")
         key = tuple(sizes[n] for n in self.names)
         if key not in self.built:
             self.built[key] = self._build(dict(sizes))
         return self.built[key]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("pattern", "colors", "mode", "source"):
+            raise UnsupportedError(f"{self.what} of a graph with named dimensions: {name} depends on the sizes; "
+                                   f"ask f.at({', '.join(f'{n}=...' for n in self.names)}).{name}")
+        raise AttributeError(name)
 
     def __call__(self, *args: Any) -> Any:
         if len(args) != len(self.inputs):

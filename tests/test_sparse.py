@@ -208,3 +208,45 @@ def test_named_dimensions_get_a_pattern_and_a_function_per_size() -> None:
     assert sd.sparsity(residual, [x, w], sizes={"n": 6}).shape == (5, 8)
     with pytest.raises(sd.ArgumentError, match="needs n >= 1"):
         fn(np.zeros(0), np.ones(2))
+
+
+def test_a_scan_output_reads_every_input_of_the_loop() -> None:
+    x, c0 = sd.var("x", (3,)), sd.var("c0")
+    final, ys = sd.scan(lambda c, xi: (c + xi ** 2, c * xi), c0, x)
+    assert sd.sparsity(ys, x).nnz == 9
+    assert sd.hessian_sparsity(final ** 2, x).nnz == 9
+
+
+def test_pieces_of_split_keep_their_positions_in_hessian_patterns() -> None:
+    x = sd.var("x", (6,))
+    assert sd.hessian_sparsity(sd.sum(sd.stack([x[:3], x[3:]]) ** 3), x).nnz == 6
+    assert sd.hessian_sparsity(sd.sum(sd.roll(x, 1) * x ** 2), x).nnz == 18
+    long = sd.var("y", (2000,))
+    fn = sd.sparse_hessian(sd.sum(sd.diff(sd.pad(long, 1, mode="edge")) ** 4), long)
+    assert fn.pattern.nnz == 5998 and fn.colors <= 3
+
+
+def test_dense_rows_and_products_are_refused_or_avoided_clearly() -> None:
+    x, p = sd.var("x", (20000,)), sd.var("p")
+    fn = sd.sparse_jacobian(x ** 2 - p, [x, p])  # the column of p is full: the rows are not coloured
+    assert fn.colors == 2 and "too many to colour" in fn.mode
+    with pytest.raises(sd.UnsupportedError, match="too costly; use the other mode"):
+        sd.sparse_jacobian(x ** 2 - p, [x, p], mode="reverse")
+    a, b = sd.var("A", (500, 500)), sd.var("B", (500, 500))
+    with pytest.raises(sd.UnsupportedError, match="too dense"):
+        sd.sparsity(a @ b, [a, b])
+
+
+def test_named_sizes_are_checked_and_the_per_size_function_says_what_it_lacks() -> None:
+    x = sd.var("x", ("n",))
+    fn = sd.sparse_jacobian(x * 2.0, x)
+    with pytest.raises(sd.ArgumentError, match="no size given for the dimension n"):
+        sd.sparsity(x * 2.0, x, sizes={"m": 5})
+    with pytest.raises(sd.ArgumentError, match="non-negative int"):
+        sd.sparsity(x * 2.0, x, sizes={"n": 2.5})
+    with pytest.raises(sd.UnsupportedError, match=r"f.at\(n=...\).pattern"):
+        _ = fn.pattern
+    with pytest.raises(sd.UnsupportedError, match="give their sizes"):
+        sd.sparsity(x * 2.0, x)
+    with pytest.raises(sd.UnsupportedError, match="named dimensions"):
+        sd.scipy_constraint(x ** 2, [x], 0.0, 1.0)
