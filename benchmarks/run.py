@@ -321,7 +321,7 @@ def report(rows: list[dict[str, Any]], runs: int, scaling: list[tuple[str, int, 
 
 
 # tables the other benchmark scripts write beside this one (from their own last run), kept in RESULTS.md
-OTHER_SECTIONS = ("named_dims.md", "sparse.md")
+OTHER_SECTIONS = ("named_dims.md", "sparse.md", "loops.md")
 
 
 def other_sections() -> str:

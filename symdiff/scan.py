@@ -14,6 +14,7 @@ of an ordinary graph, it can be differentiated again.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,9 @@ class Body:
     closed_in: tuple[Node, ...]
     carry_out: tuple[Node, ...]
     y_out: tuple[Node, ...]
+    # the step's intermediates the reverse sweep reads, kept each step (stacked, after the ys)
+    # so that it need not compute them again
+    kept: tuple[Node, ...] = ()
 
     @property
     def placeholders(self) -> tuple[Node, ...]:
@@ -48,7 +52,7 @@ class Body:
 
     @property
     def outputs(self) -> tuple[Node, ...]:
-        return (*self.carry_out, *self.y_out)
+        return (*self.carry_out, *self.y_out, *self.kept)
 
     def __repr__(self) -> str:
         return f"Body({len(self.carry_in)} carries, {len(self.x_in)} xs, {len(self.closed_in)} closed-over)"
@@ -57,7 +61,7 @@ class Body:
 def scan_shapes(shapes: Sequence[Any], attrs: tuple[Any, ...]) -> tuple[Any, ...]:
     body, length, _, save = attrs
     carries = tuple(c.shape for c in body.carry_in)
-    ys = tuple((length, *y.shape) for y in body.y_out)
+    ys = tuple((length, *y.shape) for y in (*body.y_out, *body.kept))
     saved = tuple((length, *c.shape) for c in body.carry_in) if save else ()
     return (*carries, *ys, *saved)
 
@@ -106,6 +110,7 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     carry_out = _checked_carry(new_carry, carries, carry_tuple)
     y_list, y_tuple = ([], False) if y is None else _leaves(y, "scan y")
     body, closed = _close_over(carry_in, x_in, carry_out, tuple(y_list))
+    body = dataclasses.replace(body, kept=_step_vjp(body, None).kept)
     # attrs: the body, the steps, the direction, and whether each step's starting carry is kept
     # (the reverse sweep reads them; a scan made by a VJP keeps none until it is differentiated)
     node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse), True))
@@ -205,44 +210,81 @@ def _close_over(carry_in: tuple[Node, ...], x_in: tuple[Node, ...], carry_out: t
     return body, outside
 
 
-def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node | None]:
+@dataclass(frozen=True)
+class StepVjp:
+    """The VJP of one step, on the body's own placeholders and on placeholders of its
+    cotangents; ``kept`` are the step's nodes it reads, which ``stand_ins`` replace."""
+
+    carry_bar: tuple[Node, ...]
+    closed_bar: tuple[Node, ...]
+    y_bar: tuple[Node, ...]
+    kept_bar: tuple[Node, ...]  # cotangents of the kept intermediates that have one
+    stand_ins: tuple[Node, ...]
+    kept: tuple[Node, ...]
+    grads: dict[Node, Node]
+
+
+def _step_vjp(body: Body, kept: Sequence[Node] | None, kept_cotangents: Sequence[bool] = ()) -> StepVjp:
+    """The gradient of sum(carry_out * carry_bar) + sum(y_out * y_bar) (+ sum(kept * kept_bar)
+    for the kept intermediates ``kept_cotangents`` marks: a second derivative reaches them) by
+    the float placeholders. With ``kept=None`` every intermediate it reads is found and replaced
+    by a stand-in; with ``kept`` given, those nodes are."""
     from symdiff.transforms import grad
 
+    float_closed = [c for c in body.closed_in if c.dtype == FLOAT]
+    c_bar = tuple(make_var(f"bar_carry{k}", c.shape) for k, c in enumerate(body.carry_in))
+    k_bar = tuple(make_var(f"bar_closed{k}", c.shape) for k, c in enumerate(float_closed))
+    y_bar = tuple(make_var(f"bar_y{k}", y.shape) for k, y in enumerate(body.y_out))
+    marked = [n for n, given in zip(body.kept, kept_cotangents, strict=False) if given]
+    kept_bar = tuple(make_var(f"bar_kept{k}", n.shape) for k, n in enumerate(marked))
+    pairs = zip((*body.carry_out, *body.y_out, *marked), (*c_bar, *y_bar, *kept_bar), strict=True)
+    terms = [sd.sum(o * b) for o, b in pairs if o.dtype == FLOAT]
+    wrt = [p for p in (*body.carry_in, *body.x_in, *float_closed) if p.dtype == FLOAT]
+    grads = list(grad(sum(terms, start=sd.as_node(0.0)), wrt)) if wrt and terms else [sd.zeros(w.shape) for w in wrt]
+    forward = set(toposort(list(body.outputs)))
+    placeholders = set(body.placeholders)
+    if kept is None:
+        read = {i for n in toposort(grads) if n not in forward for i in n.inputs}
+        kept = [n for n in toposort(list(body.outputs)) if n in read and n not in placeholders and n.op != "const"
+                and n.dtype != TUPLE]
+    stand_ins = tuple(make_var(f"kept{k}", n.shape, n.dtype) for k, n in enumerate(kept))
+    cut: dict[Node, Node] = dict(zip(kept, stand_ins, strict=True))
+    for node in toposort(grads):
+        if node not in cut and node.inputs:
+            cut[node] = sd.rebuild(node, [cut.get(i, i) for i in node.inputs])
+    return StepVjp(c_bar, k_bar, y_bar, kept_bar, stand_ins, tuple(kept),
+                   {w: cut.get(g, g) for w, g in zip(wrt, grads, strict=True)})
+
+
+def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node | None]:
     body, steps, reverse, save = out.attrs
-    n_c, n_x, n_y = len(body.carry_in), len(body.x_in), len(body.y_out)
+    n_c, n_x, n_y, n_k = len(body.carry_in), len(body.x_in), len(body.y_out), len(body.kept)
     closed = inputs[n_c + n_x:]
     shapes = out.shape
     cots = [g if g is not None else sd.zeros(shapes[k]) for k, g in enumerate(gs[:n_c + n_y])]
     final_bar, ys_bar = cots[:n_c], cots[n_c:]
-    given_saved = list(gs[n_c + n_y:]) if save else [None] * n_c  # cotangents of the kept carries
+    given_saved = list(gs[n_c + n_y + n_k:]) if save else [None] * n_c  # cotangents of the kept carries
     keeper = out if save else sd.apply("scan", list(inputs), (body, steps, reverse, True))
-    saved = [sd.apply("item", [keeper], (n_c + n_y + k,)) for k in range(n_c)]
-    # the reverse body: placeholders for its carry (carry cotangents, closed-over accumulators)
-    # and its xs (the saved carry, x, the cotangents of y and of the saved carry at step t)
-    float_closed = [k for k, c in enumerate(body.closed_in) if c.dtype == FLOAT]
-    c_bar = tuple(make_var(f"bar_carry{k}", c.shape) for k, c in enumerate(body.carry_in))
-    k_bar = tuple(make_var(f"bar_closed{k}", body.closed_in[k].shape) for k in float_closed)
-    at_c = tuple(make_var(f"carry{k}", c.shape, c.dtype) for k, c in enumerate(body.carry_in))
-    at_x = tuple(make_var(f"x{k}", x.shape, x.dtype) for k, x in enumerate(body.x_in))
-    y_bar = tuple(make_var(f"bar_y{k}", y.shape) for k, y in enumerate(body.y_out))
-    s_bar = tuple(make_var(f"bar_saved{k}", c.shape) for k, c in enumerate(body.carry_in) if given_saved[k] is not None)
-    s_of = dict(zip([k for k in range(n_c) if given_saved[k] is not None], s_bar, strict=True))
-    at_closed = tuple(make_var(f"closed{k}", c.shape, c.dtype) for k, c in enumerate(body.closed_in))
-    replaced = _substitute(body, [*at_c, *at_x, *at_closed])
-    new_c, new_y = replaced[:n_c], replaced[n_c:]
-    terms = [sd.sum(o * b) for o, b in zip((*new_c, *new_y), (*c_bar, *y_bar), strict=True) if o.dtype == FLOAT]
-    float_c = [c for c in at_c if c.dtype == FLOAT]
-    float_x = [x for x in at_x if x.dtype == FLOAT]
-    wrt = [*float_c, *float_x, *(at_closed[k] for k in float_closed)]
-    grads = list(grad(sum(terms, start=sd.as_node(0.0)), wrt)) if wrt and terms else [sd.zeros(w.shape) for w in wrt]
-    by = dict(zip(wrt, grads, strict=True))
-    carry_next = tuple(_plus(by.get(c), s_of.get(k), c.shape) for k, c in enumerate(at_c))
-    closed_next = tuple(kb + by[at_closed[k]] for kb, k in zip(k_bar, float_closed, strict=True))
-    x_bars = tuple(by[x] for x in float_x)
-    reverse_body = Body((*c_bar, *k_bar), (*at_c, *at_x, *y_bar, *s_bar), (), (*carry_next, *closed_next), x_bars)
-    reverse_body, outside = _reclose(reverse_body, at_closed, closed)
-    init = [*final_bar, *(sd.zeros(body.closed_in[k].shape) for k in float_closed)]
-    xs = [*saved, *inputs[n_c:n_c + n_x], *ys_bar, *(g for g in given_saved if g is not None)]
+    saved = [sd.apply("item", [keeper], (n_c + n_y + n_k + k,)) for k in range(n_c)]
+    kept_values = [sd.apply("item", [keeper], (n_c + n_y + k,)) for k in range(n_k)]
+    kept_given = [g for g in gs[n_c + n_y:n_c + n_y + n_k]]  # reached by a second derivative
+    step = _step_vjp(body, body.kept, [g is not None for g in kept_given])
+    # the reverse body: its carry is the carry's cotangent and the closed-over accumulators; its
+    # xs, at step t, the carry t started from, x, the cotangents of y and of the saved carry, and
+    # the intermediates kept at step t
+    s_bar = {k: make_var(f"bar_saved{k}", c.shape) for k, c in enumerate(body.carry_in) if given_saved[k] is not None}
+    carry_next = tuple(_plus(step.grads.get(c), s_bar.get(k), c.shape) for k, c in enumerate(body.carry_in))
+    float_closed = [c for c in body.closed_in if c.dtype == FLOAT]
+    closed_next = tuple(kb + step.grads[c] for kb, c in zip(step.closed_bar, float_closed, strict=True))
+    x_bars = tuple(step.grads[x] for x in body.x_in if x.dtype == FLOAT)
+    reverse_body = Body((*step.carry_bar, *step.closed_bar),
+                        (*body.carry_in, *body.x_in, *step.y_bar, *s_bar.values(), *step.stand_ins,
+                         *step.kept_bar), (),
+                        (*carry_next, *closed_next), x_bars)
+    reverse_body, outside = _reclose(reverse_body, body.closed_in, closed)
+    init = [*final_bar, *(sd.zeros(c.shape) for c in float_closed)]
+    xs = [*saved, *inputs[n_c:n_c + n_x], *ys_bar, *(g for g in given_saved if g is not None), *kept_values,
+          *(g for g in kept_given if g is not None)]
     back = sd.apply("scan", [*init, *xs, *outside], (reverse_body, steps, not reverse, False))
     parts = [sd.apply("item", [back], (i,)) for i in range(len(init) + len(x_bars))]
     carry_parts, closed_parts, x_parts = parts[:n_c], parts[n_c:len(init)], parts[len(init):]
@@ -263,23 +305,13 @@ def _plus(a: Node | None, b: Node | None, shape: Any) -> Node:
     return b if b is not None else sd.zeros(shape)
 
 
-def _substitute(body: Body, values: Sequence[Node]) -> list[Node]:
-    """The body's outputs with its placeholders replaced by ``values``."""
-    new: dict[Node, Node] = dict(zip(body.placeholders, values, strict=True))
-    for node in toposort(list(body.outputs)):
-        if node in new or not node.inputs:
-            continue
-        new[node] = sd.rebuild(node, [new.get(i, i) for i in node.inputs])
-    return [new.get(o, o) for o in body.outputs]
-
-
 def _reclose(body: Body, placeholders: Sequence[Node], values: Sequence[Node]) -> tuple[Body, list[Node]]:
     """A body whose free ``placeholders`` stand for ``values`` of the enclosing graph: they
     become its closed-over inputs (only those it reads)."""
     reached = set(toposort(list(body.outputs)))
     kept = [(p, v) for p, v in zip(placeholders, values, strict=True) if p in reached]
     closed_in = tuple(p for p, _ in kept)
-    return Body(body.carry_in, body.x_in, closed_in, body.carry_out, body.y_out), [v for _, v in kept]
+    return dataclasses.replace(body, closed_in=closed_in), [v for _, v in kept]
 
 
 def _no_batch(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
@@ -319,9 +351,10 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     lines += [f"{c} = {a}" for c, a in zip(carry, args[:n_c], strict=True)]
     xs = [named(a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
     closed = [named(a, f"{target}_closed{k}") for k, a in enumerate(args[n_c + n_x:])]
-    ys = [namer.claim(f"{target}_ys{j}") for j in range(len(body.y_out))]
+    stacked = (*body.y_out, *body.kept)  # the ys, then the intermediates the reverse sweep reads
+    ys = [namer.claim(f"{target}_ys{j}") for j in range(len(stacked))]
     saved = [namer.claim(f"{target}_saved{k}") for k in range(n_c)] if save else []
-    lines += [f"{name} = {empty((steps, *y.shape), y.dtype)}" for name, y in zip(ys, body.y_out, strict=True)]
+    lines += [f"{name} = {empty((steps, *y.shape), y.dtype)}" for name, y in zip(ys, stacked, strict=True)]
     if save:
         lines += [f"{name} = {empty((steps, *c.shape), c.dtype)}" for name, c in zip(saved, body.carry_in, strict=True)]
     index = namer.claim("step")
@@ -342,7 +375,7 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
         uses[output] = uses.get(output, 0) + 1
     inner.run(order, uses, set(body.outputs))
     lines += inner.lines
-    lines += [f"    {name}[{index}] = {inner.text[y][0]}" for name, y in zip(ys, body.y_out, strict=True)]
+    lines += [f"    {name}[{index}] = {inner.text[y][0]}" for name, y in zip(ys, stacked, strict=True)]
     if carry:
         lines.append(f"    {', '.join(carry)} = {', '.join(inner.text[c][0] for c in body.carry_out)}")
     outer.constants.update(inner.constants)

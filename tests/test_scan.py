@@ -153,3 +153,25 @@ def test_a_body_reading_an_unlisted_variable_and_unsupported_uses_are_refused() 
         sd.compile(sd.sum(final), [x], backend="numba")
     with pytest.raises(sd.UnsupportedError, match="batching rule"):
         sd.jacobian(final, x)
+
+
+@pytest.mark.parametrize("wrt_name", ["W", "h0"])
+def test_hessian_vector_products_through_a_recurrent_scan_with_kept_intermediates(wrt_name: str) -> None:
+    w, h0 = sd.var("W", (3, 3)), sd.var("h0", (2, 3))
+    xs = np.random.default_rng(5).normal(size=(4, 2, 3))
+    final, ys = sd.scan(lambda h, x: (sd.tanh(h @ w + x), sd.sum(sd.exp(-h * h))), h0, sd.as_node(xs))
+    loss = sd.sum(final ** 3) + sd.sum(ys)
+    by = {"W": w, "h0": h0}[wrt_name]
+    direction = sd.var("v", by.shape)
+    hv = sd.function([w, h0, direction], sd.hvp(loss, by, direction))
+    grad = sd.compile(loss, [by], [w, h0])
+    rng = np.random.default_rng(6)
+    point = {"W": rng.normal(scale=0.5, size=(3, 3)), "h0": rng.normal(size=(2, 3))}
+    v = rng.normal(size=by.shape)
+    eps = 1e-6
+    plus, minus = dict(point), dict(point)
+    plus[wrt_name] = point[wrt_name] + eps * v
+    minus[wrt_name] = point[wrt_name] - eps * v
+    numeric = (grad(plus["W"], plus["h0"])[1][0] - grad(minus["W"], minus["h0"])[1][0]) / (2 * eps)
+    np.testing.assert_allclose(hv(point["W"], point["h0"], v), numeric, rtol=1e-6, atol=1e-8)
+    assert "_ys1 = np.empty((4, 2, 3))" in grad.source  # the step's tanh is kept for the reverse sweep
