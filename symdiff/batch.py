@@ -22,13 +22,24 @@ Rule = Callable[[Node, list[Node], list[bool], int], Node]
 
 def batch(roots: Sequence[Node], variable: Node, values: Node) -> list[Node]:
     """``roots`` with ``variable`` replaced by the batch ``values``; each result has the batch axis first."""
-    if values.shape[1:] != variable.shape or values.ndim != variable.ndim + 1:
-        raise ShapeError(f"batch values of shape {values.shape} do not stack values of shape {variable.shape}")
-    k = values.shape[0]
-    new: dict[Node, Node] = {variable: values}
-    batched = {variable}
+    return batch_all(roots, {variable: values})
+
+
+def batch_all(roots: Sequence[Node], replaced: dict[Node, Node]) -> list[Node]:
+    """``batch`` for several variables at once (a loop body's placeholders), each replaced by a
+    batch of ``k`` of its values."""
+    sizes = set()
+    for variable, values in replaced.items():
+        if values.shape[1:] != variable.shape or values.ndim != variable.ndim + 1:
+            raise ShapeError(f"batch values of shape {values.shape} do not stack values of shape {variable.shape}")
+        sizes.add(values.shape[0])
+    if len(sizes) != 1:
+        raise ShapeError(f"batches of different sizes {sorted(sizes, key=str)}")
+    (k,) = sizes
+    new: dict[Node, Node] = dict(replaced)
+    batched = set(replaced)
     for node in toposort(roots):
-        if node is variable or not node.inputs:
+        if node in replaced or not node.inputs:
             continue
         flags = [i in batched for i in node.inputs]
         if not any(flags):

@@ -59,11 +59,16 @@ class Body:
 
 
 def scan_shapes(shapes: Sequence[Any], attrs: tuple[Any, ...]) -> tuple[Any, ...]:
-    body, length, _, save = attrs
+    body, length, _, save, axis = attrs
     carries = tuple(c.shape for c in body.carry_in)
-    ys = tuple((length, *y.shape) for y in (*body.y_out, *body.kept))
-    saved = tuple((length, *c.shape) for c in body.carry_in) if save else ()
+    ys = tuple(_stacked_shape(y.shape, length, axis) for y in (*body.y_out, *body.kept))
+    saved = tuple(_stacked_shape(c.shape, length, axis) for c in body.carry_in) if save else ()
     return (*carries, *ys, *saved)
+
+
+def _stacked_shape(shape: tuple[Any, ...], length: Any, axis: int) -> tuple[Any, ...]:
+    """Steps stacked at ``axis``: 0, or 1 in a batched scan, whose axis 0 is the batch."""
+    return (*shape[:axis], length, *shape[axis:])
 
 
 def _leaves(value: Any, what: str) -> tuple[list[Node], bool]:
@@ -111,9 +116,10 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     y_list, y_tuple = ([], False) if y is None else _leaves(y, "scan y")
     body, closed = _close_over(carry_in, x_in, carry_out, tuple(y_list))
     body = dataclasses.replace(body, kept=_step_vjp(body, None).kept)
-    # attrs: the body, the steps, the direction, and whether each step's starting carry is kept
-    # (the reverse sweep reads them; a scan made by a VJP keeps none until it is differentiated)
-    node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse), True))
+    # attrs: the body, the steps, the direction, whether each step's starting carry is kept (the
+    # reverse sweep reads them; a scan made by a VJP keeps none until it is differentiated), and
+    # the axis of the steps in xs and ys (1 once batched)
+    node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse), True, 0))
     finals = [sd.apply("item", [node], (i,)) for i in range(len(carries))]
     ys = [sd.apply("item", [node], (len(carries) + j,)) for j in range(len(y_list))]
     carry_result = tuple(finals) if carry_tuple else finals[0]
@@ -257,14 +263,16 @@ def _step_vjp(body: Body, kept: Sequence[Node] | None, kept_cotangents: Sequence
 
 
 def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node | None]:
-    body, steps, reverse, save = out.attrs
+    body, steps, reverse, save, axis = out.attrs
+    if axis != 0:
+        raise UnsupportedError("the VJP of a batched scan is not built: take the gradient before the jacobian")
     n_c, n_x, n_y, n_k = len(body.carry_in), len(body.x_in), len(body.y_out), len(body.kept)
     closed = inputs[n_c + n_x:]
     shapes = out.shape
     cots = [g if g is not None else sd.zeros(shapes[k]) for k, g in enumerate(gs[:n_c + n_y])]
     final_bar, ys_bar = cots[:n_c], cots[n_c:]
     given_saved = list(gs[n_c + n_y + n_k:]) if save else [None] * n_c  # cotangents of the kept carries
-    keeper = out if save else sd.apply("scan", list(inputs), (body, steps, reverse, True))
+    keeper = out if save else sd.apply("scan", list(inputs), (body, steps, reverse, True, 0))
     saved = [sd.apply("item", [keeper], (n_c + n_y + n_k + k,)) for k in range(n_c)]
     kept_values = [sd.apply("item", [keeper], (n_c + n_y + k,)) for k in range(n_k)]
     kept_given = [g for g in gs[n_c + n_y:n_c + n_y + n_k]]  # reached by a second derivative
@@ -285,7 +293,7 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
     init = [*final_bar, *(sd.zeros(c.shape) for c in float_closed)]
     xs = [*saved, *inputs[n_c:n_c + n_x], *ys_bar, *(g for g in given_saved if g is not None), *kept_values,
           *(g for g in kept_given if g is not None)]
-    back = sd.apply("scan", [*init, *xs, *outside], (reverse_body, steps, not reverse, False))
+    back = sd.apply("scan", [*init, *xs, *outside], (reverse_body, steps, not reverse, False, 0))
     parts = [sd.apply("item", [back], (i,)) for i in range(len(init) + len(x_bars))]
     carry_parts, closed_parts, x_parts = parts[:n_c], parts[n_c:len(init)], parts[len(init):]
     x_iter = iter(x_parts)
@@ -314,9 +322,29 @@ def _reclose(body: Body, placeholders: Sequence[Node], values: Sequence[Node]) -
     return dataclasses.replace(body, closed_in=closed_in), [v for _, v in kept]
 
 
-def _no_batch(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
-    raise UnsupportedError("scan has no batching rule yet: jacobian and hessian through a scan are not built; "
-                           "use grad, vjp or hvp")
+def _batch_scan(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+    """k scans at once: every carry, x and y gains the batch axis first (the steps move to axis
+    1), and the body is the batched body, on placeholders of the batched shapes."""
+    from symdiff.batch import batch_all
+
+    body, steps, reverse, save, axis = node.attrs
+    if axis != 0:
+        raise UnsupportedError("a batched scan cannot be batched again (a jacobian of a jacobian through a loop)")
+    n_c, n_x = len(body.carry_in), len(body.x_in)
+    stacked = [x if f else sd.broadcast_to(x, (k, *x.shape)) for x, f in zip(inputs, flags, strict=True)]
+    carry_in = tuple(make_var(p.label, (k, *p.shape), p.dtype) for p in body.carry_in)
+    x_in = tuple(make_var(p.label, (k, *p.shape), p.dtype) for p in body.x_in)
+    closed_flags = flags[n_c + n_x:]
+    closed_in = tuple(make_var(p.label, (k, *p.shape), p.dtype) if f else p
+                      for p, f in zip(body.closed_in, closed_flags, strict=True))
+    replaced = {p: q for p, q in zip(body.placeholders, (*carry_in, *x_in, *closed_in), strict=True) if p is not q}
+    outputs = batch_all(list(body.outputs), replaced)
+    n_y = len(body.y_out)
+    batched = Body(carry_in, x_in, closed_in, tuple(outputs[:n_c]), tuple(outputs[n_c:n_c + n_y]),
+                   tuple(outputs[n_c + n_y:]))
+    closed = [x if f else inputs[n_c + n_x + i] for i, (x, f) in enumerate(zip(stacked[n_c + n_x:], closed_flags,
+                                                                                strict=True))]
+    return sd.apply("scan", [*stacked[:n_c + n_x], *closed], (batched, steps, reverse, save, 1))
 
 
 
@@ -331,8 +359,9 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
 
     outer = printing_emitter()
     namer = outer.namer
-    body, steps, reverse, save = node.attrs
+    body, steps, reverse, save, axis = node.attrs
     n_c, n_x = len(body.carry_in), len(body.x_in)
+    at = ":, " * axis  # the steps' axis in xs and ys
     lines: list[str] = []
 
     def named(text: str, base: str) -> str:
@@ -354,9 +383,11 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     stacked = (*body.y_out, *body.kept)  # the ys, then the intermediates the reverse sweep reads
     ys = [namer.claim(f"{target}_ys{j}") for j in range(len(stacked))]
     saved = [namer.claim(f"{target}_saved{k}") for k in range(n_c)] if save else []
-    lines += [f"{name} = {empty((steps, *y.shape), y.dtype)}" for name, y in zip(ys, stacked, strict=True)]
+    lines += [f"{name} = {empty(_stacked_shape(y.shape, steps, axis), y.dtype)}" for name, y in zip(ys, stacked,
+                                                                                                 strict=True)]
     if save:
-        lines += [f"{name} = {empty((steps, *c.shape), c.dtype)}" for name, c in zip(saved, body.carry_in, strict=True)]
+        lines += [f"{name} = {empty(_stacked_shape(c.shape, steps, axis), c.dtype)}"
+                  for name, c in zip(saved, body.carry_in, strict=True)]
     index = namer.claim("step")
     span = f"range({steps} - 1, -1, -1)" if reverse else f"range({steps})"
     lines.append(f"for {index} in {span}:")
@@ -364,18 +395,18 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     for placeholder, name in zip(body.carry_in, carry, strict=True):
         inner.bind(placeholder, name)
     for placeholder, name in zip(body.x_in, xs, strict=True):
-        inner.text[placeholder], inner.depth[placeholder] = (f"{name}[{index}]", ATOM), 0
+        inner.text[placeholder], inner.depth[placeholder] = (f"{name}[{at}{index}]", ATOM), 0
     for placeholder, name in zip(body.closed_in, closed, strict=True):
         inner.bind(placeholder, name)
     if save:
-        lines += [f"    {s}[{index}] = {c}" for s, c in zip(saved, carry, strict=True)]
+        lines += [f"    {s}[{at}{index}] = {c}" for s, c in zip(saved, carry, strict=True)]
     order = toposort(list(body.outputs))
     uses = use_counts(order)
     for output in body.outputs:
         uses[output] = uses.get(output, 0) + 1
     inner.run(order, uses, set(body.outputs))
     lines += inner.lines
-    lines += [f"    {name}[{index}] = {inner.text[y][0]}" for name, y in zip(ys, stacked, strict=True)]
+    lines += [f"    {name}[{at}{index}] = {inner.text[y][0]}" for name, y in zip(ys, stacked, strict=True)]
     if carry:
         lines.append(f"    {', '.join(carry)} = {', '.join(inner.text[c][0] for c in body.carry_out)}")
     outer.constants.update(inner.constants)
@@ -385,5 +416,5 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
 
 
 # a loop: printed by its statement; numba and the array API have no loop printer yet
-register(Op("scan", scan_shapes, lambda a, n: "", _scan_vjp, dtype=TUPLE, kind=STRUCTURE, batch=_no_batch,
+register(Op("scan", scan_shapes, lambda a, n: "", _scan_vjp, dtype=TUPLE, kind=STRUCTURE, batch=_batch_scan,
             statement=scan_statement, refused=("numba", "array_api"), reads_integers=True))

@@ -151,8 +151,25 @@ def test_a_body_reading_an_unlisted_variable_and_unsupported_uses_are_refused() 
     final, _ = sd.scan(lambda c, _: (sd.sin(c), None), x, length=2)
     with pytest.raises(sd.UnsupportedError, match="scan"):
         sd.compile(sd.sum(final), [x], backend="numba")
-    with pytest.raises(sd.UnsupportedError, match="batching rule"):
-        sd.jacobian(final, x)
+    with pytest.raises(sd.UnsupportedError, match="jvp through a scan"):
+        sd.jvp(final, [x], [np.ones(3)])
+
+
+@pytest.mark.parametrize("by", ["x", "w"])
+def test_jacobians_and_hessians_through_a_scan_batch_the_loop(by: str) -> None:
+    x, w = sd.var("x", (3,)), sd.var("w")
+    times = np.linspace(0.0, 1.0, 4)
+    final, ys = sd.scan(lambda c, t: (sd.sin(c * w) + t, sd.sum(c * c)), x, sd.as_node(times))
+    c, total = x, 0.0
+    for t in times:
+        total, c = total + sd.sum(c * c), sd.sin(c * w) + t
+    variable = {"x": x, "w": w}[by]
+    looped = sd.function([x, w], [sd.jacobian(final, variable), sd.hessian(sd.sum(final) + sd.sum(ys), variable)])
+    unrolled = sd.function([x, w], [sd.jacobian(c, variable), sd.hessian(sd.sum(c) + total, variable)])
+    point = (np.array([0.2, -0.4, 0.9]), 1.3)
+    for got, want in zip(looped(*point), unrolled(*point), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert "step]" in looped.source and ":, step" in looped.source  # batched: the steps on axis 1
 
 
 @pytest.mark.parametrize("wrt_name", ["W", "h0"])
