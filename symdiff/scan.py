@@ -377,7 +377,9 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
         return f"np.empty({shape_text(shape)}{kind})"
 
     carry = [namer.claim(f"{target}_carry{k}") for k in range(n_c)]
-    lines += [f"{c} = {a}" for c, a in zip(carry, args[:n_c], strict=True)]
+    # a scalar carry starts as a scalar, as the body makes it (numba types a variable once)
+    lines += [f"{c} = np.asarray({a})[()]" if p.shape == () else f"{c} = {a}"
+              for c, a, p in zip(carry, args[:n_c], body.carry_in, strict=True)]
     xs = [named(a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
     closed = [named(a, f"{target}_closed{k}") for k, a in enumerate(args[n_c + n_x:])]
     stacked = (*body.y_out, *body.kept)  # the ys, then the intermediates the reverse sweep reads
