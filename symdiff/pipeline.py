@@ -172,11 +172,26 @@ def rewrite(graph: Graph, request: Request, options: Options) -> Graph:
     return graph.rebuilt([new.get(r, r) for r in graph.roots])
 
 
+def prune(graph: Graph, request: Request, options: Options) -> Graph:
+    """Loops lose the stacked outputs nothing reads (see ``scan.prune_loops``)."""
+    if not any(n.op == "scan" for n in graph.order):
+        return graph
+    from symdiff.scan import prune_loops  # the scan module builds on the op table, as this one does
+
+    new = prune_loops(graph.order)
+    if not new:
+        return graph
+    graph.adjoint_of = {new.get(c, c): new.get(n, n) for c, n in graph.adjoint_of.items()}
+    graph.origin = {new.get(c, c): new.get(n, n) for c, n in graph.origin.items()}
+    return graph.rebuilt([new.get(r, r) for r in graph.roots])
+
+
 TRANSFORM = (stabilize_pass, guard_pass, differentiate)  # what sd.grad and sd.vjp return, as graphs
-PASSES = (check, *TRANSFORM, rewrite)
+PASSES = (check, *TRANSFORM, rewrite, prune)
 # nodes after a pass, at most (factor x nodes before + slack): every pass is linear in the graph
 GROWTH: dict[Pass, tuple[int, int]] = {
     check: (1, 0), stabilize_pass: (1, 8), guard_pass: (3, 8), differentiate: (10, 16), rewrite: (2, 16),
+    prune: (1, 0),
 }
 VERIFY = False  # the tests turn it on: the verifier and the growth bound after every pass
 

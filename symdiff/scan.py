@@ -420,3 +420,44 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
 # a loop: printed by its statement; numba and the array API have no loop printer yet
 register(Op("scan", scan_shapes, lambda a, n: "", _scan_vjp, dtype=TUPLE, kind=STRUCTURE, batch=_batch_scan,
             statement=scan_statement, refused=("numba", "array_api"), reads_integers=True))
+
+
+def prune_loops(order: Sequence[Node]) -> dict[Node, Node]:
+    """Loops rebuilt without the stacked outputs nothing reads (a VJP's cotangents of data xs,
+    intermediates no second derivative asked for, carries no reverse sweep reads), so their
+    bodies print only what is used. Returns each changed node's replacement."""
+    used: dict[Node, set[int]] = {}
+    for node in order:
+        if node.op == "item" and node.inputs[0].op == "scan":
+            used.setdefault(node.inputs[0], set()).add(node.attrs[0])
+    new: dict[Node, Node] = {}
+    index_map: dict[Node, dict[int, int]] = {}
+    for node in order:
+        if not node.inputs:
+            continue
+        inputs = [new.get(i, i) for i in node.inputs]
+        if node.op == "scan":
+            body, steps, reverse, save, axis = node.attrs
+            n_c, n_y, n_k = len(body.carry_in), len(body.y_out), len(body.kept)
+            taken = used.get(node, set())
+            ys = [j for j in range(n_y) if n_c + j in taken]
+            kept = [j for j in range(n_k) if n_c + n_y + j in taken]
+            keep_saved = save and any(i >= n_c + n_y + n_k for i in taken)
+            if len(ys) == n_y and len(kept) == n_k and keep_saved == save:
+                rebuilt = sd.rebuild(node, inputs)
+                if rebuilt is not node:
+                    new[node] = rebuilt
+                continue
+            pruned = dataclasses.replace(body, y_out=tuple(body.y_out[j] for j in ys),
+                                         kept=tuple(body.kept[j] for j in kept))
+            new[node] = sd.apply("scan", inputs, (pruned, steps, reverse, keep_saved, axis))
+            old_of = [*range(n_c), *(n_c + j for j in ys), *(n_c + n_y + j for j in kept),
+                      *(range(n_c + n_y + n_k, n_c + n_y + n_k + n_c) if keep_saved else ())]
+            index_map[node] = {old: position for position, old in enumerate(old_of)}
+        elif node.op == "item" and node.inputs[0] in index_map:
+            new[node] = sd.apply("item", inputs, (index_map[node.inputs[0]][node.attrs[0]],))
+        else:
+            rebuilt = sd.rebuild(node, inputs)
+            if rebuilt is not node:
+                new[node] = rebuilt
+    return new

@@ -192,3 +192,25 @@ def test_hessian_vector_products_through_a_recurrent_scan_with_kept_intermediate
     numeric = (grad(plus["W"], plus["h0"])[1][0] - grad(minus["W"], minus["h0"])[1][0]) / (2 * eps)
     np.testing.assert_allclose(hv(point["W"], point["h0"], v), numeric, rtol=1e-6, atol=1e-8)
     assert "_ys1 = np.empty((4, 2, 3))" in grad.source  # the step's tanh is kept for the reverse sweep
+
+
+def test_outputs_nothing_reads_are_pruned_from_the_printed_loops() -> None:
+    w, xs = sd.var("W", (4, 4)), sd.var("xs", (6, 2, 4))
+    final, _ = sd.scan(lambda h, x: (sd.tanh(h @ w + x), None), np.zeros((2, 4)), xs)
+    fn = sd.compile(sd.sum(final ** 2), [w], [w, xs])
+    # the forward loop keeps the carries and the tanh; the reverse loop stacks nothing: the
+    # cotangents of the data xs are not asked for, and its own carries are not kept
+    assert fn.source.count("np.empty(") == 2
+    rng = np.random.default_rng(8)
+    point = (rng.normal(scale=0.5, size=(4, 4)), rng.normal(size=(6, 2, 4)))
+    h = np.zeros((2, 4))
+    for x in point[1]:
+        h = np.tanh(h @ point[0] + x)
+    assert fn(*point)[0] == pytest.approx(np.sum(h ** 2), rel=1e-13)
+    numeric = np.zeros((4, 4))
+    for i in range(4):
+        for j in range(4):
+            bump = np.zeros((4, 4))
+            bump[i, j] = 1e-6
+            numeric[i, j] = (fn(point[0] + bump, point[1])[0] - fn(point[0] - bump, point[1])[0]) / 2e-6
+    np.testing.assert_allclose(fn(*point)[1][0], numeric, rtol=1e-6, atol=1e-9)
