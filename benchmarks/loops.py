@@ -33,7 +33,7 @@ TARGET = (1.0, 0.5)
 START = np.array([1.0, 0.5, 0.4, 0.8, 2.0, 1.0])
 
 
-def lotka_volterra(steps: int, unrolled: bool = False) -> tuple[sd.Node, sd.Node]:
+def lotka_volterra(steps: int, unrolled: bool = False, checkpoint: int | None = None) -> tuple[sd.Node, sd.Node]:
     params = sd.var("params", (6,))
 
     def rhs(state: sd.Node) -> sd.Node:
@@ -53,7 +53,7 @@ def lotka_volterra(steps: int, unrolled: bool = False) -> tuple[sd.Node, sd.Node
         for _ in range(steps):
             final, _ = rk4(final, None)
     else:
-        final, _ = sd.scan(rk4, params[4:], length=steps)
+        final, _ = sd.scan(rk4, params[4:], length=steps, checkpoint=checkpoint)
     return sd.sum((final - np.array(TARGET)) ** 2), params
 
 
@@ -105,10 +105,12 @@ def hand_rk4(theta: np.ndarray, steps: int) -> tuple[float, np.ndarray]:
     return value, np.array([ga, gb, gc, gd, lp, lq])
 
 
-def rnn(steps: int = 200, batch: int = 32, features: int = 16, hidden: int = 64) -> tuple[sd.Node, list[sd.Node]]:
+def rnn(steps: int = 200, batch: int = 32, features: int = 16, hidden: int = 64,
+        checkpoint: int | None = None) -> tuple[sd.Node, list[sd.Node]]:
     w, u, b = sd.var("W", (hidden, hidden)), sd.var("U", (features, hidden)), sd.var("b", (hidden,))
     xs = sd.var("xs", (steps, batch, features))
-    final, _ = sd.scan(lambda h, x: (sd.tanh(h @ w + x @ u + b), None), np.zeros((batch, hidden)), xs)
+    final, _ = sd.scan(lambda h, x: (sd.tanh(h @ w + x @ u + b), None), np.zeros((batch, hidden)), xs,
+                       checkpoint=checkpoint)
     return sd.mean(final ** 2), [w, u, b, xs]
 
 
@@ -176,17 +178,27 @@ def rk4_rows(rounds: int) -> list[str]:
     began = time.perf_counter()
     unrolled_expr, unrolled_params = lotka_volterra(1000, unrolled=True)
     sd.compile(unrolled_expr, [unrolled_params])
+    expr, params = lotka_volterra(10000, checkpoint=100)
+    fn = sd.compile(expr, [params])
+    began = time.perf_counter()
+    fn(START)
+    rows.append(f"| RK4, 10000 steps, checkpoint=100 | | {len(fn.source.splitlines())} | "
+                f"{(time.perf_counter() - began) * 1e3:.0f} ms | {peak(lambda: fn(START)):.2f} MB | |")
     rows.append(f"| the same unrolled, 1,000 steps | {time.perf_counter() - began:.2f} s | "
                 f"{len(sd.compile(unrolled_expr, [unrolled_params]).source.splitlines())} | | | |")
     return rows
 
 
 def rnn_rows(rounds: int) -> list[str]:
+    return [*rnn_row(rounds, None), *rnn_row(rounds, 20)]
+
+
+def rnn_row(rounds: int, checkpoint: int | None) -> list[str]:
     rng = np.random.default_rng(0)
     w, u = rng.normal(scale=0.1, size=(64, 64)), rng.normal(scale=0.1, size=(16, 64))
     b, xs = np.zeros(64), rng.normal(size=(200, 32, 16))
     began = time.perf_counter()
-    loss, inputs = rnn()
+    loss, inputs = rnn(checkpoint=checkpoint)
     fn = sd.compile(loss, inputs[:3], inputs)
     compile_time = time.perf_counter() - began
     value, grads = fn(w, u, b, xs)
@@ -197,7 +209,8 @@ def rnn_rows(rounds: int) -> list[str]:
     began = time.perf_counter()
     fn(w, u, b, xs)
     call = time.perf_counter() - began
-    return [f"| tanh RNN, hidden 64, input 16, 200 steps, batch 32 | {compile_time:.3f} s | "
+    label = "" if checkpoint is None else f", checkpoint={checkpoint}"
+    return [f"| tanh RNN, hidden 64, input 16, 200 steps, batch 32{label} | {compile_time:.3f} s | "
             f"{len(fn.source.splitlines())} | {call * 1e3:.1f} ms; {ratio:.2f}x hand [{low:.2f}, {high:.2f}] | "
             f"{peak(lambda: fn(w, u, b, xs)):.1f} MB (hand {peak(lambda: hand_rnn(w, u, b, xs)):.1f}) | |"]
 

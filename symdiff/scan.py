@@ -79,12 +79,17 @@ def _leaves(value: Any, what: str) -> tuple[list[Node], bool]:
 
 
 def scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None, length: int | str | Dim | None = None,
-         *, reverse: bool = False) -> tuple[Any, Any]:
+         *, reverse: bool = False, checkpoint: int | None = None) -> tuple[Any, Any]:
     """``jax.lax.scan``'s contract: ``step(carry, x) -> (carry, y)``, called once on placeholders;
     returns ``(final carry, ys)`` with ``ys`` stacked along a new leading axis (``None`` where
     the body returns ``None``). ``carry`` and ``xs`` may be a node or a tuple of nodes; ``xs``
-    ``None`` gives ``x = None`` for ``length`` steps. ``reverse=True`` runs the steps from the last."""
-    return _scan(step, init, xs, length, reverse, "scan")
+    ``None`` gives ``x = None`` for ``length`` steps. ``reverse=True`` runs the steps from the last.
+
+    ``checkpoint=k`` keeps the carry of every k-th step only, and the reverse sweep computes each
+    stretch of k steps again from its carry: memory O(steps / k + k) instead of O(steps)."""
+    if checkpoint is None:
+        return _scan(step, init, xs, length, reverse, "scan")
+    return _checkpointed(step, init, xs, length, reverse, checkpoint)
 
 
 def _scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any, reverse: bool,
@@ -100,7 +105,7 @@ def _scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, lengt
 
 
 def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any,
-           reverse: bool) -> tuple[Any, Any]:
+           reverse: bool, keep: bool = True) -> tuple[Any, Any]:
     carries, carry_tuple = _leaves(init, "scan init")
     xs_list, xs_tuple = ([], False) if xs is None else _leaves(xs, "scan xs")
     steps = _length(xs_list, length)
@@ -115,7 +120,8 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     carry_out = _checked_carry(new_carry, carries, carry_tuple)
     y_list, y_tuple = ([], False) if y is None else _leaves(y, "scan y")
     body, closed = _close_over(carry_in, x_in, carry_out, tuple(y_list))
-    body = dataclasses.replace(body, kept=_step_vjp(body, None).kept)
+    if keep:  # a checkpointed stretch keeps nothing: the reverse sweep computes it again
+        body = dataclasses.replace(body, kept=_step_vjp(body, None).kept)
     # attrs: the body, the steps, the direction, whether each step's starting carry is kept (the
     # reverse sweep reads them; a scan made by a VJP keeps none until it is differentiated), and
     # the axis of the steps in xs and ys (1 once batched)
@@ -125,6 +131,51 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     carry_result = tuple(finals) if carry_tuple else finals[0]
     ys_result = None if y is None else (tuple(ys) if y_tuple else ys[0])
     return carry_result, ys_result
+
+
+def _checkpointed(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any, reverse: bool,
+                  every: Any) -> tuple[Any, Any]:
+    """A scan of stretches of ``every`` steps, each an inner scan; the outer scan keeps only the
+    carries the stretches start from, and the steps left over run as one more scan."""
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise GraphError(f"scan: checkpoint must be a positive int, got {every!r}")
+    if reverse:
+        raise UnsupportedError("scan: checkpoint= with reverse=True is not built yet")
+    xs_list, xs_tuple = ([], False) if xs is None else _leaves(xs, "scan xs")
+    steps = _length(xs_list, length)
+    if isinstance(steps, Dim):
+        raise UnsupportedError(f"scan: checkpoint= needs a concrete number of steps, got {steps}")
+    every = int(every)
+    stretches, rest = divmod(int(steps), every)
+
+    def pack(parts: list[Node]) -> Any:
+        return None if xs is None else (tuple(parts) if xs_tuple else parts[0])
+
+    head = [sd.reshape(x[:stretches * every], (stretches, every, *x.shape[1:])) for x in xs_list]
+
+    def stretch(carry: Any, x: Any) -> tuple[Any, Any]:
+        return _scan(step, carry, x, None if xs is not None else every, False, "scan")
+
+    carry, ys = _scan_unkept(stretch, init, pack(head), stretches if xs is None else None)
+    tail_ys = None
+    if rest:
+        carry, tail_ys = _scan(step, carry, pack([x[stretches * every:] for x in xs_list]),
+                               rest if xs is None else None, False, "scan")
+    if ys is None:
+        return carry, None
+    head_ys = list(ys) if isinstance(ys, tuple) else [ys]
+    flat = [sd.reshape(y, (stretches * every, *y.shape[2:])) for y in head_ys]
+    if tail_ys is not None:
+        tails = list(tail_ys) if isinstance(tail_ys, tuple) else [tail_ys]
+        flat = [sd.concatenate([h, t]) for h, t in zip(flat, tails, strict=True)]
+    return carry, tuple(flat) if isinstance(ys, tuple) else flat[0]
+
+
+def _scan_unkept(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any) -> tuple[Any, Any]:
+    try:
+        return _build(step, init, xs, length, False, keep=False)
+    except SymdiffError as error:
+        raise type(error)(f"scan: {error}") from None
 
 
 def fori_loop(lower: int, upper: int, body: Callable[[Node, Any], Any], init: Any) -> Any:

@@ -214,3 +214,35 @@ def test_outputs_nothing_reads_are_pruned_from_the_printed_loops() -> None:
             bump[i, j] = 1e-6
             numeric[i, j] = (fn(point[0] + bump, point[1])[0] - fn(point[0] - bump, point[1])[0]) / 2e-6
     np.testing.assert_allclose(fn(*point)[1][0], numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("every", [1, 3, 7, 20])
+def test_checkpointing_gives_the_same_value_and_gradient(every: int) -> None:
+    w, h0 = sd.var("W", (3, 3)), sd.var("h0", (2, 3))
+    xs = np.random.default_rng(9).normal(size=(7, 2, 3))
+
+    def loss(checkpoint):
+        final, ys = sd.scan(lambda h, x: (sd.tanh(h @ w + x), sd.sum(h * x)), h0, sd.as_node(xs),
+                            checkpoint=checkpoint)
+        return sd.sum(final ** 2) + sd.sum(ys * np.arange(1.0, 8.0))
+
+    point = (np.random.default_rng(10).normal(scale=0.5, size=(3, 3)), np.ones((2, 3)) * 0.3)
+    plain = sd.compile(loss(None), [w, h0])(*point)
+    kept_every = sd.compile(loss(every), [w, h0])(*point)
+    assert kept_every[0] == pytest.approx(plain[0], rel=1e-13)
+    for g, e in zip(kept_every[1], plain[1], strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
+    v = sd.var("v", (3, 3))
+    hv = sd.function([w, h0, v], [sd.hvp(loss(every), w, v), sd.hvp(loss(None), w, v)])
+    got, want = hv(*point, np.eye(3))
+    np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-13)
+
+
+def test_checkpoint_arguments_are_checked() -> None:
+    x = sd.var("x", (2,))
+    with pytest.raises(sd.GraphError, match="checkpoint must be a positive int"):
+        sd.scan(lambda c, _: (c, None), x, length=4, checkpoint=0)
+    with pytest.raises(sd.UnsupportedError, match="reverse=True"):
+        sd.scan(lambda c, _: (c, None), x, length=4, checkpoint=2, reverse=True)
+    final, _ = sd.scan(lambda c, _: (c * 0.5, None), x, length=5, checkpoint=2)  # xs None: 2 stretches and 1 step
+    assert sd.compile(sd.sum(final), [x])(np.ones(2))[0] == pytest.approx(2 * 0.5 ** 5)
