@@ -190,7 +190,33 @@ def rk4_rows(rounds: int) -> list[str]:
 
 
 def rnn_rows(rounds: int) -> list[str]:
-    return [*rnn_row(rounds, None), *rnn_row(rounds, 20)]
+    return [*rnn_row(rounds, None), *rnn_row(rounds, 20), *numba_rows(rounds)]
+
+
+def numba_rows(rounds: int) -> list[str]:
+    """The same loops on the numba backend: its JIT time, then paired calls against the hand sweeps."""
+    try:
+        import numba  # noqa: F401  (imported before timing: the import alone takes about 0.5 s)
+    except ImportError:
+        return ["| numba backend | | | numba is not installed | | |"]
+    rows = []
+    expr, params = lotka_volterra(10000)
+    began = time.perf_counter()
+    fn = sd.compile(expr, [params], backend="numba")
+    jit = time.perf_counter() - began
+    ratio, low, high = paired_ratio(lambda: fn(START), lambda: hand_rk4(START, 10000), max(rounds // 3, 3))
+    rows.append(f"| RK4, 10000 steps, numba backend | {jit:.1f} s (JIT) | | {ratio:.3f}x hand [{low:.3f}, {high:.3f}] "
+                f"| | |")
+    rng = np.random.default_rng(0)
+    w, u = rng.normal(scale=0.1, size=(64, 64)), rng.normal(scale=0.1, size=(16, 64))
+    b, xs = np.zeros(64), rng.normal(size=(200, 32, 16))
+    loss, inputs = rnn()
+    began = time.perf_counter()
+    fn = sd.compile(loss, inputs[:3], inputs, backend="numba")
+    jit = time.perf_counter() - began
+    ratio, low, high = paired_ratio(lambda: fn(w, u, b, xs), lambda: hand_rnn(w, u, b, xs), rounds)
+    rows.append(f"| tanh RNN, numba backend | {jit:.1f} s (JIT) | | {ratio:.2f}x hand [{low:.2f}, {high:.2f}] | | |")
+    return rows
 
 
 def rnn_row(rounds: int, checkpoint: int | None) -> list[str]:

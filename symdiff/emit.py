@@ -68,6 +68,8 @@ class Backend:
     statements: dict[str, Callable[[str, Sequence[str], Node], list[str]]]
     assemble: Callable[..., Program]  # (spec, params, body, imports) -> Program
     dialect: Dialect = NUMPY  # the spellings its printers and the op table's ask for
+    # statements that replace these inside a loop's body (numba's object mode fails in loops)
+    in_loops: dict[str, Callable[[str, Sequence[str], Node], list[str]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

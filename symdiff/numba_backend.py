@@ -38,6 +38,7 @@ from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
 from symdiff.numba_printers import (
     broadcasts,
     calls_blas,
+    matmul_in_loop,
     matmul_statement,
     maximum,
     minimum,
@@ -94,6 +95,7 @@ NUMBA = Backend(
     statements={**{name: rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
                 "matmul": matmul_statement},
     assemble=lambda *args: assemble(*args),
+    in_loops={"matmul": matmul_in_loop},
 )
 
 

@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 
 from symdiff.dims import nominal
+from symdiff.errors import UnsupportedError
 from symdiff.graph import Node
 from symdiff.ops import OPS, broadcast
 from symdiff.printers import Printer, dim_text, reduction_count, shape_text
@@ -111,6 +112,17 @@ def matmul_statement(target: str, a: Sequence[str], node: Node) -> list[str]:
     if not calls_blas(node):
         return _matmul_loops(target, a, node)
     return objmode(target, node, f"np.matmul({a[0]}, {a[1]})", "NumPy's matrix product")
+
+
+def matmul_in_loop(target: str, a: Sequence[str], node: Node) -> list[str]:
+    """Inside a loop the product stays in the kernel (numba's object mode cannot be entered from
+    a loop): loops when small, numba's own np.dot otherwise."""
+    if not calls_blas(node):
+        return _matmul_loops(target, a, node)
+    if any(i.ndim > 2 for i in node.inputs):
+        raise UnsupportedError("the numba backend cannot print a batched matrix product inside a loop; "
+                               "use backend='numpy'")
+    return [f"{target} = np.ascontiguousarray(np.dot({a[0]}, {a[1]}))"]
 
 
 def broadcasts(node: Node) -> bool:

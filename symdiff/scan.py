@@ -444,7 +444,10 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     index = namer.claim("step")
     span = f"range({steps} - 1, -1, -1)" if reverse else f"range({steps})"
     lines.append(f"for {index} in {span}:")
-    inner = Emitter(namer, {}, {}, {}, backend=outer.backend)
+    backend = outer.backend
+    if backend is not None and backend.in_loops:
+        backend = dataclasses.replace(backend, statements={**backend.statements, **backend.in_loops})
+    inner = Emitter(namer, {}, {}, {}, backend=backend)
     for placeholder, name in zip(body.carry_in, carry, strict=True):
         inner.bind(placeholder, name)
     for placeholder, name in zip(body.x_in, xs, strict=True):
@@ -470,7 +473,7 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
 
 # a loop: printed by its statement; numba and the array API have no loop printer yet
 register(Op("scan", scan_shapes, lambda a, n: "", _scan_vjp, dtype=TUPLE, kind=STRUCTURE, batch=_batch_scan,
-            statement=scan_statement, refused=("numba", "array_api"), reads_integers=True))
+            statement=scan_statement, refused=("array_api",), reads_integers=True))
 
 
 def prune_loops(order: Sequence[Node]) -> dict[Node, Node]:

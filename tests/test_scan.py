@@ -150,7 +150,7 @@ def test_a_body_reading_an_unlisted_variable_and_unsupported_uses_are_refused() 
         sd.compile(sd.sum(final), [x])
     final, _ = sd.scan(lambda c, _: (sd.sin(c), None), x, length=2)
     with pytest.raises(sd.UnsupportedError, match="scan"):
-        sd.compile(sd.sum(final), [x], backend="numba")
+        sd.compile(sd.sum(final), [x], backend="array_api")
     with pytest.raises(sd.UnsupportedError, match="jvp through a scan"):
         sd.jvp(final, [x], [np.ones(3)])
 
@@ -246,3 +246,22 @@ def test_checkpoint_arguments_are_checked() -> None:
         sd.scan(lambda c, _: (c, None), x, length=4, checkpoint=2, reverse=True)
     final, _ = sd.scan(lambda c, _: (c * 0.5, None), x, length=5, checkpoint=2)  # xs None: 2 stretches and 1 step
     assert sd.compile(sd.sum(final), [x])(np.ones(2))[0] == pytest.approx(2 * 0.5 ** 5)
+
+
+def test_the_numba_backend_compiles_the_loops_natively() -> None:
+    pytest.importorskip("numba")
+    looped, wrt = decay(30, unrolled=False)
+    w, xs = sd.var("W", (64, 64)), sd.var("xs", (6, 32, 64))  # a BLAS-sized product inside the loop
+    final, _ = sd.scan(lambda h, x: (sd.tanh(h @ w + x), None), np.zeros((32, 64)), xs)
+    numba_fns = [sd.compile(looped, wrt, backend="numba"),
+                 sd.compile(sd.sum(final ** 2), [w], [w, xs], backend="numba")]
+    numpy_fns = [sd.compile(looped, wrt), sd.compile(sd.sum(final ** 2), [w], [w, xs])]
+    rng = np.random.default_rng(12)
+    points = [POINT, (rng.normal(scale=0.1, size=(64, 64)), rng.normal(size=(6, 32, 64)))]
+    for fast, plain, point in zip(numba_fns, numpy_fns, points, strict=True):
+        got, want = fast(*point), plain(*point)
+        assert got[0] == pytest.approx(want[0], rel=1e-12)
+        for g, e in zip(got[1], want[1], strict=True):
+            np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-13)
+    assert "for step in range(30):" in numba_fns[0].source and "numba.objmode" not in numba_fns[1].source.split(
+        "for step")[1].split("t0 = (")[0]
