@@ -11,7 +11,9 @@ Run: python benchmarks/loops.py [--rounds 9] [--out benchmarks/loops.md]
   adjoint of each RK4 stage written out, recomputing the stages from the kept state.
 - A tanh RNN (hidden 64, input 16, 200 steps, batch 32) with the loss mean(h_T ** 2), against a
   hand-written NumPy backpropagation through time (states kept, in-place accumulation).
-- Peak memory of one call (tracemalloc) beside each.
+- Peak memory of one call (tracemalloc) beside each; ``checkpoint=`` on and off.
+- The numba backend, with its JIT time, and JAX's ``lax.scan`` (jit, float64) where JAX is
+  installed.
 """
 
 from __future__ import annotations
@@ -190,7 +192,64 @@ def rk4_rows(rounds: int) -> list[str]:
 
 
 def rnn_rows(rounds: int) -> list[str]:
-    return [*rnn_row(rounds, None), *rnn_row(rounds, 20), *numba_rows(rounds)]
+    return [*rnn_row(rounds, None), *rnn_row(rounds, 20), *numba_rows(rounds), *jax_rows(rounds)]
+
+
+def jax_rows(rounds: int) -> list[str]:
+    """JAX's lax.scan on the same two loops, jit-compiled, float64, as its users write them."""
+    try:
+        import jax
+    except ImportError:
+        return ["| JAX | | | jax is not installed | | |"]
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+
+    def rk4_loss(theta: Any, steps: int) -> Any:
+        a, b, c, d = theta[0], theta[1], theta[2], theta[3]
+
+        def rhs(s: Any) -> Any:
+            return jnp.stack([a * s[0] - b * s[0] * s[1], c * s[0] * s[1] - d * s[1]])
+
+        def step(s: Any, _: Any) -> tuple[Any, None]:
+            k1 = rhs(s)
+            k2 = rhs(s + H / 2 * k1)
+            k3 = rhs(s + H / 2 * k2)
+            k4 = rhs(s + H * k3)
+            return s + H / 6 * (k1 + 2 * k2 + 2 * k3 + k4), None
+
+        final, _ = jax.lax.scan(step, theta[4:], None, length=steps)
+        return jnp.sum((final - jnp.array(TARGET)) ** 2)
+
+    rows = []
+    for steps in (1000, 10000):
+        began = time.perf_counter()
+        fn = jax.jit(jax.value_and_grad(lambda t, n=steps: rk4_loss(t, n)))
+        jax.block_until_ready(fn(START))
+        jit = time.perf_counter() - began
+        expr, params = lotka_volterra(steps)
+        ours = sd.compile(expr, [params], backend="numba")
+        ratio, low, high = paired_ratio(lambda: ours(START), lambda: jax.block_until_ready(fn(START)),  # noqa: B023
+                                        max(rounds // 3, 3))
+        rows.append(f"| RK4, {steps} steps: symdiff numba / JAX lax.scan | JAX {jit:.1f} s (jit) | | "
+                    f"{ratio:.3f}x JAX [{low:.3f}, {high:.3f}] | | |")
+
+    def rnn_loss(w: Any, u: Any, b: Any, xs: Any) -> Any:
+        final, _ = jax.lax.scan(lambda h, x: (jnp.tanh(h @ w + x @ u + b), None), jnp.zeros((32, 64)), xs)
+        return jnp.mean(final ** 2)
+
+    rng = np.random.default_rng(0)
+    w, u = rng.normal(scale=0.1, size=(64, 64)), rng.normal(scale=0.1, size=(16, 64))
+    b, xs = np.zeros(64), rng.normal(size=(200, 32, 16))
+    fn = jax.jit(jax.value_and_grad(rnn_loss, argnums=(0, 1, 2)))
+    jax.block_until_ready(fn(w, u, b, xs))
+    loss, inputs = rnn()
+    for backend in ("numpy", "numba"):
+        ours = sd.compile(loss, inputs[:3], inputs, backend=backend)
+        ratio, low, high = paired_ratio(lambda: ours(w, u, b, xs),  # noqa: B023
+                                        lambda: jax.block_until_ready(fn(w, u, b, xs)), rounds)
+        rows.append(f"| tanh RNN: symdiff {backend} / JAX lax.scan | | | {ratio:.2f}x JAX [{low:.2f}, {high:.2f}] "
+                    "| | |")
+    return rows
 
 
 def numba_rows(rounds: int) -> list[str]:
