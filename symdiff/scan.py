@@ -422,14 +422,31 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
         lines.append(f"{name} = {text}")
         return name
 
+    # NumPy and numba fill preallocated arrays; the array API (whose arrays may be immutable, as
+    # JAX's are) gathers each step's values in a list and stacks them after the loop
+    portable = current_dialect().namespace != "np"
+
     def empty(shape: Any, dtype: str) -> str:
+        if portable:
+            return "[]"
         kind = {FLOAT: current_dialect().precision.dtype_keyword(), "int64": ", dtype=np.int64",
                 "bool": ", dtype=np.bool_"}[dtype]
         return f"np.empty({shape_text(shape)}{kind})"
 
+    def store(name: str, text: str) -> str:
+        return f"    {name}.append({text})" if portable else f"    {name}[{at}{index}] = {text}"
+
+    def stacked_after(name: str, shape: Any, dtype: str) -> list[str]:
+        if not portable:
+            return []
+        kind = {FLOAT: "xp.float64", "int64": "xp.int64", "bool": "xp.bool"}[dtype]
+        order = [f"{name}.reverse()"] if reverse else []  # stacked by step, as the steps ran backwards
+        return [*order, f"{name} = xp.stack({name}, axis={axis}) if {name} else "
+                        f"xp.zeros({shape_text(shape)}, dtype={kind})"]
+
     carry = [namer.claim(f"{target}_carry{k}") for k in range(n_c)]
     # a scalar carry starts as a scalar, as the body makes it (numba types a variable once)
-    lines += [f"{c} = np.asarray({a})[()]" if p.shape == () else f"{c} = {a}"
+    lines += [f"{c} = np.asarray({a})[()]" if p.shape == () and not portable else f"{c} = {a}"
               for c, a, p in zip(carry, args[:n_c], body.carry_in, strict=True)]
     xs = [named(a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
     closed = [named(a, f"{target}_closed{k}") for k, a in enumerate(args[n_c + n_x:])]
@@ -441,7 +458,7 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     if save:
         lines += [f"{name} = {empty(_stacked_shape(c.shape, steps, axis), c.dtype)}"
                   for name, c in zip(saved, body.carry_in, strict=True)]
-    index = namer.claim("step")
+    index = namer.claim("step")  # claimed before store() prints it
     span = f"range({steps} - 1, -1, -1)" if reverse else f"range({steps})"
     lines.append(f"for {index} in {span}:")
     backend = outer.backend
@@ -451,29 +468,34 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     for placeholder, name in zip(body.carry_in, carry, strict=True):
         inner.bind(placeholder, name)
     for placeholder, name in zip(body.x_in, xs, strict=True):
-        inner.text[placeholder], inner.depth[placeholder] = (f"{name}[{at}{index}]", ATOM), 0
+        rest = ", ..." if portable else ""  # the standard indexes every axis, or says ... for the rest
+        inner.text[placeholder], inner.depth[placeholder] = (f"{name}[{at}{index}{rest}]", ATOM), 0
     for placeholder, name in zip(body.closed_in, closed, strict=True):
         inner.bind(placeholder, name)
     if save:
-        lines += [f"    {s}[{at}{index}] = {c}" for s, c in zip(saved, carry, strict=True)]
+        lines += [store(s, c) for s, c in zip(saved, carry, strict=True)]
     order = toposort(list(body.outputs))
     uses = use_counts(order)
     for output in body.outputs:
         uses[output] = uses.get(output, 0) + 1
     inner.run(order, uses, set(body.outputs))
     lines += inner.lines
-    lines += [f"    {name}[{at}{index}] = {inner.text[y][0]}" for name, y in zip(ys, stacked, strict=True)]
+    lines += [store(name, inner.text[y][0]) for name, y in zip(ys, stacked, strict=True)]
     if carry:
         lines.append(f"    {', '.join(carry)} = {', '.join(inner.text[c][0] for c in body.carry_out)}")
+    for name, y in zip(ys, stacked, strict=True):
+        lines += stacked_after(name, _stacked_shape(y.shape, steps, axis), y.dtype)
+    for name, c in zip(saved, body.carry_in, strict=False):  # none when the carries are not kept
+        lines += stacked_after(name, _stacked_shape(c.shape, steps, axis), c.dtype)
     outer.constants.update(inner.constants)
     outer.constant_lines += inner.constant_lines
     lines.append(f"{target} = ({', '.join([*carry, *ys, *saved])},)")
     return lines
 
 
-# a loop: printed by its statement; numba and the array API have no loop printer yet
+# a loop: printed by its statement on every backend
 register(Op("scan", scan_shapes, lambda a, n: "", _scan_vjp, dtype=TUPLE, kind=STRUCTURE, batch=_batch_scan,
-            statement=scan_statement, refused=("array_api",), reads_integers=True))
+            statement=scan_statement, reads_integers=True))
 
 
 def prune_loops(order: Sequence[Node]) -> dict[Node, Node]:
