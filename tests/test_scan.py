@@ -281,3 +281,49 @@ def test_the_array_api_backend_stacks_each_step_in_a_list(reverse: bool) -> None
     for g, e in zip(got, plain(*point), strict=True):
         np.testing.assert_allclose(np.asarray(g), e, rtol=1e-12, atol=1e-14)
     assert ".append(" in portable.source and "xp.stack(" in portable.source
+
+
+STEP_OPS = [
+    lambda c, x, w: sd.tanh(c * w[0] + x),
+    lambda c, x, w: sd.where(c > 0.1, c * w[1], -c) + x * 0.5,
+    lambda c, x, w: sd.maximum(c, x) * w[2],
+    lambda c, x, w: sd.concatenate([c[1:], c[:1] * w[0]]) + x,
+    lambda c, x, w: c * sd.sum(x * w[1]) / 3.0,
+    lambda c, x, w: sd.sin(c) * sd.exp(-x * x) + w[2] * c[::-1],
+    lambda c, x, w: sd.reshape(sd.reshape(c, (3, 1)) @ sd.reshape(x, (1, 3)) @ np.ones(3), (3,)) * 0.1 + c,
+    lambda c, x, w: sd.sort(c) * w[0] + x,
+    lambda c, x, w: c / (1.0 + sd.abs(x)) + sd.logsumexp(c) * w[1],
+]
+
+
+@pytest.mark.parametrize("trial", range(12))
+def test_random_steps_agree_with_the_unrolled_graph_to_second_order(trial: int) -> None:
+    rng = np.random.default_rng(100 + trial)
+    first, second = (STEP_OPS[i] for i in rng.integers(0, len(STEP_OPS), size=2))
+    steps, reverse = int(rng.integers(0, 5)), bool(rng.integers(0, 2))
+    checkpoint = None if reverse else [None, 2][int(rng.integers(0, 2))]
+    c0, w = sd.var("c0", (3,)), sd.var("w", (3,))
+    xs = rng.normal(size=(steps, 3))
+
+    def step(c, x):
+        a = first(c, x, w)
+        b = second(a, x, w)
+        return b, sd.sum(a * b)
+
+    final, ys = sd.scan(step, c0, sd.as_node(xs), reverse=reverse, checkpoint=checkpoint)
+    looped = sd.sum(final * final) + sd.sum(ys * np.arange(1.0, steps + 1.0))
+    c, total = c0, 0.0
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        c, y = step(c, sd.as_node(xs[t]))
+        total = total + y * (t + 1.0)
+    unrolled = sd.sum(c * c) + total
+    v = sd.var("v", (3,))
+    outputs = [sd.hvp(looped, w, v), sd.jacobian(final, w)], [sd.hvp(unrolled, w, v), sd.jacobian(c, w)]
+    point = [rng.normal(size=3), rng.uniform(0.5, 1.5, 3), np.array([1.0, -0.5, 0.2])]
+    got, want = sd.compile(looped, [c0, w])(*point[:2]), sd.compile(unrolled, [c0, w])(*point[:2])
+    assert got[0] == pytest.approx(want[0], rel=1e-10, abs=1e-12)
+    for g, e in zip(got[1], want[1], strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-11)
+    for g, e in zip(sd.function([c0, w, v], outputs[0])(*point), sd.function([c0, w, v], outputs[1])(*point),
+                    strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-8, atol=1e-10)
