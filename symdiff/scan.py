@@ -45,6 +45,9 @@ class Body:
     # the step's intermediates the reverse sweep reads, kept each step (stacked, after the ys)
     # so that it need not compute them again
     kept: tuple[Node, ...] = ()
+    # the new carries the reverse sweep reads: not kept, since step t's is the carry step t + 1
+    # starts from, which the saved carries hold (they have one slot more, for the final carry)
+    next_carry: tuple[int, ...] = ()
 
     @property
     def placeholders(self) -> tuple[Node, ...]:
@@ -62,7 +65,7 @@ def scan_shapes(shapes: Sequence[Any], attrs: tuple[Any, ...]) -> tuple[Any, ...
     body, length, _, save, axis = attrs
     carries = tuple(c.shape for c in body.carry_in)
     ys = tuple(_stacked_shape(y.shape, length, axis) for y in (*body.y_out, *body.kept))
-    saved = tuple(_stacked_shape(c.shape, length, axis) for c in body.carry_in) if save else ()
+    saved = tuple(_stacked_shape(c.shape, length + 1, axis) for c in body.carry_in) if save else ()
     return (*carries, *ys, *saved)
 
 
@@ -121,7 +124,11 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     y_list, y_tuple = ([], False) if y is None else _leaves(y, "scan y")
     body, closed = _close_over(carry_in, x_in, carry_out, tuple(y_list))
     if keep:  # a checkpointed stretch keeps nothing: the reverse sweep computes it again
-        body = dataclasses.replace(body, kept=_step_vjp(body, None).kept)
+        found = _step_vjp(body, None).kept
+        read, new_carries = set(found), set(body.carry_out) - set(body.placeholders)
+        body = dataclasses.replace(body, kept=tuple(n for n in found if n not in new_carries),
+                                   next_carry=tuple(k for k, c in enumerate(body.carry_out)
+                                                    if c in new_carries and c in read))
     # attrs: the body, the steps, the direction, whether each step's starting carry is kept (the
     # reverse sweep reads them; a scan made by a VJP keeps none until it is differentiated), and
     # the axis of the steps in xs and ys (1 once batched)
@@ -322,12 +329,23 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
     shapes = out.shape
     cots = [g if g is not None else sd.zeros(shapes[k]) for k, g in enumerate(gs[:n_c + n_y])]
     final_bar, ys_bar = cots[:n_c], cots[n_c:]
-    given_saved = list(gs[n_c + n_y + n_k:]) if save else [None] * n_c  # cotangents of the kept carries
+    given_saved: list[Node | None] = list(gs[n_c + n_y + n_k:]) if save else [None] * n_c  # of the saved carries
     keeper = out if save else sd.apply("scan", list(inputs), (body, steps, reverse, True, 0))
-    saved = [sd.apply("item", [keeper], (n_c + n_y + n_k + k,)) for k in range(n_c)]
+    # the saved carries have steps + 1 slots: forward, slot t holds the carry step t starts from and
+    # the last the final carry; reversed, slot t + 1 holds step t's and the first the final carry
+    buffers = [sd.apply("item", [keeper], (n_c + n_y + n_k + k,)) for k in range(n_c)]
+    starts, nexts = (slice(1, None), slice(None, -1)) if reverse else (slice(None, -1), slice(1, None))
+    saved = [b[starts] for b in buffers]
     kept_values = [sd.apply("item", [keeper], (n_c + n_y + k,)) for k in range(n_k)]
     kept_given = [g for g in gs[n_c + n_y:n_c + n_y + n_k]]  # reached by a second derivative
-    step = _step_vjp(body, body.kept, [g is not None for g in kept_given])
+    reread = [body.carry_out[k] for k in body.next_carry]
+    step = _step_vjp(body, [*body.kept, *reread], [g is not None for g in kept_given])
+    next_values = [buffers[k][nexts] for k in body.next_carry]
+    final_slot = 0 if reverse else -1  # a cotangent of the buffer's extra slot is the final carry's
+    for k, g in enumerate(given_saved):
+        if g is not None:
+            final_bar[k] = final_bar[k] + g[final_slot]
+            given_saved[k] = g[starts]
     # the reverse body: its carry is the carry's cotangent and the closed-over accumulators; its
     # xs, at step t, the carry t started from, x, the cotangents of y and of the saved carry, and
     # the intermediates kept at step t
@@ -343,7 +361,7 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
     reverse_body, outside = _reclose(reverse_body, body.closed_in, closed)
     init = [*final_bar, *(sd.zeros(c.shape) for c in float_closed)]
     xs = [*saved, *inputs[n_c:n_c + n_x], *ys_bar, *(g for g in given_saved if g is not None), *kept_values,
-          *(g for g in kept_given if g is not None)]
+          *next_values, *(g for g in kept_given if g is not None)]
     back = sd.apply("scan", [*init, *xs, *outside], (reverse_body, steps, not reverse, False, 0))
     parts = [sd.apply("item", [back], (i,)) for i in range(len(init) + len(x_bars))]
     carry_parts, closed_parts, x_parts = parts[:n_c], parts[n_c:len(init)], parts[len(init):]
@@ -433,8 +451,8 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
                 "bool": ", dtype=np.bool_"}[dtype]
         return f"np.empty({shape_text(shape)}{kind})"
 
-    def store(name: str, text: str) -> str:
-        return f"    {name}.append({text})" if portable else f"    {name}[{at}{index}] = {text}"
+    def store(name: str, text: str, slot: str = "") -> str:
+        return f"    {name}.append({text})" if portable else f"    {name}[{at}{index}{slot}] = {text}"
 
     def stacked_after(name: str, shape: Any, dtype: str) -> list[str]:
         if not portable:
@@ -456,7 +474,7 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     lines += [f"{name} = {empty(_stacked_shape(y.shape, steps, axis), y.dtype)}" for name, y in zip(ys, stacked,
                                                                                                  strict=True)]
     if save:
-        lines += [f"{name} = {empty(_stacked_shape(c.shape, steps, axis), c.dtype)}"
+        lines += [f"{name} = {empty(_stacked_shape(c.shape, steps + 1, axis), c.dtype)}"
                   for name, c in zip(saved, body.carry_in, strict=True)]
     index = namer.claim("step")  # claimed before store() prints it
     span = f"range({steps} - 1, -1, -1)" if reverse else f"range({steps})"
@@ -472,8 +490,8 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
         inner.text[placeholder], inner.depth[placeholder] = (f"{name}[{at}{index}{rest}]", ATOM), 0
     for placeholder, name in zip(body.closed_in, closed, strict=True):
         inner.bind(placeholder, name)
-    if save:
-        lines += [store(s, c) for s, c in zip(saved, carry, strict=True)]
+    if save:  # slot t (reversed: t + 1) holds the carry step t starts from
+        lines += [store(s, c, " + 1" if reverse else "") for s, c in zip(saved, carry, strict=True)]
     order = toposort(list(body.outputs))
     uses = use_counts(order)
     for output in body.outputs:
@@ -483,10 +501,12 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     lines += [store(name, inner.text[y][0]) for name, y in zip(ys, stacked, strict=True)]
     if carry:
         lines.append(f"    {', '.join(carry)} = {', '.join(inner.text[c][0] for c in body.carry_out)}")
+    for name, c in zip(saved, carry, strict=False):  # the extra slot: the final carry
+        lines.append(f"{name}.append({c})" if portable else f"{name}[{at}{0 if reverse else -1}] = {c}")
     for name, y in zip(ys, stacked, strict=True):
         lines += stacked_after(name, _stacked_shape(y.shape, steps, axis), y.dtype)
     for name, c in zip(saved, body.carry_in, strict=False):  # none when the carries are not kept
-        lines += stacked_after(name, _stacked_shape(c.shape, steps, axis), c.dtype)
+        lines += stacked_after(name, _stacked_shape(c.shape, steps + 1, axis), c.dtype)
     outer.constants.update(inner.constants)
     outer.constant_lines += inner.constant_lines
     lines.append(f"{target} = ({', '.join([*carry, *ys, *saved])},)")
