@@ -330,17 +330,26 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
     cots = [g if g is not None else sd.zeros(shapes[k]) for k, g in enumerate(gs[:n_c + n_y])]
     final_bar, ys_bar = cots[:n_c], cots[n_c:]
     given_saved: list[Node | None] = list(gs[n_c + n_y + n_k:]) if save else [None] * n_c  # of the saved carries
-    keeper = out if save else sd.apply("scan", list(inputs), (body, steps, reverse, True, 0))
-    # the saved carries have steps + 1 slots: forward, slot t holds the carry step t starts from and
-    # the last the final carry; reversed, slot t + 1 holds step t's and the first the final carry
-    buffers = [sd.apply("item", [keeper], (n_c + n_y + n_k + k,)) for k in range(n_c)]
-    starts, nexts = (slice(1, None), slice(None, -1)) if reverse else (slice(None, -1), slice(1, None))
-    saved = [b[starts] for b in buffers]
-    kept_values = [sd.apply("item", [keeper], (n_c + n_y + k,)) for k in range(n_k)]
     kept_given = [g for g in gs[n_c + n_y:n_c + n_y + n_k]]  # reached by a second derivative
     reread = [body.carry_out[k] for k in body.next_carry]
     step = _step_vjp(body, [*body.kept, *reread], [g is not None for g in kept_given])
-    next_values = [buffers[k][nexts] for k in body.next_carry]
+    # the saved carries have steps + 1 slots: forward, slot t holds the carry step t starts from and
+    # the last the final carry; reversed, slot t + 1 holds step t's and the first the final carry
+    starts, nexts = (slice(1, None), slice(None, -1)) if reverse else (slice(None, -1), slice(1, None))
+    holder: list[Node] = []
+
+    def kept_output(index: int) -> Node:
+        """An output of the scan that keeps what the reverse sweep reads: this one, or (for a scan
+        made by a VJP) a twin of it that keeps, made only when something is read."""
+        if not holder:
+            holder.append(out if save else sd.apply("scan", list(inputs), (body, steps, reverse, True, 0)))
+        return sd.apply("item", [holder[0]], (index,))
+
+    def saved(k: int, part: slice) -> Callable[[], Node]:
+        return lambda: kept_output(n_c + n_y + n_k + k)[part]
+
+    def kept_value(k: int) -> Callable[[], Node]:
+        return lambda: kept_output(n_c + n_y + k)
     final_slot = 0 if reverse else -1  # a cotangent of the buffer's extra slot is the final carry's
     for k, g in enumerate(given_saved):
         if g is not None:
@@ -360,8 +369,20 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
                         (*carry_next, *closed_next), x_bars)
     reverse_body, outside = _reclose(reverse_body, body.closed_in, closed)
     init = [*final_bar, *(sd.zeros(c.shape) for c in float_closed)]
-    xs = [*saved, *inputs[n_c:n_c + n_x], *ys_bar, *(g for g in given_saved if g is not None), *kept_values,
-          *next_values, *(g for g in kept_given if g is not None)]
+
+    def given(value: Node) -> Callable[[], Node]:
+        return lambda: value
+
+    sources = [*(saved(k, starts) for k in range(n_c)), *(given(x) for x in inputs[n_c:n_c + n_x]),
+               *(given(g) for g in ys_bar), *(given(g) for g in given_saved if g is not None),
+               *(kept_value(k) for k in range(n_k)), *(saved(k, nexts) for k in body.next_carry),
+               *(given(g) for g in kept_given if g is not None)]
+    # only the xs the reverse body reads are made: one linear in its carry reads no saved carry,
+    # so its own VJP (a transposition, in jvp) does not depend on the cotangent it transposes
+    read = set(toposort(list(reverse_body.outputs)))
+    used = [k for k, p in enumerate(reverse_body.x_in) if p in read]
+    reverse_body = dataclasses.replace(reverse_body, x_in=tuple(reverse_body.x_in[k] for k in used))
+    xs = [sources[k]() for k in used]
     back = sd.apply("scan", [*init, *xs, *outside], (reverse_body, steps, not reverse, False, 0))
     parts = [sd.apply("item", [back], (i,)) for i in range(len(init) + len(x_bars))]
     carry_parts, closed_parts, x_parts = parts[:n_c], parts[n_c:len(init)], parts[len(init):]
@@ -519,9 +540,12 @@ register(Op("scan", scan_shapes, lambda a, n: "", _scan_vjp, dtype=TUPLE, kind=S
 
 
 def prune_loops(order: Sequence[Node]) -> dict[Node, Node]:
-    """Loops rebuilt without the stacked outputs nothing reads (a VJP's cotangents of data xs,
-    intermediates no second derivative asked for, carries no reverse sweep reads), so their
-    bodies print only what is used. Returns each changed node's replacement."""
+    """Loops rebuilt without what nothing reads: stacked outputs (a VJP's cotangents of data xs,
+    intermediates no second derivative asked for, saved carries), carries whose final value no
+    one reads and no needed output depends on (a VJP's accumulator for an input no one asked
+    about), and the xs and closed-over inputs the rest does not read. Their bodies then print
+    only what is used, and a transposed VJP (jvp) no longer depends on what it transposed.
+    Returns each changed node's replacement."""
     used: dict[Node, set[int]] = {}
     for node in order:
         if node.op == "item" and node.inputs[0].op == "scan":
@@ -533,27 +557,50 @@ def prune_loops(order: Sequence[Node]) -> dict[Node, Node]:
             continue
         inputs = [new.get(i, i) for i in node.inputs]
         if node.op == "scan":
-            body, steps, reverse, save, axis = node.attrs
-            n_c, n_y, n_k = len(body.carry_in), len(body.y_out), len(body.kept)
-            taken = used.get(node, set())
-            ys = [j for j in range(n_y) if n_c + j in taken]
-            kept = [j for j in range(n_k) if n_c + n_y + j in taken]
-            keep_saved = save and any(i >= n_c + n_y + n_k for i in taken)
-            if len(ys) == n_y and len(kept) == n_k and keep_saved == save:
-                rebuilt = sd.rebuild(node, inputs)
-                if rebuilt is not node:
-                    new[node] = rebuilt
+            pruned = _pruned(node, inputs, used.get(node, set()))
+            if pruned is not None:
+                new[node], index_map[node] = pruned
                 continue
-            pruned = dataclasses.replace(body, y_out=tuple(body.y_out[j] for j in ys),
-                                         kept=tuple(body.kept[j] for j in kept))
-            new[node] = sd.apply("scan", inputs, (pruned, steps, reverse, keep_saved, axis))
-            old_of = [*range(n_c), *(n_c + j for j in ys), *(n_c + n_y + j for j in kept),
-                      *(range(n_c + n_y + n_k, n_c + n_y + n_k + n_c) if keep_saved else ())]
-            index_map[node] = {old: position for position, old in enumerate(old_of)}
-        elif node.op == "item" and node.inputs[0] in index_map:
+        if node.op == "item" and node.inputs[0] in index_map:
             new[node] = sd.apply("item", inputs, (index_map[node.inputs[0]][node.attrs[0]],))
-        else:
-            rebuilt = sd.rebuild(node, inputs)
-            if rebuilt is not node:
-                new[node] = rebuilt
+            continue
+        rebuilt = sd.rebuild(node, inputs)
+        if rebuilt is not node:
+            new[node] = rebuilt
     return new
+
+
+def _pruned(node: Node, inputs: list[Node], taken: set[int]) -> tuple[Node, dict[int, int]] | None:
+    """The scan without what ``taken`` (the output positions read) does not need, and the map
+    from old output positions to new ones; None when everything is needed."""
+    body, steps, reverse, save, axis = node.attrs
+    n_c, n_x, n_y, n_k = len(body.carry_in), len(body.x_in), len(body.y_out), len(body.kept)
+    ys = [j for j in range(n_y) if n_c + j in taken]
+    kept = [j for j in range(n_k) if n_c + n_y + j in taken]
+    saved_read = {k for k in range(n_c) if save and n_c + n_y + n_k + k in taken}
+    needed = {k for k in range(n_c) if k in taken} | saved_read
+    while True:  # a needed output reads carries, whose next values are then needed: a fixed point
+        outputs = [*(body.carry_out[k] for k in sorted(needed)), *(body.y_out[j] for j in ys),
+                   *(body.kept[j] for j in kept)]
+        reads = set(toposort(outputs))
+        more = {k for k, p in enumerate(body.carry_in) if p in reads} - needed
+        if not more:
+            break
+        needed |= more
+    carries = sorted(needed)
+    xs = [k for k, p in enumerate(body.x_in) if p in reads]
+    closed = [k for k, p in enumerate(body.closed_in) if p in reads]
+    keep_saved = bool(saved_read)
+    if (len(carries), len(xs), len(closed), len(ys), len(kept), keep_saved) == (
+            n_c, n_x, len(body.closed_in), n_y, n_k, save):
+        return None
+    position = {k: i for i, k in enumerate(carries)}
+    smaller = Body(tuple(body.carry_in[k] for k in carries), tuple(body.x_in[k] for k in xs),
+                   tuple(body.closed_in[k] for k in closed), tuple(body.carry_out[k] for k in carries),
+                   tuple(body.y_out[j] for j in ys), tuple(body.kept[j] for j in kept),
+                   tuple(position[k] for k in body.next_carry if k in position))
+    parts = [*(inputs[k] for k in carries), *(inputs[n_c + k] for k in xs), *(inputs[n_c + n_x + k] for k in closed)]
+    rebuilt = sd.apply("scan", parts, (smaller, steps, reverse, keep_saved, axis))
+    old_of = [*carries, *(n_c + j for j in ys), *(n_c + n_y + j for j in kept),
+              *((n_c + n_y + n_k + k for k in carries) if keep_saved else ())]
+    return rebuilt, {old: new_position for new_position, old in enumerate(old_of)}

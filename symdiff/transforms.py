@@ -60,6 +60,11 @@ def jvp(expr: Any, wrt: Node | Sequence[Node], tangents: Sequence[Any]) -> Node:
     for g, t in zip(pulled, directions, strict=True):
         pairing = pairing + sd.sum(g * t)
     (result,) = vjp(pairing, [probe], 1.0)
+    order = toposort([result])
+    if any(n.op == "scan" for n in order):  # loops lose what the transposition does not read
+        from symdiff.scan import prune_loops  # scan builds on this module
+
+        result = prune_loops(order).get(result, result)
     if any(v is probe for v in free_variables([result])):
         if any(n.op == "scan" for n in toposort([root])):
             raise UnsupportedError("jvp through a scan is not built yet (its pullback recomputes each step from the "
