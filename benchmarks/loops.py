@@ -18,15 +18,13 @@ Run: python benchmarks/loops.py [--rounds 9] [--out benchmarks/loops.md]
 
 from __future__ import annotations
 
-import argparse
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from named_dims import paired_ratio
+from named_dims import arguments, paired_ratio, report
 
 import symdiff as sd
 
@@ -301,20 +299,13 @@ def rnn_row(rounds: int, checkpoint: int | None) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = arguments(__doc__, 9)
     lines = ["| workload | compile | source lines | call (NumPy backend) | peak memory | notes |",
              "|---|---|---|---|---|---|"]
     lines += rk4_rows(args.rounds)
     lines += rnn_rows(args.rounds)
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    if args.out is not None:
-        args.out.write_text("# Loops\n\nWritten by `python benchmarks/loops.py --out benchmarks/loops.md` in one run "
-                            "on this machine. Ratios are paired and interleaved against the hand-written sweeps "
-                            "(median, 95% interval).\n\n" + text, encoding="utf-8")
+    report(lines, args.out, "Loops", "loops.py", " Ratios are paired and interleaved against the hand-written "
+           "sweeps (median, 95% interval).")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,23 @@ def paired_ratio(first: Callable[[], Any], second: Callable[[], Any], rounds: in
     return median_interval(ratios)
 
 
+def arguments(doc: str, rounds: int) -> argparse.Namespace:
+    """``--rounds`` and ``--out``, the options every benchmark script here takes."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument("--out", type=Path, default=None)
+    return parser.parse_args()
+
+
+def report(lines: list[str], out: Path | None, title: str, script: str, about: str = "") -> None:
+    """Print the table, and write it to ``out`` (a section RESULTS.md takes in) when given."""
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if out is not None:
+        out.write_text(f"# {title}\n\nWritten by `python benchmarks/{script} --out {out}` in one run on this "
+                       f"machine.{about}\n\n" + text, encoding="utf-8")
+
+
 def relu_rows(backend: str, rounds: int) -> list[str]:
     rng = np.random.default_rng(0)
     generic = relu_regression("n")
@@ -183,10 +200,7 @@ def epoch_rows(backend: str, rounds: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = arguments(__doc__, 31)
     backends = ["numpy"]
     try:
         import numba  # noqa: F401  (imported before timing: its import alone takes about 0.5 s)
@@ -199,11 +213,7 @@ def main() -> None:
         lines += relu_rows(backend, args.rounds)
     for backend in backends:
         lines += epoch_rows(backend, args.rounds)
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    if args.out is not None:
-        args.out.write_text("# Named dimensions\n\nWritten by `python benchmarks/named_dims.py --out "
-                            f"{args.out}` in one run on this machine.\n\n" + text, encoding="utf-8")
+    report(lines, args.out, "Named dimensions", "named_dims.py")
 
 
 if __name__ == "__main__":

@@ -16,15 +16,13 @@ calls over the rounds, with a 95% interval.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from named_dims import block_calls, paired_ratio, timed_block
+from named_dims import arguments, block_calls, paired_ratio, report, timed_block
 from scipy import optimize, sparse
 from scipy.sparse.linalg import spsolve
 
@@ -216,21 +214,13 @@ def poisson_rows() -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=21)
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    args = arguments(__doc__, 21)
     lines = ["| problem | compile | colours | call time | notes |", "|---|---|---|---|---|"]
     lines += pendulum_rows(args.rounds)
     lines += rosenbrock_rows(args.rounds)
     lines += poisson_rows()
-    text = "\n".join(lines) + "\n"
-    print(text, end="")
-    if args.out is not None:
-        args.out.write_text("# Sparse derivatives\n\nWritten by `python benchmarks/sparse.py --out "
-                            f"{args.out}` in one run on this machine. Call ratios are against the "
-                            "hand-written sparse Jacobian, paired and interleaved (median, 95% interval).\n\n"
-                            + text, encoding="utf-8")
+    report(lines, args.out, "Sparse derivatives", "sparse.py", " Call ratios are against the hand-written "
+           "sparse Jacobian, paired and interleaved (median, 95% interval).")
 
 
 if __name__ == "__main__":

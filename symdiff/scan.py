@@ -6,10 +6,10 @@ graph that the body reads become closed-over inputs of the one ``scan`` node, so
 gradients like any input. The node's outputs are the final carries, the stacked ys, and the
 carries that entered each step (kept for the reverse sweep).
 
-The VJP of a scan is a scan running the other way: its body is the VJP of the forward body
-(recomputing the step from the saved carry), its carry the carry's cotangent and the
-closed-over inputs' accumulated cotangents, its ys the cotangents of ``xs``. Being a scan
-of an ordinary graph, it can be differentiated again.
+The VJP of a scan is a scan running the other way: its body is the VJP of the forward body,
+reading the carry each step started from and the intermediates the forward loop kept for it;
+its carry is the carry's cotangent and the closed-over inputs' accumulated cotangents, its
+ys the cotangents of ``xs``. Being a scan of an ordinary graph, it can be differentiated again.
 """
 
 from __future__ import annotations
@@ -96,11 +96,11 @@ def scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
 
 
 def _scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any, reverse: bool,
-          what: str) -> tuple[Any, Any]:
+          what: str, keep: bool = True) -> tuple[Any, Any]:
     if not callable(step):
         raise GraphError(f"{what}: the step must be a function, got {type(step).__name__}")
     try:
-        return _build(step, init, xs, length, reverse)
+        return _build(step, init, xs, length, reverse, keep)
     except SymdiffError as error:  # say which call it came from: the step's own message names its nodes
         raise type(error)(f"{what}: {error}") from None
     except Exception as error:  # the user's step failed while building the body
@@ -163,7 +163,7 @@ def _checkpointed(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: An
     def stretch(carry: Any, x: Any) -> tuple[Any, Any]:
         return _scan(step, carry, x, None if xs is not None else every, False, "scan")
 
-    carry, ys = _scan_unkept(stretch, init, pack(head), stretches if xs is None else None)
+    carry, ys = _scan(stretch, init, pack(head), stretches if xs is None else None, False, "scan", keep=False)
     tail_ys = None
     if rest:
         carry, tail_ys = _scan(step, carry, pack([x[stretches * every:] for x in xs_list]),
@@ -176,13 +176,6 @@ def _checkpointed(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: An
         tails = list(tail_ys) if isinstance(tail_ys, tuple) else [tail_ys]
         flat = [sd.concatenate([h, t]) for h, t in zip(flat, tails, strict=True)]
     return carry, tuple(flat) if isinstance(ys, tuple) else flat[0]
-
-
-def _scan_unkept(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any) -> tuple[Any, Any]:
-    try:
-        return _build(step, init, xs, length, False, keep=False)
-    except SymdiffError as error:
-        raise type(error)(f"scan: {error}") from None
 
 
 def fori_loop(lower: int, upper: int, body: Callable[[Node, Any], Any], init: Any) -> Any:
@@ -330,7 +323,7 @@ def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node 
     cots = [g if g is not None else sd.zeros(shapes[k]) for k, g in enumerate(gs[:n_c + n_y])]
     final_bar, ys_bar = cots[:n_c], cots[n_c:]
     given_saved: list[Node | None] = list(gs[n_c + n_y + n_k:]) if save else [None] * n_c  # of the saved carries
-    kept_given = [g for g in gs[n_c + n_y:n_c + n_y + n_k]]  # reached by a second derivative
+    kept_given = list(gs[n_c + n_y:n_c + n_y + n_k])  # reached by a second derivative
     reread = [body.carry_out[k] for k in body.next_carry]
     step = _step_vjp(body, [*body.kept, *reread], [g is not None for g in kept_given])
     # the saved carries have steps + 1 slots: forward, slot t holds the carry step t starts from and

@@ -17,12 +17,11 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.batch import batch
 from symdiff.coloring import column_coloring, row_coloring, star_coloring, star_recovery
-from symdiff.dims import dim_names
 from symdiff.errors import GraphError, UnsupportedError
 from symdiff.graph import TUPLE, Node, make_var, notes, toposort
 from symdiff.pipeline import variables
 from symdiff.sparsity import Pattern, jacobian_pattern, symmetric
-from symdiff.specialise import PerSize, is_named, specialise
+from symdiff.specialise import PerSize, is_named, names_in, specialise
 from symdiff.transforms import function, grad, jvp, vjp
 
 FORMATS = ("csr", "coo")
@@ -161,7 +160,7 @@ def _per_size(root: Node, wrt: list[Node], inputs: list[Node], what: str,
               build: Callable[[Node, list[Node], list[Node]], SparseFunction | PerSize]) -> PerSize:
     """Named dimensions: the pattern, the colouring and the code are made once for each new set
     of sizes the arguments bring, and kept (``f.at(n=...)`` gives the function for one set)."""
-    names = dim_names(n.shape for n in toposort([root, *inputs, *wrt]) if n.dtype != TUPLE)
+    names = names_in([root, *inputs, *wrt])
 
     def at(sizes: dict[str, int]) -> SparseFunction | PerSize:
         (r,), rest = specialise([root], [*wrt, *inputs], sizes)

@@ -51,8 +51,13 @@ def specialise(roots: Sequence[Node], inputs: Sequence[Node], sizes: Mapping[str
     return [new[r] for r in roots], [new[i] for i in inputs]
 
 
+def names_in(nodes: Sequence[Node]) -> tuple[str, ...]:
+    """The dimension names in the shapes of ``nodes`` and everything they are built from."""
+    return dim_names(n.shape for n in toposort(list(nodes)) if n.dtype != TUPLE)
+
+
 def is_named(nodes: Sequence[Node]) -> bool:
-    return bool(dim_names(n.shape for n in toposort(list(nodes)) if n.dtype != TUPLE))
+    return bool(names_in(nodes))
 
 
 def sizes_of(inputs: Sequence[Node], args: Sequence[Any]) -> dict[str, int]:
