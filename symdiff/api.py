@@ -361,6 +361,10 @@ def sign(x: ArrayLike) -> Node:
 
 
 def negative(x: ArrayLike) -> Node:
+    if isinstance(x, Node) and x.dtype == INT:
+        from symdiff.integers import integer_negative  # it builds on this module
+
+        return integer_negative(x)
     node = _float(as_node(x, "negative argument"))
     if node.op == "neg":
         return node.inputs[0]  # two sign flips: every bit comes back, a NaN's sign too

@@ -21,7 +21,7 @@ from symdiff.api import (  # defined before api imports this module
     tofloat,
 )
 from symdiff.errors import ShapeError
-from symdiff.graph import BOOL, FLOAT, Node
+from symdiff.graph import BOOL, FLOAT, INT, Node
 from symdiff.ops import broadcast_shapes
 
 
@@ -33,7 +33,18 @@ def _keeps_shape(result_of: Node, other: Node) -> bool:
         return False  # apply() reports the mismatch with the op's name
 
 
+def integers(name: str, a: ArrayLike, b: ArrayLike) -> Node | None:
+    """Integer arithmetic where an int64 node meets an integer: int64, as in NumPy."""
+    if (isinstance(a, Node) and a.dtype == INT) or (isinstance(b, Node) and b.dtype == INT):
+        from symdiff.integers import integer_arithmetic  # it builds on this module
+
+        return integer_arithmetic(name, a, b)
+    return None
+
+
 def add(a: ArrayLike, b: ArrayLike) -> Node:
+    if (whole := integers("add", a, b)) is not None:
+        return whole
     x, y = (_float(n) for n in _binary("add", a, b))
     # x + (-0.0) is x for every x; x + 0.0 is not (-0.0 + 0.0 is 0.0), and a + (-b) is not
     # a - b (the sign of a NaN b): symdiff.rewrite makes those at compile time
@@ -45,6 +56,8 @@ def add(a: ArrayLike, b: ArrayLike) -> Node:
 
 
 def subtract(a: ArrayLike, b: ArrayLike) -> Node:
+    if (whole := integers("sub", a, b)) is not None:
+        return whole
     x, y = (_float(n) for n in _binary("subtract", a, b))
     # x - 0.0 is x + (-0.0), so x; not 0.0 - x -> -x (0.0 - 0.0 is 0.0, and NaN keeps its sign)
     if _is_const(y, 0.0) and _keeps_shape(x, y):
@@ -53,6 +66,8 @@ def subtract(a: ArrayLike, b: ArrayLike) -> Node:
 
 
 def multiply(a: ArrayLike, b: ArrayLike) -> Node:
+    if (whole := integers("mul", a, b)) is not None:
+        return whole
     x, y = _binary("multiply", a, b)
     if x.dtype == BOOL and y.dtype == BOOL:
         x = tofloat(x)

@@ -25,9 +25,11 @@ import numpy as np
 import symdiff.api as sd
 from symdiff import interop
 from symdiff.api import ArrayLike, _binary, _float, _unary, apply, as_node
+from symdiff.arithmetic import integers
 from symdiff.dialect import current as current_dialect
 from symdiff.errors import UnsupportedError
 from symdiff.graph import BOOL, FLOAT, Node
+from symdiff.integers import INTEGER_OPERATORS
 from symdiff.losses import sigmoid
 from symdiff.op_table import POSITIVE, SympyFunction, power_vjp, sym, unary
 from symdiff.ops import (
@@ -173,6 +175,8 @@ def _of_one(name: str, doc: str | None = None) -> Callable[[ArrayLike], Node]:
 
 def _of_two(name: str, doc: str | None = None) -> Callable[[ArrayLike, ArrayLike], Node]:
     def build(x1: ArrayLike, x2: ArrayLike) -> Node:
+        if name in INTEGER_OPERATORS and (whole := integers(name, x1, x2)) is not None:
+            return whole
         return apply(name, [_float(n) for n in _binary(name, x1, x2)])
 
     build.__name__ = build.__qualname__ = name

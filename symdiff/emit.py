@@ -23,7 +23,7 @@ from symdiff.dialect import current as current_dialect
 from symdiff.dim_binding import Bindings, requirement_lines
 from symdiff.dims import dim_names
 from symdiff.errors import EmitError
-from symdiff.graph import BOOL, INT, TUPLE, Node, toposort, use_counts
+from symdiff.graph import BOOL, INT, TUPLE, Node, toposort, use_counts, with_subgraphs
 from symdiff.ops import OPS, Op
 from symdiff.printers import ATOM, Printer
 from symdiff.source_text import Namer, array_literal, check_function_name, docstring, number_text
@@ -318,7 +318,7 @@ def _emit(spec: FunctionSpec) -> Program:
     namer.used.add(check_function_name(spec.name))
     order = list(spec.order) if spec.order is not None else toposort(spec.outputs)
     spec = dataclasses.replace(spec, order=order)
-    imports = tuple(sorted({m for n in order if n.op in OPS and (m := OPS[n.op].module) is not None}))
+    imports = tuple(sorted({m for n in with_subgraphs(order) if n.op in OPS and (m := OPS[n.op].module) is not None}))
     namer.used.update(m.split(".")[0] for m in imports)
     namer.used.update(dim_names(n.shape for n in order if n.dtype != TUPLE))  # bound under their own names
     params = [Param(node, namer.param(node.label)) for node in spec.inputs]

@@ -58,6 +58,16 @@ def _scatter_add_statement(target: str, a: Sequence[str], node: Node) -> list[st
             f"{spelled('add')}.at({target}, {index}, {a[0]})"]
 
 
+def by_scalars(node: Node, backend: str) -> bool:
+    """Every index is one integer: numba's basic indexing, and one ``+=`` for the adjoint."""
+    return backend == "numba" and all(i.shape == () for i in node.inputs[1:])
+
+
+def numba_scatter_add(target: str, a: Sequence[str], node: Node) -> list[str]:
+    shape, lead = node.attrs
+    return [f"{target} = np.zeros({shape_text(shape)})", f"{target}[{_subscript(lead, a[1:])}] += {a[0]}"]
+
+
 def _gather_rule(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
     if any(flags[1:]):
         raise UnsupportedError("an index array cannot carry a batch axis (jacobian, hessian)")
@@ -72,16 +82,17 @@ def _scatter_add_rule(node: Node, inputs: list[Node], flags: list[bool], k: int)
 
 
 # NumPy's fancy indexing and ufunc.at have no counterpart in numba's nopython mode or in the
-# array API standard (which has take, but no scatter with accumulation)
+# array API standard (which has take, but no scatter with accumulation); numba takes one
+# integer per indexed axis (a loop's index): basic indexing, and ``+=`` for the adjoint
 register(Op("gather", _gather_shape, lambda a, n: f"{a[0]}[{_subscript(n.attrs[0], a[1:])}]",
             lambda g, y, x, *index: (scatter_add(g, index, x.shape, y.attrs[0]), *(None for _ in index)),
             arg_prec=(ATOM,), layout=True, kind=LAYOUT, strong_zeros=True, batch=_gather_rule,
-            refused=("numba", "array_api"), convention=REPEATS, requires=_gather_requirements,
+            refused=("numba", "array_api"), taken_by=by_scalars, convention=REPEATS, requires=_gather_requirements,
             sparsity=gather_rule, reads_integers=True))
 register(Op("scatter_add", attr_shape, lambda a, n: "",
             lambda g, y, part, *index: (gather(g, index, y.attrs[1]), *(None for _ in index)),
             statement=_scatter_add_statement, kind=STRUCTURE, strong_zeros=True, batch=_scatter_add_rule,
-            refused=("numba", "array_api"), sparsity=scatter_add_rule, reads_integers=True))
+            refused=("numba", "array_api"), taken_by=by_scalars, sparsity=scatter_add_rule, reads_integers=True))
 
 
 def gather(x: Node, index: Sequence[Node], lead: int = 0) -> Node:

@@ -464,6 +464,31 @@ def toposort(roots: Iterable[Node]) -> list[Node]:
     return order
 
 
+class Subgraph:
+    """An attribute that holds a graph of its own (a loop's body), ending at its ``outputs``."""
+
+    @property
+    def outputs(self) -> tuple[Node, ...]:
+        raise NotImplementedError
+
+
+def with_subgraphs(order: Sequence[Node]) -> list[Node]:
+    """``order`` and, after it, every node of the subgraphs its nodes hold, nested ones too:
+    what a check of the ops a function computes must see."""
+    found = list(order)
+    seen = set(found)
+    at = 0
+    while at < len(found):
+        for attr in found[at].attrs:
+            if isinstance(attr, Subgraph):
+                for node in toposort(attr.outputs):
+                    if node not in seen:
+                        seen.add(node)
+                        found.append(node)
+        at += 1
+    return found
+
+
 def free_variables(roots: Iterable[Node]) -> list[Node]:
     """The variables the roots depend on, in first-use order."""
     return [n for n in toposort(roots) if n.op == "var"]

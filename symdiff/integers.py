@@ -1,7 +1,8 @@
-"""Integer results: ``argmax``/``argmin`` (int64 nodes, no gradient) and ``astype``.
+"""Integer results: ``argmax``/``argmin`` (int64 nodes, no gradient), integer arithmetic, ``astype``.
 
-An integer node indexes (``x[np.arange(n), sd.argmax(x, axis=1)]``), compares, and becomes
-float64 in arithmetic, even with another integer (where NumPy keeps int64): exact up to 2**53.
+An integer node indexes (``x[np.arange(n), sd.argmax(x, axis=1)]``), compares, and takes part
+in integer arithmetic as NumPy does: ``i - 1``, ``2 * i``, ``i // 2`` and ``i % 3`` of int64
+nodes and Python ints stay int64 (a loop index stays an index). With a float it becomes float64.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import numpy as np
 
 import symdiff.api as sd
 from symdiff.errors import UnsupportedError
-from symdiff.graph import BOOL, FLOAT, INT, Node, short_text
-from symdiff.ops import INTEGERS, REDUCTION, Op, nonempty_reduction, reduced, register
+from symdiff.graph import BOOL, FLOAT, INT, Node, make_const, short_text
+from symdiff.ops import INTEGERS, REDUCTION, STRUCTURE, Op, broadcast, nonempty_reduction, reduced, register
 from symdiff.printers import ATOM, spelled
 
-__all__ = ["argmax", "argmin", "astype"]
+__all__ = ["argmax", "argmin", "astype", "integer_arithmetic"]
+
+# the operators integer arithmetic keeps int64, by the builder that asks
+INTEGER_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "floor_divide": "//", "remainder": "%"}
+_FOLD = {"+": np.add, "-": np.subtract, "*": np.multiply, "//": np.floor_divide, "%": np.remainder}
 
 
 def _printer(name: str) -> Any:
@@ -93,3 +98,46 @@ def astype(x: Any, dtype: Any) -> Node:
     raise UnsupportedError(f"astype({kind}) of a {shown} node is not supported: symdiff computes in float64 "
                            "(sd.compile(..., dtype=np.float32) for single precision); floor/round a float "
                            "node explicitly if that is what is meant")
+
+
+def _integer(value: Any) -> Node | None:
+    """An int64 node, or a Python or NumPy integer as one; None for anything else."""
+    if isinstance(value, Node):
+        return value if value.dtype == INT else None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return make_const(np.asarray(value, dtype=np.int64))
+    return None
+
+
+def integer_arithmetic(name: str, a: Any, b: Any) -> Node | None:
+    """``a <op> b`` as int64 when both are integers and one is a node, as NumPy computes it;
+    None when the builder's float arithmetic applies."""
+    x, y = _integer(a), _integer(b)
+    if x is None or y is None or (x.op == "const" and y.op == "const" and not isinstance(a, Node)
+                                  and not isinstance(b, Node)):
+        return None
+    symbol = INTEGER_OPERATORS[name]
+    if symbol in ("//", "%") and (y.op != "const" or y.value is None or np.any(y.value == 0)):
+        # NumPy gives 0 with a warning for a zero divisor, numba raises: only constants are safe
+        raise UnsupportedError(f"integer {symbol} by {short_text(y)}: the divisor must be a non-zero integer "
+                               "constant; use float arithmetic (sd.tofloat) for anything else")
+    if x.op == "const" and y.op == "const" and x.value is not None and y.value is not None:
+        return make_const(np.asarray(_FOLD[symbol](x.value, y.value), dtype=np.int64))
+    return sd.apply("integer_arithmetic", [x, y], (symbol,))
+
+
+def integer_negative(x: Node) -> Node:
+    return sd.apply("integer_arithmetic", [make_const(np.asarray(0, dtype=np.int64)), x], ("-",))
+
+
+def _integer_printer(a: Sequence[str], node: Node) -> str:
+    return f"({a[0]} {node.attrs[0]} {a[1]})"
+
+
+def _integer_batch(node: Node, inputs: list[Node], flags: list[bool], k: int) -> Node:
+    raise UnsupportedError("integer arithmetic cannot carry a batch axis (jacobian, hessian): only float "
+                           "values are seeded")
+
+
+register(Op("integer_arithmetic", broadcast, _integer_printer, lambda g, y, a, b: (None, None), dtype=INT,
+            kind=STRUCTURE, reads_integers=True, arg_prec=(ATOM, ATOM), batch=_integer_batch))

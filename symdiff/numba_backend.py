@@ -34,6 +34,7 @@ from symdiff.emit import (
 )
 from symdiff.errors import EmitError, UnsupportedError
 from symdiff.fusion import Loop, numpy_vectorised, schedule
+from symdiff.gather import numba_scatter_add
 from symdiff.graph import BOOL, TUPLE, Node, toposort, use_counts
 from symdiff.numba_printers import (
     broadcasts,
@@ -47,6 +48,7 @@ from symdiff.numba_printers import (
     relu,
     reshape,
     rows,
+    scalar_tofloat,
     sign,
     split,
     sum_like,
@@ -93,7 +95,7 @@ NUMBA = Backend(
         "power": (power(OPS["power"].numpy, "np.power"), OPS["power"].prec, OPS["power"].arg_prec),
     },
     statements={**{name: rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
-                "matmul": matmul_statement},
+                "matmul": matmul_statement, "scatter_add": numba_scatter_add},
     assemble=lambda *args: assemble(*args),
     in_loops={"matmul": matmul_in_loop},
 )
@@ -102,7 +104,7 @@ NUMBA = Backend(
 def _elements() -> Backend:
     """Printers for one element at a time: the plain-float forms, where numba takes them."""
     forms = {name: op.scalar for name, op in OPS.items() if op.scalar is not None}
-    forms["tofloat"] = (lambda a, node: f"(1.0 if {a[0]} else 0.0)", ATOM, (0,))
+    forms["tofloat"] = (scalar_tofloat, ATOM, (0,))
     forms["where"] = (lambda a, node: f"({a[1]} if {a[0]} else {a[2]})", ATOM, (0, 0, 0))
     printer, prec, arg_prec = forms["power"]
     forms["power"] = (power(printer, "math.pow"), prec, arg_prec)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from symdiff.dims import nominal
 from symdiff.errors import UnsupportedError
-from symdiff.graph import Node
+from symdiff.graph import BOOL, Node
 from symdiff.ops import OPS, broadcast
 from symdiff.printers import Printer, dim_text, reduction_count, shape_text
 
@@ -66,7 +66,14 @@ def sign(a: Sequence[str], node: Node) -> str:
 
 
 def tofloat(a: Sequence[str], node: Node) -> str:
-    return f"(1.0 if {a[0]} else 0.0)" if node.shape == () else f"{a[0]}.astype(np.float64)"  # numba has no float(bool)
+    if node.shape != ():
+        return f"{a[0]}.astype(np.float64)"
+    return scalar_tofloat(a, node)
+
+
+def scalar_tofloat(a: Sequence[str], node: Node) -> str:
+    """numba has no float(bool); an integer keeps its value."""
+    return f"(1.0 if {a[0]} else 0.0)" if node.inputs[0].dtype == BOOL else f"float({a[0]})"
 
 
 def reshape(a: Sequence[str], node: Node) -> str:

@@ -56,6 +56,8 @@ class Op:
     numpy_functions: tuple[str, ...] = ()  # NumPy functions (not ufuncs) that dispatch to sd.<name>
     module: str | None = None  # the module generated code must import for it (a user-defined op's, scipy.special)
     refused: tuple[str, ...] = ()  # backends that cannot print it: compiling for one raises, naming the op
+    # the nodes a refused backend prints after all (numba: a gather by one integer, a loop's index)
+    taken_by: Callable[[Node, str], bool] | None = None
     convention: str | None = None  # a line for the Conventions of every function that computes it
     # what the sizes of named dimensions must satisfy for it: (dimension, least value, why) triples,
     # checked when the function runs (a slice x[-3:] needs n >= 3, a maximum over n needs n >= 1)
@@ -102,6 +104,14 @@ def register(op: Op) -> Op:
         op = dataclasses.replace(op, scalar=(op.numpy, op.prec, op.arg_prec))
     OPS[op.name] = op
     return op
+
+
+def refuses(backend: str, node: Node) -> bool:
+    """Whether ``backend`` cannot print ``node``: compiling for it raises, naming the op."""
+    op = OPS.get(node.op)
+    if op is None or backend not in op.refused:
+        return False
+    return op.taken_by is None or not op.taken_by(node, backend)
 
 
 def vjp_arity(vjp: Vjp) -> int | None:

@@ -26,10 +26,10 @@ from symdiff import api
 from symdiff.adjoint import adjoints
 from symdiff.emit import Backend, FunctionSpec, Program, emit_function
 from symdiff.errors import GraphError, UnsupportedError
-from symdiff.graph import INT, Node, notes, short_text, toposort
+from symdiff.graph import INT, Node, notes, short_text, toposort, with_subgraphs
 from symdiff.graph import check_nodes as verify_nodes
 from symdiff.guard import Guarded, guard
-from symdiff.ops import OPS, USER
+from symdiff.ops import OPS, USER, refuses
 from symdiff.precision import Precision, precision_of
 from symdiff.rewrite import SPEED, Rewriter
 from symdiff.stability import STABILITY, stabilize
@@ -229,11 +229,12 @@ def program(request: Request, options: Options) -> Program:
 def emit(graph: Graph, request: Request, options: Options) -> Program:
     form, precision = request.form, options.precision
     printers = backend_for(options.backend, not precision.double)
-    user = sorted({n.op for n in graph.order if n.op in OPS and OPS[n.op].kind == USER})
+    computed = with_subgraphs(graph.order)  # a loop's body computes its ops too
+    user = sorted({n.op for n in computed if n.op in OPS and OPS[n.op].kind == USER})
     if user and options.backend != "numpy":
         raise UnsupportedError(f"the {options.backend} backend cannot call the user-defined ops {user}: a "
                                "definition gives a NumPy function only; use backend='numpy'")
-    refused = sorted({n.op for n in graph.order if n.op in OPS and options.backend in OPS[n.op].refused})
+    refused = sorted({n.op for n in computed if refuses(options.backend, n)})
     if refused:
         raise UnsupportedError(f"the {options.backend} backend cannot compute {', '.join(refused)}; "
                                "use backend='numpy'")

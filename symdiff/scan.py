@@ -24,7 +24,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.dims import Dim
 from symdiff.errors import GraphError, ShapeError, SymdiffError, UnsupportedError
-from symdiff.graph import FLOAT, TUPLE, Node, make_const, make_var, toposort
+from symdiff.graph import FLOAT, TUPLE, Node, Subgraph, make_const, make_var, toposort
 from symdiff.ops import STRUCTURE, Op, register
 
 __all__ = ["fori_loop", "scan"]
@@ -33,7 +33,7 @@ MAX_STEPS = 2**40  # fori_loop's index array holds one int64 per step
 
 
 @dataclass(eq=False, frozen=True)
-class Body:
+class Body(Subgraph):
     """One step of a loop: placeholders in, nodes out. Compared by identity, so two scans with
     equal-looking bodies stay two nodes."""
 
@@ -434,7 +434,32 @@ def _batch_scan(node: Node, inputs: list[Node], flags: list[bool], k: int) -> No
 
 def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     """The loop: carries start at ``init``; each step stores the carry it starts from, runs the
-    body's own statements (indented, named by the function's namer) and stores its ys."""
+    body's own statements (indented, named by the function's namer) and stores its ys.
+
+    On the NumPy backend a body of scalars runs on Python floats (math), some ten times faster
+    than NumPy's scalars; where math raises (log(-1), 1/0) or a result is not finite, the loop
+    runs again on NumPy's scalars, for IEEE results and NumPy's warnings."""
+    if not _plain_floats(node):
+        return _loop(target, args, node, plain=False)
+    return ["try:", *("    " + line for line in _loop(target, args, node, plain=True)),
+            "except (ArithmeticError, ValueError):",
+            "    # math raised, or a result is not finite: NumPy's scalars give IEEE's answer and warnings",
+            *("    " + line for line in _loop(target, args, node, plain=False))]
+
+
+def _plain_floats(node: Node) -> bool:
+    from symdiff.dialect import current as current_dialect
+    from symdiff.emit import all_scalar, printing_emitter
+
+    body, _, _, _, axis = node.attrs
+    dialect = current_dialect()
+    if printing_emitter().backend is not None or dialect.namespace != "np" or not dialect.precision.double:
+        return False
+    return (axis == 0 and all(c.dtype == FLOAT for c in (*body.carry_in, *body.closed_in))
+            and all_scalar(toposort(list(body.outputs))))
+
+
+def _loop(target: str, args: Sequence[str], node: Node, plain: bool) -> list[str]:
     from symdiff.dialect import current as current_dialect
     from symdiff.emit import Emitter, printing_emitter
     from symdiff.graph import use_counts
@@ -448,27 +473,32 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     lines: list[str] = []
 
     def named(text: str, base: str) -> str:
-        if text.isidentifier():
+        if text.isidentifier() and not plain:
             return text
         name = namer.claim(base)
         lines.append(f"{name} = {text}")
         return name
 
     # NumPy and numba fill preallocated arrays; the array API (whose arrays may be immutable, as
-    # JAX's are) gathers each step's values in a list and stacks them after the loop
+    # JAX's are) gathers each step's values in a list and stacks them after the loop; a loop
+    # of floats fills lists, made arrays after the loop
     portable = current_dialect().namespace != "np"
+    kinds = {FLOAT: current_dialect().precision.dtype_keyword(), "int64": ", dtype=np.int64",
+             "bool": ", dtype=np.bool_"}
 
     def empty(shape: Any, dtype: str) -> str:
         if portable:
             return "[]"
-        kind = {FLOAT: current_dialect().precision.dtype_keyword(), "int64": ", dtype=np.int64",
-                "bool": ", dtype=np.bool_"}[dtype]
-        return f"np.empty({shape_text(shape)}{kind})"
+        if plain:
+            return f"[0.0] * {shape[0]}"
+        return f"np.empty({shape_text(shape)}{kinds[dtype]})"
 
     def store(name: str, text: str, slot: str = "") -> str:
         return f"    {name}.append({text})" if portable else f"    {name}[{at}{index}{slot}] = {text}"
 
     def stacked_after(name: str, shape: Any, dtype: str) -> list[str]:
+        if plain:
+            return [f"{name} = np.array({name}{kinds[dtype] or ', dtype=np.float64'})"]
         if not portable:
             return []
         kind = {FLOAT: "xp.float64", "int64": "xp.int64", "bool": "xp.bool"}[dtype]
@@ -478,10 +508,11 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
 
     carry = [namer.claim(f"{target}_carry{k}") for k in range(n_c)]
     # a scalar carry starts as a scalar, as the body makes it (numba types a variable once)
-    lines += [f"{c} = np.asarray({a})[()]" if p.shape == () and not portable else f"{c} = {a}"
-              for c, a, p in zip(carry, args[:n_c], body.carry_in, strict=True)]
-    xs = [named(a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
-    closed = [named(a, f"{target}_closed{k}") for k, a in enumerate(args[n_c + n_x:])]
+    lines += [f"{c} = float({a})" if plain else f"{c} = np.asarray({a})[()]" if p.shape == () and not portable
+              else f"{c} = {a}" for c, a, p in zip(carry, args[:n_c], body.carry_in, strict=True)]
+    xs = [named(f"{a}.tolist()" if plain else a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
+    closed = [named(f"float({a})" if plain else a, f"{target}_closed{k}")
+              for k, a in enumerate(args[n_c + n_x:])]
     stacked = (*body.y_out, *body.kept)  # the ys, then the intermediates the reverse sweep reads
     ys = [namer.claim(f"{target}_ys{j}") for j in range(len(stacked))]
     saved = [namer.claim(f"{target}_saved{k}") for k in range(n_c)] if save else []
@@ -496,7 +527,7 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     backend = outer.backend
     if backend is not None and backend.in_loops:
         backend = dataclasses.replace(backend, statements={**backend.statements, **backend.in_loops})
-    inner = Emitter(namer, {}, {}, {}, backend=backend)
+    inner = Emitter(namer, {}, {}, {}, scalar=plain, backend=backend)
     for placeholder, name in zip(body.carry_in, carry, strict=True):
         inner.bind(placeholder, name)
     for placeholder, name in zip(body.x_in, xs, strict=True):
@@ -517,13 +548,19 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
         lines.append(f"    {', '.join(carry)} = {', '.join(inner.text[c][0] for c in body.carry_out)}")
     for name, c in zip(saved, carry, strict=False):  # the extra slot: the final carry
         lines.append(f"{name}.append({c})" if portable else f"{name}[{at}{0 if reverse else -1}] = {c}")
+    if plain:  # IEEE's inf and NaN come with NumPy's warnings: the NumPy loop gives both
+        floats = [*carry, *(f"sum({name})" for name, y in zip(ys, stacked, strict=True) if y.dtype == FLOAT)]
+        if floats:
+            lines += [f"if not math.isfinite({' + '.join(floats)}):", "    raise FloatingPointError"]
     for name, y in zip(ys, stacked, strict=True):
         lines += stacked_after(name, _stacked_shape(y.shape, steps, axis), y.dtype)
     for name, c in zip(saved, body.carry_in, strict=False):  # none when the carries are not kept
         lines += stacked_after(name, _stacked_shape(c.shape, steps + 1, axis), c.dtype)
     outer.constants.update(inner.constants)
     outer.constant_lines += inner.constant_lines
-    lines.append(f"{target} = ({', '.join([*carry, *ys, *saved])},)")
+    # a float carry leaves as NumPy's scalar: the code after the loop computes as IEEE says
+    finals = [f"np.float64({c})" for c in carry] if plain else carry
+    lines.append(f"{target} = ({', '.join([*finals, *ys, *saved])},)")
     return lines
 
 

@@ -41,12 +41,13 @@ def check_grad(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | N
     try:
         _check_at(expr, wrt_list, input_list, point, rtol, atol, eps, seed)
     except GradientError as error:
-        culprit = _blame(expr, wrt_list, input_list, point, rtol, atol, eps, seed) if blame else None
-        if culprit is None:
+        found = _blame(expr, wrt_list, input_list, point, rtol, atol, eps, seed) if blame else None
+        if found is None:
             raise
+        culprit, where = found
         shapes = [c.shape for c in culprit.inputs]
         raise GradientError(
-            f"{error}\nThe first node whose own VJP disagrees with finite differences is '{culprit.op}' "
+            f"{error}\nThe first node whose own VJP disagrees with finite differences is '{culprit.op}'{where} "
             f"(inputs of shapes {shapes}):\n{graph_window(culprit)}",
             variable=error.variable, index=error.index, got=error.got, expected=error.expected,
             rtol=rtol, atol=atol, op=culprit.op, node=culprit,
@@ -84,9 +85,23 @@ def _check_at(expr: Any, wrt_list: list[Node], input_list: list[Node], point: li
 
 
 def _blame(expr: Any, wrt: list[Node], inputs: list[Node], point: list[np.ndarray],
-           rtol: float, atol: float, eps: float, seed: int) -> Node | None:
-    """The first node, in topological order, whose local VJP fails a finite-difference check."""
+           rtol: float, atol: float, eps: float, seed: int) -> tuple[Node, str] | None:
+    """The first node, in topological order, whose local VJP fails a finite-difference check,
+    and where it is: a loop whose VJP fails is searched in its body, at its first step."""
     (root,) = guard_where([as_node(expr, "expr")])
+    found = _first_wrong(root, wrt, inputs, point, rtol, atol, eps, seed)
+    where = ""
+    while found is not None and found[0].op == "scan":
+        inside = _in_body(found[0], found[1], rtol, atol, eps, seed)
+        if inside is None:
+            break  # every node of the body passes: the loop's own rule is at fault
+        found, where = inside, where + " inside the body of a scan (at its first step)"
+    return None if found is None else (found[0], where)
+
+
+def _first_wrong(root: Node, wrt: list[Node], inputs: list[Node], point: list[Any], rtol: float, atol: float,
+                 eps: float, seed: int) -> tuple[Node, dict[Node, Any]] | None:
+    """The first node of ``root``'s graph whose own VJP is wrong, with the values of its graph."""
     order = toposort([root])
     active = depends_on(order, set(wrt))
     suspects = [n for n in order if n in active and n.inputs and n.op != "item" and n.dtype != BOOL]
@@ -105,8 +120,28 @@ def _blame(expr: Any, wrt: list[Node], inputs: list[Node], point: list[np.ndarra
             check_grad(objective, local, at=[values[node.inputs[i]] for i in moving],
                        rtol=rtol, atol=atol, eps=eps, seed=seed, blame=False)
         except GradientError:
-            return node
+            return node, values
     return None
+
+
+def _in_body(loop: Node, values: dict[Node, Any], rtol: float, atol: float, eps: float,
+             seed: int) -> tuple[Node, dict[Node, Any]] | None:
+    """The first wrong node of a loop's body, its placeholders set to the loop's first step."""
+    body, steps, _, _, axis = loop.attrs
+    if steps == 0:
+        return None
+    carries, xs = len(body.carry_in), len(body.x_in)
+    given = [values[i] for i in loop.inputs]
+    point = [*given[:carries], *(np.take(x, 0, axis=axis) for x in given[carries:carries + xs]),
+             *given[carries + xs:]]
+    rng = np.random.default_rng(seed)
+    objective = sd.as_node(0.0)
+    for out in (*body.carry_out, *body.y_out):
+        if out.dtype == FLOAT:
+            objective = objective + sd.sum(out * rng.standard_normal(out.shape))
+    placeholders = list(body.placeholders)
+    wrt = [p for p in placeholders if p.dtype == FLOAT]
+    return _first_wrong(objective, wrt, placeholders, point, rtol, atol, eps, seed)
 
 
 def intermediate_values(nodes: Sequence[Node], inputs: list[Node], point: list[np.ndarray]) -> dict[Node, Any]:

@@ -21,6 +21,7 @@ from conftest import sample
 from test_ops import ARRAY_CASES, SCALAR_CASES, Case, _objective, refused_by
 
 import symdiff as sd
+from symdiff.compiler import compile_program, load
 
 pytest.importorskip("numba")
 pytest.importorskip("array_api_compat")
@@ -121,6 +122,8 @@ def _scalar_function(case: Case, backend: str) -> Any:
     if backend == "array_api":  # it takes its namespace from an array argument
         fn = sd.compile(expr, variables, [*variables, sd.var("anchor", shape=(1,))], backend=backend)
         return lambda *args: fn(*args, np.zeros(1))
+    if backend == "numpy kernels":  # the NumPy body alone, without the plain-float path in front
+        return load(compile_program(expr, variables, fast_path=False))
     return sd.compile(expr, variables, backend=backend)
 
 
@@ -210,7 +213,11 @@ def _compare(got: Results | str, want: Results | str) -> None:
 @pytest.mark.parametrize("backend", ["numba", "array_api"])
 @pytest.mark.parametrize("case", SCALAR_CASES, ids=Case.id)
 def test_scalar_cases_agree_with_numpy_at_special_inputs(case: Case, backend: str) -> None:
-    _compare(_scalar_results(backend)[case.id()], _scalar_results("numpy")[case.id()])
+    # numba calls libm as the NumPy backend's plain-float path does; the array API namespace runs
+    # NumPy's kernels, which on AVX-512 CPUs round arcsinh and arccosh a bit apart from libm, and
+    # their gradients at 1e300 (1 / cosh(y), y near 691) make that last bit several hundred ulp
+    reference = "numpy" if backend == "numba" else "numpy kernels"
+    _compare(_scalar_results(backend)[case.id()], _scalar_results(reference)[case.id()])
 
 
 @pytest.mark.parametrize("case", NUMBA_ARRAYS, ids=Case.id)

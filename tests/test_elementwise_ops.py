@@ -49,6 +49,29 @@ def same_bits(got: Any, want: Any) -> None:
         assert not np.any(signs), f"signs differ at {np.flatnonzero(signs)}"  # of zeros too; a NaN's sign is noise
 
 
+# On CPUs with AVX-512 NumPy runs its own SIMD kernels for these, which may round the last bit
+# differently from the C library that the plain-float path (math) and numba call: there the
+# scalar path and numba are held to a few units in the last place, with the same NaNs and
+# infinities; on every other op, and on the NumPy path everywhere, to the bit.
+LIBM_ROUNDED = {"exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin", "arccos",
+                "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "cbrt", "arctan2", "hypot",
+                "logaddexp", "logaddexp2", "power", "float_power"}
+MAX_ULP = 4
+
+
+def libm_bits(got: Any, want: Any, name: str) -> None:
+    """``same_bits``, or within ``MAX_ULP`` for an op NumPy may compute with SIMD kernels of its own."""
+    if name not in LIBM_ROUNDED:
+        same_bits(got, want)
+        return
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype.kind == want.dtype.kind
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    finite = np.isfinite(want)
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)])
+    np.testing.assert_array_max_ulp(got[finite], want[finite], maxulp=MAX_ULP)
+
+
 def numpy_of(name: str) -> Any:
     return getattr(np, name)
 
@@ -71,7 +94,7 @@ def test_a_function_of_one_argument_equals_numpy_bit_for_bit(name: str) -> None:
     s = sd.var("s")  # scalars take the plain-float path first, and NumPy's where math refuses
     scalar = sd.function([s], getattr(sd, name)(s))
     for value in SPECIAL:
-        same_bits(scalar(float(value)), numpy_of(name)(value))
+        libm_bits(scalar(float(value)), numpy_of(name)(value), name)
 
 
 @pytest.mark.parametrize("name", [*BINARY, "mod"])
@@ -248,7 +271,7 @@ def test_numba_computes_what_numpy_computes_or_refuses_by_name() -> None:
     for name, value, want in zip([*NUMBA_UNARY, *NUMBA_BINARY], got, wants, strict=True):
         if name in ("fmax", "fmin"):  # of two equal zeros NumPy returns either one, by position
             want = np.where(want == 0, value, want)
-        same_bits(value, want)
+        libm_bits(value, want, name)
     x = sd.var("x", shape=(5,))
     expr = sd.sum(sd.arccosh(x) + sd.sinc(x) * sd.log2(x) + sd.fmod(x, 0.7) + sd.arctan2(x, 1.0) + sd.round(x, 1))
     point = rng.uniform(1.2, 3.0, size=5)

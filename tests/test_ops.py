@@ -14,7 +14,7 @@ from conftest import sample, verify
 import symdiff as sd
 from symdiff.api import identity_seed, scatter, tofloat, zeros
 from symdiff.graph import BOOL, FLOAT
-from symdiff.ops import ELEMENTWISE, OPS
+from symdiff.ops import ELEMENTWISE, OPS, refuses
 from symdiff.testing import assert_matches_sympy, check_grad
 
 Interval = tuple[float, float]
@@ -175,7 +175,7 @@ def refused_by(case: Case, backend: str) -> tuple[str, ...]:
     out = sd.tofloat(sd.as_node(case.build(*variables)))
     objective = sd.sum(out)
     nodes = toposort([objective, *sd.grad(objective, variables)])
-    return tuple(sorted({n.op for n in nodes if n.op in OPS and backend in OPS[n.op].refused}))
+    return tuple(sorted({n.op for n in nodes if refuses(backend, n)}))
 
 
 def assert_refused(case: Case, backend: str, compile_case: Callable[[], Any]) -> None:
@@ -199,7 +199,7 @@ def _objective(case: Case, variables: list[sd.Node], weights: Any) -> sd.Node:
 # the scipy.special ops have a matrix of their own (tests/test_special.py), which needs SciPy
 # ops only graphs with named dimensions make (tests/test_named_dims*.py), and loops, whose body is a graph
 # of the others (tests/test_scan.py)
-TESTED_ELSEWHERE = {"dimsize", "arange", "scan"}
+TESTED_ELSEWHERE = {"dimsize", "arange", "scan", "integer_arithmetic"}
 NUMPY_OPS = {name for name, op in OPS.items() if op.module is None} - TESTED_ELSEWHERE
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -331,3 +333,91 @@ def test_random_steps_agree_with_the_unrolled_graph_to_second_order(trial: int) 
     for g, e in zip(sd.function([c0, w, v], outputs[0])(*point), sd.function([c0, w, v], outputs[1])(*point),
                     strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-8, atol=1e-10)
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_check_grad_blames_the_wrong_node_inside_a_loop_body(nested: bool) -> None:
+    from symdiff.ops import OPS
+    from symdiff.testing import check_grad
+
+    bad = sd.define_op("wrong_softplus", arity=1, numpy=_softplus, vjp=lambda g, out, x: (g * out,))
+    try:
+        w = sd.var("w", (3,))
+
+        def step(c: sd.Node, x: sd.Node) -> tuple[sd.Node, None]:
+            if nested:  # the wrong op two loops down
+                inner, _ = sd.scan(lambda d, _: (sd.tanh(d * w + bad(d * x)), None), c, length=2)
+                return inner, None
+            return sd.tanh(c * w + bad(x * c)), None
+
+        final, _ = sd.scan(step, np.array([0.2, -0.1, 0.4]), np.linspace(0.1, 1.0, 12).reshape(4, 3))
+        with pytest.raises(sd.GradientError) as info:
+            check_grad(sd.sum(final ** 2), [w], at=[np.array([0.5, -0.3, 0.8])])
+        assert info.value.op == "wrong_softplus" and info.value.node.shape == (3,)
+        assert str(info.value).count("inside the body of a scan") == (2 if nested else 1)
+        assert "wrong_softplus(%0) : (3,)   <-- here" in str(info.value)
+        right = sd.scan(lambda c, x: (sd.tanh(c * w + sd.log1p(sd.exp(x * c))), None), np.array([0.2, -0.1, 0.4]),
+                        np.linspace(0.1, 1.0, 12).reshape(4, 3))[0]
+        check_grad(sd.sum(right ** 2), [w], at=[np.array([0.5, -0.3, 0.8])])  # raises nothing
+    finally:
+        OPS.pop("wrong_softplus", None)
+
+
+def _scalar_pair(steps: int, step: Any) -> tuple[sd.Node, sd.Node]:
+    theta = sd.var("theta", (3,))
+    (p, q), ys = sd.scan(lambda c, x: step(c, x, theta), (theta[0], theta[1]), np.linspace(0.1, 0.9, steps))
+    return sd.sum(ys) + p * q, theta
+
+
+def _smooth(c: Any, x: Any, theta: sd.Node) -> Any:
+    p, q = c
+    return (p + 0.1 * sd.sin(q * theta[2]) + x, q - 0.05 * sd.exp(-p * p) * x), sd.log1p(p * p) * q
+
+
+def test_a_loop_of_scalars_runs_on_python_floats_and_gives_the_numpy_loops_numbers() -> None:
+    expr, theta = _scalar_pair(30, _smooth)
+    fn = sd.compile(expr, [theta])
+    assert fn.source.count("\n    try:\n") == 2 and ".tolist()" in fn.source and "math.sin(" in fn.source
+    point = np.array([0.3, -0.7, 1.3])
+    value, (grad,) = fn(point)
+    unrolled = sd.var("theta", (3,))
+    p, q, total = unrolled[0], unrolled[1], 0.0
+    for x in np.linspace(0.1, 0.9, 30):
+        (p, q), y = _smooth((p, q), x, unrolled)
+        total = total + y
+    want, (want_grad,) = sd.compile(total + p * q, [unrolled])(point)
+    assert value == pytest.approx(want, rel=1e-13)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
+    numba_value, (numba_grad,) = sd.compile(expr, [theta], backend="numba")(point)
+    assert numba_value == pytest.approx(value, rel=1e-13)
+    np.testing.assert_allclose(numba_grad, grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("trouble", ["log of a negative", "division by zero", "overflow"])
+def test_where_math_raises_or_overflows_the_numpy_loop_gives_ieee_results_and_warnings(trouble: str) -> None:
+    def step(c: Any, x: Any, theta: sd.Node) -> Any:
+        p, q = c
+        if trouble == "log of a negative":
+            return (p - x, q), sd.log(p) * q  # p falls below zero on the way
+        if trouble == "division by zero":
+            return (p * 0.0, q), q / p  # 1 / 0 from the second step on
+        return (p * p * theta[2], q), p * q  # p squares past 1e308
+
+    expr, theta = _scalar_pair(12, step)
+    fn = sd.compile(expr, [theta])
+    point = np.array([2.0, 0.5, 1e30])
+    with pytest.warns(RuntimeWarning):
+        value, (grad,) = fn(point)
+    unrolled = sd.var("theta", (3,))
+    p, q, total = unrolled[0], unrolled[1], 0.0
+    for x in np.linspace(0.1, 0.9, 12):
+        (p, q), y = step((p, q), x, unrolled)
+        total = total + y
+    with pytest.warns(RuntimeWarning):
+        want, (want_grad,) = sd.compile(total + p * q, [unrolled])(point)
+    np.testing.assert_array_equal(value, want)
+    np.testing.assert_array_equal(grad, want_grad)
