@@ -79,7 +79,7 @@ def decay_jacobian(p, t, y):
         out0 = t0 * t1 + p[2] - y
         out1 = (C0 * t1 + C1 * t * t1 * t0 + C2).T
 
-    Returns (out0, np.array(out1)).
+    Returns (out0, out1).
 
     Inputs (label -> parameter, shape):
         p -> p, (3,)
@@ -103,4 +103,4 @@ def decay_jacobian(p, t, y):
     t1 = np.exp(-p[1] * t)
     out0 = t0 * t1 + p[2] - y
     out1 = (C0 * t1 + C1 * t * t1 * t0 + C2).T
-    return (out0, np.array(out1))
+    return (out0, out1)

@@ -95,7 +95,7 @@ def helmholtz_hessian(x):
         t34 = (t32 + (t30 / t7 - t16 / t7 * -0.41421356237309515 * t22) * 2.414213562373095 + t33).reshape((10, 1))
         out2 = (t24 - t25 * t12 + C1 * t10 + (t24 + t10 * C1) + t27 + t28 / t1 + t34 * C0).T
 
-    Returns (out0, out1, np.array(out2)).
+    Returns (out0, out1, out2).
 
     Inputs (label -> parameter, shape):
         x -> x, (10,)
@@ -147,4 +147,4 @@ def helmholtz_hessian(x):
     t33 = ((t6 * -t21 * t23 + t29 * t9) / t5 - t17 / t5 * 2.8284271247461903 * t22) * 2.8284271247461903
     t34 = (t32 + (t30 / t7 - t16 / t7 * -0.41421356237309515 * t22) * 2.414213562373095 + t33).reshape((10, 1))
     out2 = (t24 - t25 * t12 + C1 * t10 + (t24 + t10 * C1) + t27 + t28 / t1 + t34 * C0).T
-    return (out0, out1, np.array(out2))
+    return (out0, out1, out2)

@@ -278,11 +278,41 @@ def output_text(emitter: Emitter, node: Node, seen: set[Node]) -> str:
         if node.op == "const" and node.dtype != BOOL and not current_dialect().precision.double:
             return current_dialect().scalar(text)  # a zero gradient in single precision is a float32 too
         return current_dialect().precision.result(text) if op is not None and op.zero_d else text
-    fresh = op is not None and not op.view and node.op not in ("var", "const")
-    if not fresh or node in seen:
+    memory = memory_of(node)
+    if memory is None or memory in seen:
         text = f"np.array({text})"  # a fresh, writable copy that aliases nothing
-    seen.add(node)
+    else:
+        seen.add(memory)  # a view of a temporary nothing else returns: the caller may own it
     return text
+
+
+def memory_of(node: Node) -> Node | None:
+    """The node that made the memory ``node``'s value lives in, through views (a transpose, a
+    reshape, a split's piece, a loop's final carry); None where that may be an input or a
+    constant, or is not known."""
+    while True:
+        op = OPS.get(node.op)
+        if op is None or node.op in ("var", "const"):
+            return None
+        if node.op == "item" and node.inputs[0].op == "split":
+            node = node.inputs[0].inputs[0]
+        elif node.op == "item" and node.inputs[0].op == "scan":
+            loop, slot = node.inputs[0], node.attrs[0]
+            body, steps = loop.attrs[0], loop.attrs[1]
+            if slot >= len(body.carry_in):
+                return loop  # the stacked ys and saved carries: arrays the loop allocated
+            inside = memory_of(body.carry_out[slot])
+            # a carry the body computes afresh each step is fresh after one step; one the body
+            # passes on (or a view of a placeholder) may be the initial value, an xs row or a closed-over input
+            if steps == 0 or inside is None:
+                return None
+            return loop
+        elif node.op == "item":
+            return node.inputs[0]  # a decomposition's factors: fresh arrays
+        elif op.view:
+            node = node.inputs[0]
+        else:
+            return node
 
 
 @dataclass(frozen=True)
