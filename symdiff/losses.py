@@ -16,7 +16,7 @@ import numpy as np
 import symdiff.api as sd
 from symdiff.errors import ShapeError
 from symdiff.graph import Node, short_text
-from symdiff.op_table import expand_reduced
+from symdiff.op_table import expand_reduced, kept_value
 from symdiff.ops import (
     ELEMENTWISE,
     REDUCTION,
@@ -42,8 +42,8 @@ def _logsumexp_printer(a: Sequence[str], node: Node) -> str:
 
 
 def _logsumexp_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
-    axes, keepdims = y.attrs
-    peak = y if keepdims else sd.reshape(y, tuple(1 if i in axes else d for i, d in enumerate(x.shape)))
+    axes = y.attrs[0]
+    peak = kept_value(y, x, axes)
     return (expand_reduced(g, x, axes) * sd.exp(x - peak),)
 
 

@@ -84,6 +84,13 @@ def expand_reduced(g: Node, x: Node, axes: tuple[int, ...]) -> Node:
     return sd.broadcast_to(sd.reshape(g, kept), x.shape)
 
 
+def kept_value(y: Node, x: Node, axes: tuple[int, ...]) -> Node:
+    """A reduction's own value with its axes kept, as a reshape of it: ``sd.reshape`` would
+    make a keepdims reduction of ``x``, computed a second time beside ``y``."""
+    kept = tuple(1 if i in axes else d for i, d in enumerate(x.shape))
+    return y if y.shape == kept else sd.apply("reshape", [y], (kept,))
+
+
 def tie_mask(a: Node, b: Node, wins: Callable[[Node, Node], Node]) -> Node:
     """1 where ``a`` wins, ½ on ties, 0 where ``b`` wins (DESIGN §8)."""
     return sd.where(wins(a, b), 1.0, sd.where(sd.equal(a, b), 0.5, 0.0))
@@ -303,7 +310,7 @@ def _mean_vjp(g: Node, x: Node, axes: tuple[int, ...]) -> Node:
 def _extreme_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
     axes = y.attrs[0]
     # Ties share the cotangent equally (DESIGN §8).
-    peak = (sd.max if y.op == "max" else sd.min)(x, axis=axes, keepdims=True)
+    peak = kept_value(y, x, axes)
     hits = sd.tofloat(sd.equal(x, peak))
     return (expand_reduced(g, x, axes) * (hits / sd.sum(hits, axis=axes, keepdims=True)),)
 
@@ -320,7 +327,7 @@ def _prod_vjp(g: Node, y: Node, x: Node) -> tuple[Node]:
     safe = sd.where(zero, 1.0, x)
     zeros = sd.sum(sd.tofloat(zero), axis=axes, keepdims=True)
     others = sd.prod(safe, axis=axes, keepdims=True)
-    product = expand_reduced(y, x, axes)
+    product = sd.broadcast_to(kept_value(y, x, axes), x.shape)
     share = sd.where(zero, sd.where(sd.equal(zeros, 1.0), others, 0.0), product / safe)
     return (expand_reduced(g, x, axes) * share,)
 
