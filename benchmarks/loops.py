@@ -233,7 +233,42 @@ def rk4_rows(rounds: int) -> list[str]:
 
 
 def rnn_rows(rounds: int) -> list[str]:
-    return [*rnn_row(rounds, None), *rnn_row(rounds, 20), *numba_rows(rounds), *jax_rows(rounds)]
+    return [*rnn_row(rounds, None), *rnn_row(rounds, 20), *numba_rows(rounds), *jax_rows(rounds),
+            *torch_rows(rounds)]
+
+
+def torch_rows(rounds: int) -> list[str]:
+    """PyTorch (CPU, float64, eager autograd) on the tanh RNN, as its users write it."""
+    try:
+        import torch
+    except ImportError:
+        return ["| PyTorch | | | torch is not installed | | |"]
+    rng = np.random.default_rng(0)
+    w, u = rng.normal(scale=0.1, size=(64, 64)), rng.normal(scale=0.1, size=(16, 64))
+    b, xs = np.zeros(64), rng.normal(size=(200, 32, 16))
+
+    def torch_step() -> tuple[float, list[np.ndarray]]:
+        tw, tu, tb = (torch.tensor(v, requires_grad=True) for v in (w, u, b))
+        txs = torch.from_numpy(xs)
+        h = torch.zeros((32, 64), dtype=torch.float64)
+        for t in range(txs.shape[0]):
+            h = torch.tanh(h @ tw + txs[t] @ tu + tb)
+        loss = torch.mean(h ** 2)
+        loss.backward()
+        return float(loss.detach()), [p.grad.numpy() for p in (tw, tu, tb)]  # type: ignore[union-attr]
+
+    loss, inputs = rnn()
+    rows = []
+    value, grads = torch_step()
+    for backend in ("numpy", "numba"):
+        ours = sd.compile(loss, inputs[:3], inputs, backend=backend)
+        mine, my_grads = ours(w, u, b, xs)
+        assert abs(mine - value) <= 1e-10 * abs(value)
+        assert all(np.allclose(g, h, rtol=1e-8, atol=1e-12) for g, h in zip(my_grads, grads, strict=True))
+        ratio, low, high = paired_ratio(lambda: ours(w, u, b, xs), torch_step, rounds)  # noqa: B023
+        rows.append(f"| tanh RNN: symdiff {backend} / PyTorch {torch.__version__} (eager, CPU) | | | "
+                    f"{ratio:.2f}x torch [{low:.2f}, {high:.2f}] | | |")
+    return rows
 
 
 def jax_rows(rounds: int) -> list[str]:
