@@ -33,7 +33,7 @@ TARGET = (1.0, 0.5)
 START = np.array([1.0, 0.5, 0.4, 0.8, 2.0, 1.0])
 
 
-def lotka_volterra(steps: int, unrolled: bool = False, checkpoint: int | None = None) -> tuple[sd.Node, sd.Node]:
+def lotka_volterra(steps: int, unrolled: bool = False, checkpoint: Any = None) -> tuple[sd.Node, sd.Node]:
     params = sd.var("params", (6,))
 
     def rhs(state: sd.Node) -> sd.Node:
@@ -149,7 +149,7 @@ def hand_rk4(theta: np.ndarray, steps: int) -> tuple[float, np.ndarray]:
 
 
 def rnn(steps: int = 200, batch: int = 32, features: int = 16, hidden: int = 64,
-        checkpoint: int | None = None) -> tuple[sd.Node, list[sd.Node]]:
+        checkpoint: Any = None) -> tuple[sd.Node, list[sd.Node]]:
     w, u, b = sd.var("W", (hidden, hidden)), sd.var("U", (features, hidden)), sd.var("b", (hidden,))
     xs = sd.var("xs", (steps, batch, features))
     final, _ = sd.scan(lambda h, x: (sd.tanh(h @ w + x @ u + b), None), np.zeros((batch, hidden)), xs,
@@ -218,22 +218,26 @@ def rk4_rows(rounds: int) -> list[str]:
                     f"| {call * 1e3:.0f} ms; {ratio:.2f}x hand [{low:.2f}, {high:.2f}] | "
                     f"{peak(lambda: fn(START)):.2f} MB (hand {peak(lambda: hand_rk4(START, steps)):.2f}) | "  # noqa: B023
                     f"{note} |")
+    for label, checkpoint in (("checkpoint=100", 100), ("checkpoint='binomial' (15 carries)", "binomial")):
+        expr, params = lotka_volterra(10000, checkpoint=checkpoint)
+        fn = sd.compile(expr, [params])
+        value, (grad,) = fn(START)
+        hand_value, hand_grad = hand_rk4(START, 10000)
+        assert abs(value - hand_value) <= 1e-10 * abs(hand_value) and np.allclose(grad, hand_grad, rtol=1e-8)
+        ratio, low, high = paired_ratio(lambda: fn(START), lambda: hand_rk4(START, 10000), 3)  # noqa: B023
+        rows.append(f"| RK4, 10000 steps, {label} | | {len(fn.source.splitlines())} | {ratio:.2f}x hand "
+                    f"[{low:.2f}, {high:.2f}] | {peak(lambda: fn(START)):.2f} MB | |")  # noqa: B023
     began = time.perf_counter()
     unrolled_expr, unrolled_params = lotka_volterra(1000, unrolled=True)
-    sd.compile(unrolled_expr, [unrolled_params])
-    expr, params = lotka_volterra(10000, checkpoint=100)
-    fn = sd.compile(expr, [params])
-    began = time.perf_counter()
-    fn(START)
-    rows.append(f"| RK4, 10000 steps, checkpoint=100 | | {len(fn.source.splitlines())} | "
-                f"{(time.perf_counter() - began) * 1e3:.0f} ms | {peak(lambda: fn(START)):.2f} MB | |")
+    unrolled = sd.compile(unrolled_expr, [unrolled_params])
     rows.append(f"| the same unrolled, 1,000 steps | {time.perf_counter() - began:.2f} s | "
-                f"{len(sd.compile(unrolled_expr, [unrolled_params]).source.splitlines())} | | | |")
+                f"{len(unrolled.source.splitlines())} | | | |")
     return rows
 
 
 def rnn_rows(rounds: int) -> list[str]:
-    return [*rnn_row(rounds, None), *rnn_row(rounds, 20), *numba_rows(rounds), *jax_rows(rounds),
+    return [*rnn_row(rounds, None), *rnn_row(rounds, 20), *rnn_row(rounds, "binomial"), *numba_rows(rounds),
+            *jax_rows(rounds),
             *torch_rows(rounds)]
 
 
@@ -354,7 +358,7 @@ def numba_rows(rounds: int) -> list[str]:
     return rows
 
 
-def rnn_row(rounds: int, checkpoint: int | None) -> list[str]:
+def rnn_row(rounds: int, checkpoint: Any) -> list[str]:
     rng = np.random.default_rng(0)
     w, u = rng.normal(scale=0.1, size=(64, 64)), rng.normal(scale=0.1, size=(16, 64))
     b, xs = np.zeros(64), rng.normal(size=(200, 32, 16))
@@ -370,7 +374,7 @@ def rnn_row(rounds: int, checkpoint: int | None) -> list[str]:
     began = time.perf_counter()
     fn(w, u, b, xs)
     call = time.perf_counter() - began
-    label = "" if checkpoint is None else f", checkpoint={checkpoint}"
+    label = "" if checkpoint is None else f", checkpoint={checkpoint!r}"
     return [f"| tanh RNN, hidden 64, input 16, 200 steps, batch 32{label} | {compile_time:.3f} s | "
             f"{len(fn.source.splitlines())} | {call * 1e3:.1f} ms; {ratio:.2f}x hand [{low:.2f}, {high:.2f}] | "
             f"{peak(lambda: fn(w, u, b, xs)):.1f} MB (hand {peak(lambda: hand_rnn(w, u, b, xs)):.1f}) | |"]

@@ -185,6 +185,43 @@ def _logsumexp_xp(xp, x, axes: tuple[int, ...], keepdims: bool):
     return total if keepdims else xp.squeeze(total, axis=axes)
 
 
+def _binomial_split(steps: int, free: int) -> int:
+    """Where Griewank's schedule puts its next snapshot in ``steps`` steps with ``free`` slots:
+    the fewest repetitions r with C(free + r, free) >= steps, and the right part no longer than
+    C(free - 1 + r, free - 1) steps, which leaves the left within C(free + r - 1, free)."""
+    repeats, reach = 0, 1  # reach = C(free + repeats, free)
+    while reach < steps:
+        repeats += 1
+        reach = reach * (free + repeats) // repeats
+    right = reach * free // (free + repeats)  # C(free - 1 + repeats, free - 1)
+    return max(1, steps - right)
+
+
+def _revolve(steps: int, snapshots: int):
+    """The actions that reverse ``steps`` steps keeping at most ``snapshots`` carries (Griewank's
+    binomial checkpointing): ``(0, slot, t)`` restores the carry of step t from a slot, ``(1, slot, t)``
+    stores it there, ``(2, count, t)`` runs ``count`` steps from step t, ``(3, 0, t)`` runs step t's VJP."""
+    actions = [(1, 0, 0)]
+    stack = [(0, steps, 0, snapshots - 1)]  # (first step, end, slot of the first step's carry, free slots)
+    while stack:
+        low, high, slot, free = stack.pop()
+        count = high - low
+        if count == 0:
+            continue
+        if free == 0 or count == 1:  # from the one carry: each step, the last first
+            for t in range(high - 1, low - 1, -1):
+                actions.append((0, slot, low))
+                if t > low:
+                    actions.append((2, t - low, low))
+                actions.append((3, 0, t))
+            continue
+        middle = low + _binomial_split(count, free)
+        actions += [(0, slot, low), (2, middle - low, low), (1, slot + 1, middle)]
+        stack.append((low, middle, slot, free))  # second: its free slots are the right part's again
+        stack.append((middle, high, slot + 1, free - 1))
+    return actions
+
+
 HELPERS = (_scalar_arg, _array_arg, _int_arg, _shape_text, _shape_problem, _size_error,
            _logsumexp, _namespace_xp, _array_arg_xp, _scalar_arg_xp, _copy_xp,
-           _logsumexp_xp)
+           _logsumexp_xp, _binomial_split, _revolve)

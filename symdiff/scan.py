@@ -48,6 +48,8 @@ class Body(Subgraph):
     # the new carries the reverse sweep reads: not kept, since step t's is the carry step t + 1
     # starts from, which the saved carries hold (they have one slot more, for the final carry)
     next_carry: tuple[int, ...] = ()
+    # binomial checkpointing: the VJP holds at most this many carries (symdiff.revolve); 0: none
+    snapshots: int = 0
 
     @property
     def placeholders(self) -> tuple[Node, ...]:
@@ -82,17 +84,59 @@ def _leaves(value: Any, what: str) -> tuple[list[Node], bool]:
 
 
 def scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None, length: int | str | Dim | None = None,
-         *, reverse: bool = False, checkpoint: int | None = None) -> tuple[Any, Any]:
+         *, reverse: bool = False, checkpoint: Any = None) -> tuple[Any, Any]:
     """``jax.lax.scan``'s contract: ``step(carry, x) -> (carry, y)``, called once on placeholders;
     returns ``(final carry, ys)`` with ``ys`` stacked along a new leading axis (``None`` where
     the body returns ``None``). ``carry`` and ``xs`` may be a node or a tuple of nodes; ``xs``
     ``None`` gives ``x = None`` for ``length`` steps. ``reverse=True`` runs the steps from the last.
 
     ``checkpoint=k`` keeps the carry of every k-th step only, and the reverse sweep computes each
-    stretch of k steps again from its carry: memory O(steps / k + k) instead of O(steps)."""
+    stretch of k steps again from its carry: memory O(steps / k + k) instead of O(steps).
+    ``checkpoint="binomial"`` (or ``("binomial", s)``) holds at most s carries (default
+    ceil(log2(steps + 1)) + 1) and follows Griewank's schedule: each step runs at most r more times,
+    r the fewest with C(s - 1 + r, r) >= steps; first derivatives only, on the NumPy backend."""
     if checkpoint is None:
         return _scan(step, init, xs, length, reverse, "scan")
+    if reverse:  # the same loop over the flipped xs, its ys flipped back
+        return _flipped(step, init, xs, length, checkpoint)
+    if isinstance(checkpoint, str) or isinstance(checkpoint, tuple):
+        return _binomial(step, init, xs, length, checkpoint)
     return _checkpointed(step, init, xs, length, reverse, checkpoint)
+
+
+def _flipped(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any,
+             checkpoint: Any) -> tuple[Any, Any]:
+    xs_list, xs_tuple = ([], False) if xs is None else _leaves(xs, "scan xs")
+    flipped = [x[::-1] for x in xs_list]
+    carry, ys = scan(step, init, None if xs is None else (tuple(flipped) if xs_tuple else flipped[0]), length,
+                     checkpoint=checkpoint)
+    if ys is None:
+        return carry, None
+    return carry, tuple(y[::-1] for y in ys) if isinstance(ys, tuple) else ys[::-1]
+
+
+def _binomial(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any,
+              checkpoint: Any) -> tuple[Any, Any]:
+    named = checkpoint[0] if isinstance(checkpoint, tuple) and len(checkpoint) == 2 else checkpoint
+    if named != "binomial":
+        raise GraphError(f"scan: checkpoint must be a positive int, 'binomial' or ('binomial', snapshots), "
+                         f"got {checkpoint!r}")
+    xs_list, _ = ([], False) if xs is None else _leaves(xs, "scan xs")
+    steps = _length(xs_list, length)
+    if isinstance(steps, Dim):
+        raise UnsupportedError(f"scan: checkpoint= needs a concrete number of steps, got {steps}")
+    snapshots = checkpoint[1] if isinstance(checkpoint, tuple) else int(np.ceil(np.log2(int(steps) + 1))) + 1
+    if isinstance(snapshots, bool) or not isinstance(snapshots, (int, np.integer)) or snapshots < 1:
+        raise GraphError(f"scan: the snapshots of checkpoint=('binomial', snapshots) must be a positive int, "
+                         f"got {snapshots!r}")
+    if not callable(step):
+        raise GraphError(f"scan: the step must be a function, got {type(step).__name__}")
+    try:
+        return _build(step, init, xs, length, False, keep=False, snapshots=int(snapshots))
+    except SymdiffError as error:
+        raise type(error)(f"scan: {error}") from None
+    except Exception as error:
+        raise GraphError(f"scan: the step raised {type(error).__name__}: {error}") from error
 
 
 def _scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any, reverse: bool,
@@ -108,7 +152,7 @@ def _scan(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, lengt
 
 
 def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any,
-           reverse: bool, keep: bool = True) -> tuple[Any, Any]:
+           reverse: bool, keep: bool = True, snapshots: int = 0) -> tuple[Any, Any]:
     carries, carry_tuple = _leaves(init, "scan init")
     xs_list, xs_tuple = ([], False) if xs is None else _leaves(xs, "scan xs")
     steps = _length(xs_list, length)
@@ -132,7 +176,9 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     # attrs: the body, the steps, the direction, whether each step's starting carry is kept (the
     # reverse sweep reads them; a scan made by a VJP keeps none until it is differentiated), and
     # the axis of the steps in xs and ys (1 once batched)
-    node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse), True, 0))
+    if snapshots:  # the VJP follows the binomial schedule from the initial carry: nothing is saved
+        body = dataclasses.replace(body, snapshots=snapshots)
+    node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse), not snapshots, 0))
     finals = [sd.apply("item", [node], (i,)) for i in range(len(carries))]
     ys = [sd.apply("item", [node], (len(carries) + j,)) for j in range(len(y_list))]
     carry_result = tuple(finals) if carry_tuple else finals[0]
@@ -146,8 +192,6 @@ def _checkpointed(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: An
     carries the stretches start from, and the steps left over run as one more scan."""
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
         raise GraphError(f"scan: checkpoint must be a positive int, got {every!r}")
-    if reverse:
-        raise UnsupportedError("scan: checkpoint= with reverse=True is not built yet")
     xs_list, xs_tuple = ([], False) if xs is None else _leaves(xs, "scan xs")
     steps = _length(xs_list, length)
     if isinstance(steps, Dim):
@@ -267,7 +311,7 @@ def _close_over(carry_in: tuple[Node, ...], x_in: tuple[Node, ...], carry_out: t
     return body, outside
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity: a revolve node holds one in its attrs
 class StepVjp:
     """The VJP of one step, on the body's own placeholders and on placeholders of its
     cotangents; ``kept`` are the step's nodes it reads, which ``stand_ins`` replace."""
@@ -315,6 +359,10 @@ def _step_vjp(body: Body, kept: Sequence[Node] | None, kept_cotangents: Sequence
 
 def _scan_vjp(gs: Sequence[Node | None], out: Node, *inputs: Node) -> list[Node | None]:
     body, steps, reverse, save, axis = out.attrs
+    if body.snapshots:
+        from symdiff.revolve import binomial_vjp
+
+        return binomial_vjp(gs, out, *inputs)
     if axis != 0:
         raise UnsupportedError("the VJP of a batched scan is not built: take the gradient before the jacobian")
     n_c, n_x, n_y, n_k = len(body.carry_in), len(body.x_in), len(body.y_out), len(body.kept)
@@ -634,3 +682,6 @@ def _pruned(node: Node, inputs: list[Node], taken: set[int]) -> tuple[Node, dict
     old_of = [*carries, *(n_c + j for j in ys), *(n_c + n_y + j for j in kept),
               *((n_c + n_y + n_k + k for k in carries) if keep_saved else ())]
     return rebuilt, {old: new_position for new_position, old in enumerate(old_of)}
+
+
+from symdiff import revolve  # noqa: E402, F401  (registers the op a binomially checkpointed VJP makes)

@@ -24,7 +24,8 @@ INTERNAL = {"scatter": "the adjoint of getitem", "sort_put": "the adjoint of sor
             "dimsize": "a named dimension's size (tests/test_named_dims.py)",
             "arange": "positions along a named axis (tests/test_named_dims_matrix.py)",
             "scan": "loops, built from a step function (tests/test_scan.py)",
-            "integer_arithmetic": "int64 index arithmetic (tests/test_integer_arithmetic.py)"}
+            "integer_arithmetic": "int64 index arithmetic (tests/test_integer_arithmetic.py)",
+            "revolve": "the VJP of a binomially checkpointed scan (tests/test_scan.py)"}
 # From the op table: every built-in float elementwise op (tofloat takes booleans: drawn with them)
 _FLOAT = {name: op for name, op in OPS.items()
           if op.kind == ELEMENTWISE and op.module is None and op.dtype == FLOAT and name != "tofloat"}

@@ -46,7 +46,8 @@ def test_every_op_is_in_the_op_matrix_and_the_fuzzer(name: str) -> None:
     reached_through_others = {"scatter", "item", "zeros", "split", "logical_and", "logical_or", "logical_not",
                               "dimsize", "arange",  # named dimensions: tests/test_named_dims*.py
                               "scan",  # loops: tests/test_scan.py
-                              "integer_arithmetic"}  # tests/test_integer_arithmetic.py
+                              "integer_arithmetic",  # tests/test_integer_arithmetic.py
+                              "revolve"}  # binomial checkpointing: tests/test_scan.py
     assert name in MATRIX or name in reached_through_others
 
 
@@ -140,7 +141,7 @@ def test_kinds_name_every_reduction_and_structure_op() -> None:
     assert reductions == {"sum", "mean", "max", "min", "prod", "logsumexp", "argmax", "argmin", "count_nonzero"}
     structure = {n for n in BUILT_IN if OPS[n].kind == STRUCTURE}
     assert structure == {"concatenate", "split", "scatter", "scatter_add", "item", "zeros", "eye", "dimsize", "arange",
-                         "scan", "integer_arithmetic"}
+                         "scan", "integer_arithmetic", "revolve"}
 
 
 def test_a_missing_kind_is_refused_when_an_op_is_registered() -> None:

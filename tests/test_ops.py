@@ -199,7 +199,7 @@ def _objective(case: Case, variables: list[sd.Node], weights: Any) -> sd.Node:
 # the scipy.special ops have a matrix of their own (tests/test_special.py), which needs SciPy
 # ops only graphs with named dimensions make (tests/test_named_dims*.py), and loops, whose body is a graph
 # of the others (tests/test_scan.py)
-TESTED_ELSEWHERE = {"dimsize", "arange", "scan", "integer_arithmetic"}
+TESTED_ELSEWHERE = {"dimsize", "arange", "scan", "integer_arithmetic", "revolve"}
 NUMPY_OPS = {name for name, op in OPS.items() if op.module is None} - TESTED_ELSEWHERE
 
 

@@ -246,8 +246,11 @@ def test_checkpoint_arguments_are_checked() -> None:
     x = sd.var("x", (2,))
     with pytest.raises(sd.GraphError, match="checkpoint must be a positive int"):
         sd.scan(lambda c, _: (c, None), x, length=4, checkpoint=0)
-    with pytest.raises(sd.UnsupportedError, match="reverse=True"):
-        sd.scan(lambda c, _: (c, None), x, length=4, checkpoint=2, reverse=True)
+    for bad in ("binary", ("binomial", 0), ("binomial", 2.5), ("revolve", 3)):
+        with pytest.raises(sd.GraphError, match=r"checkpoint|snapshots"):
+            sd.scan(lambda c, _: (c, None), x, length=4, checkpoint=bad)
+    with pytest.raises(sd.UnsupportedError, match="concrete number of steps"):
+        sd.scan(lambda c, _: (c, None), x, length="n", checkpoint="binomial")
     final, _ = sd.scan(lambda c, _: (c * 0.5, None), x, length=5, checkpoint=2)  # xs None: 2 stretches and 1 step
     assert sd.compile(sd.sum(final), [x])(np.ones(2))[0] == pytest.approx(2 * 0.5 ** 5)
 
@@ -421,3 +424,84 @@ def test_where_math_raises_or_overflows_the_numpy_loop_gives_ieee_results_and_wa
         want, (want_grad,) = sd.compile(total + p * q, [unrolled])(point)
     np.testing.assert_array_equal(value, want)
     np.testing.assert_array_equal(grad, want_grad)
+
+
+def _recurrent(checkpoint: Any, reverse: bool, steps: int = 13) -> tuple[sd.Node, list[sd.Node]]:
+    w, u = sd.var("w", (3,)), sd.var("u", (steps, 3))
+
+    def step(c: Any, x: Any) -> Any:
+        h, s = c
+        new = sd.tanh(h * w + x[0] * s) + 0.1 * x[1]
+        return (new, s * 0.9 + sd.sum(new) * 0.01), sd.sum(new * x[1])
+
+    xs = (u, np.linspace(-1.0, 1.0, steps * 3).reshape(steps, 3))
+    (h, s), ys = sd.scan(step, (np.array([0.2, -0.1, 0.4]), w[0] * 1.5), xs, reverse=reverse, checkpoint=checkpoint)
+    return sd.sum(h ** 2) + s * s + sd.sum(ys * np.arange(steps)), [w, u]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("checkpoint", ["binomial", ("binomial", 1), ("binomial", 2), ("binomial", 40), 4])
+def test_binomial_and_reversed_checkpointing_give_the_plain_scans_gradient(checkpoint: Any, reverse: bool) -> None:
+    plain, variables = _recurrent(None, reverse)
+    expr, checked_variables = _recurrent(checkpoint, reverse)
+    point = [np.array([0.5, -0.3, 0.8]), np.random.default_rng(13).uniform(-1.0, 1.0, (13, 3))]
+    want, want_grads = sd.compile(plain, variables)(*point)
+    fn = sd.compile(expr, checked_variables)
+    got, grads = fn(*point)
+    assert got == pytest.approx(want, rel=1e-14)
+    for g, h in zip(grads, want_grads, strict=True):
+        np.testing.assert_allclose(g, h, rtol=1e-12, atol=1e-14)
+    if checkpoint != 4:
+        assert "_revolve(13, " in fn.source and "_saved" not in fn.source  # no carry is saved per step
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2])
+def test_binomial_checkpointing_of_short_loops(steps: int) -> None:
+    x = sd.var("x", (2,))
+    final, _ = sd.scan(lambda c, _: (sd.sin(c) * x, None), x, length=steps, checkpoint="binomial")
+    plain, _ = sd.scan(lambda c, _: (sd.sin(c) * x, None), x, length=steps)
+    point = np.array([0.7, -1.1])
+    got, want = sd.compile(sd.sum(final), [x])(point), sd.compile(sd.sum(plain), [x])(point)
+    assert got[0] == pytest.approx(want[0], rel=1e-15)
+    np.testing.assert_allclose(got[1][0], want[1][0], rtol=1e-14)
+
+
+@pytest.mark.parametrize(("steps", "snapshots"), [(1, 1), (9, 1), (10, 2), (100, 3), (1000, 5), (10000, 15), (7, 10)])
+def test_the_binomial_schedule_reverses_every_step_within_griewanks_bound(steps: int, snapshots: int) -> None:
+    from math import comb
+
+    from symdiff.runtime import _revolve
+
+    slots: dict[int, int] = {}
+    at: int | None = 0
+    reversed_steps, runs = [], np.zeros(steps, dtype=np.int64)
+    for kind, arg, t in _revolve(steps, snapshots):
+        if kind == 0:
+            assert slots[arg] == t
+            at = t
+        elif kind == 1:
+            assert at == t and 0 <= arg < snapshots
+            slots[arg] = t
+        elif kind == 2:
+            assert at == t and arg > 0
+            runs[t:t + arg] += 1
+            at = t + arg
+        else:
+            assert at == t
+            reversed_steps.append(t)
+            at = None  # the carry is spent: the next action restores one
+    assert reversed_steps == list(range(steps - 1, -1, -1))
+    if snapshots > 1:  # Griewank: with s - 1 free slots, r repetitions reach C(s - 1 + r, r) steps
+        fewest = next(r for r in range(steps + 1) if comb(snapshots - 1 + r, r) >= steps)
+        assert runs.max() <= fewest
+    else:
+        assert runs.max() <= steps - 1
+
+
+def test_binomial_checkpointing_refuses_what_it_cannot_do_by_name() -> None:
+    expr, variables = _recurrent("binomial", False)
+    for backend in ("numba", "array_api"):
+        with pytest.raises(sd.UnsupportedError, match=f"the {backend} backend cannot compute revolve"):
+            sd.compile(expr, variables, backend=backend)
+    with pytest.raises(sd.UnsupportedError, match="checkpoint='binomial'"):
+        sd.compile(sd.sum(sd.hvp(expr, variables[0], np.ones(3))), variables)
