@@ -7,13 +7,15 @@ import importlib
 import itertools
 import linecache
 import math
+import os
 import weakref
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 import numpy as np
 
-from symdiff import pickled, runtime
+from symdiff import numba_cache, pickled, runtime
 from symdiff.api import _shown, as_node, tofloat
 from symdiff.emit import Program
 from symdiff.errors import GraphError, ShapeError
@@ -33,7 +35,7 @@ class CompiledFunction(Protocol):
 
 def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
             name: str = "value_and_grad", rewrites: bool = True, dtype: Any = np.float64,
-            backend: str = "numpy") -> CompiledFunction:
+            backend: str = "numpy", cache: bool | str | os.PathLike[str] | None = None) -> CompiledFunction:
     """Compile a scalar expression into one NumPy function returning ``(value, grads)``.
 
     ``wrt`` lists the variables to differentiate by; ``inputs`` (default: ``wrt``) sets the
@@ -43,8 +45,12 @@ def compile(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None
     floating-point work, such as ``sum(a*b)`` of vectors as ``a @ b``; the construction-time
     rewrites are exact and stay. ``dtype=np.float32`` generates single-precision code.
     ``backend="array_api"`` generates code for any namespace of the array API standard.
+    ``backend="numba"`` compiles to machine code, kept on disk for the next process (see
+    ``symdiff.numba_cache``): ``cache`` names the folder, ``False`` compiles in memory only.
     """
-    return load(compile_program(expr, wrt, inputs, name=name, rewrites=rewrites, dtype=dtype, backend=backend))
+    where = numba_cache.folder(cache, backend)  # refuse a bad cache= before any work
+    return load(compile_program(expr, wrt, inputs, name=name, rewrites=rewrites, dtype=dtype, backend=backend),
+                where)
 
 
 def compile_program(expr: Any, wrt: Node | Sequence[Node], inputs: Sequence[Node] | None = None, *,
@@ -83,9 +89,9 @@ def prepare(root: Node, wrt: Sequence[Node], rewrites: bool = True, seed: Node |
                Options("prepared", rewrites))
 
 
-def load(program: Program) -> CompiledFunction:
-    """Execute generated source under a unique filename registered with ``linecache``."""
-    filename = f"<symdiff:{program.name}:{next(_files)}>"
+def load(program: Program, cache: Path | None = None) -> CompiledFunction:
+    """Execute generated source under a unique filename registered with ``linecache``, or, with
+    a ``cache`` folder and a module text to write, import it from its entry there."""
     namespace: dict[str, Any] = {
         "np": np, "math": math,
         **{fn.__name__: fn for fn in runtime.HELPERS}, **program.constants,
@@ -94,16 +100,23 @@ def load(program: Program) -> CompiledFunction:
         importlib.import_module(module)
         top = module.split(".")[0]
         namespace[top] = importlib.import_module(top)
+    cached = None if cache is None or not program.module_lines else numba_cache.load(program, cache, namespace)
+    function = _in_memory(program, namespace) if cached is None else cached
+    function.source = program.source
+    function.__source__ = program.source
+    pickled.register(function, program)
+    return cast(CompiledFunction, function)
+
+
+def _in_memory(program: Program, namespace: dict[str, Any]) -> Any:
+    filename = f"<symdiff:{program.name}:{next(_files)}>"
     code = builtins.compile(program.source, filename, "exec")
     linecache.cache[filename] = (len(program.source), None, program.source.splitlines(True), filename)
     exec(code, namespace)
     function = namespace[program.name]
     # the entry lets tracebacks and inspect show the source; it goes with the function
     weakref.finalize(function, linecache.cache.pop, filename, None)
-    function.source = program.source
-    function.__source__ = program.source
-    pickled.register(function, program)
-    return cast(CompiledFunction, function)
+    return function
 
 
 def evaluate(expr: Any, values: dict[Node, Any]) -> Any:

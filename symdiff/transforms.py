@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import symdiff.api as sd
+from symdiff import numba_cache
 from symdiff.batch import batch
 from symdiff.compiler import CompiledFunction, load
 from symdiff.dims import Dim, nominal, surely_at_most
@@ -83,13 +84,15 @@ def hvp(expr: Any, wrt: Node, v: Any) -> Node:
 
 
 def function(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,
-             rewrites: bool = True, dtype: Any = np.float64, backend: str = "numpy") -> CompiledFunction:
+             rewrites: bool = True, dtype: Any = np.float64, backend: str = "numpy",
+             cache: bool | str | os.PathLike[str] | None = None) -> CompiledFunction:
     """Compile nodes into one function of ``inputs``, sharing every common subexpression.
 
     A list of outputs gives a tuple; a single node gives its value alone. The result has
-    ``.source``. ``rewrites``, ``dtype`` and ``backend`` as in ``compile``.
+    ``.source``. ``rewrites``, ``dtype``, ``backend`` and ``cache`` as in ``compile``.
     """
-    return load(function_program(inputs, outputs, name, rewrites=rewrites, dtype=dtype, backend=backend))
+    where = numba_cache.folder(cache, backend)
+    return load(function_program(inputs, outputs, name, rewrites=rewrites, dtype=dtype, backend=backend), where)
 
 
 def function_program(inputs: Sequence[Node], outputs: Node | Sequence[Any], name: str | None = None, *,

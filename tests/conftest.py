@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,6 +18,8 @@ from symdiff.compiler import prepare
 from symdiff.graph import FLOAT, Node, check, free_variables
 
 pipeline.VERIFY = True  # the graph verifier and the growth bound after every pass, in every test
+# the numba backend's disk cache: a folder of this run, never the user's own
+os.environ.setdefault("SYMDIFF_CACHE_DIR", tempfile.mkdtemp(prefix="symdiff-tests-"))
 
 
 def sample(shape: tuple[int, ...], interval: tuple[float, float], rng: np.random.Generator) -> np.ndarray | float:
