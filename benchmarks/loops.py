@@ -78,26 +78,37 @@ def lotka_volterra_pairs(steps: int) -> tuple[sd.Node, sd.Node]:
     return (p - TARGET[0]) ** 2 + (q - TARGET[1]) ** 2, params
 
 
+def checked_rk4(build: Callable[[int], tuple[sd.Node, sd.Node]], steps: int) -> tuple[Any, float]:
+    """The compiled RK4 gradient and its compile time, checked against the hand-written sweep."""
+    began = time.perf_counter()
+    expr, params = build(steps)
+    fn = sd.compile(expr, [params])
+    compile_time = time.perf_counter() - began
+    value, (grad,) = fn(START)
+    hand_value, hand_grad = hand_rk4(START, steps)
+    assert abs(value - hand_value) <= 1e-10 * abs(hand_value) and np.allclose(grad, hand_grad, rtol=1e-8)
+    return fn, compile_time
+
+
 def pair_rows(rounds: int) -> list[str]:
     """The two-scalar-carry form: its loops run on Python floats."""
     rows = []
     for steps in (1000, 10000):
-        began = time.perf_counter()
-        expr, params = lotka_volterra_pairs(steps)
-        fn = sd.compile(expr, [params])
-        compile_time = time.perf_counter() - began
-        value, (grad,) = fn(START)
-        hand_value, hand_grad = hand_rk4(START, steps)
-        assert abs(value - hand_value) <= 1e-10 * abs(hand_value) and np.allclose(grad, hand_grad, rtol=1e-8)
-        ratio, low, high = paired_ratio(lambda: fn(START), lambda: hand_rk4(START, steps), rounds)  # noqa: B023
-        began = time.perf_counter()
-        fn(START)
-        call = time.perf_counter() - began
-        rows.append(f"| RK4, {steps} steps, the states as two scalar carries | {compile_time:.3f} s | "
-                    f"{len(fn.source.splitlines())} | {call * 1e3:.0f} ms; {ratio:.2f}x hand [{low:.2f}, {high:.2f}] | "
-                    f"{peak(lambda: fn(START)):.2f} MB (hand {peak(lambda: hand_rk4(START, steps)):.2f}) | "  # noqa: B023
-                    "loops on Python floats |")
+        fn, compile_time = checked_rk4(lotka_volterra_pairs, steps)
+        rows.append(rk4_row(f"RK4, {steps} steps, the states as two scalar carries", fn, steps, compile_time,
+                            rounds, "loops on Python floats"))
     return rows
+
+
+def rk4_row(label: str, fn: Any, steps: int, compile_time: float, rounds: int, note: str) -> str:
+    """One table row: compile time, source lines, the paired call ratio and peak memory."""
+    ratio, low, high = paired_ratio(lambda: fn(START), lambda: hand_rk4(START, steps), rounds)
+    began = time.perf_counter()
+    fn(START)
+    call = time.perf_counter() - began
+    return (f"| {label} | {compile_time:.3f} s | {len(fn.source.splitlines())} | {call * 1e3:.0f} ms; "
+            f"{ratio:.2f}x hand [{low:.2f}, {high:.2f}] | {peak(lambda: fn(START)):.2f} MB "
+            f"(hand {peak(lambda: hand_rk4(START, steps)):.2f}) | {note} |")
 
 
 def hand_rk4(theta: np.ndarray, steps: int) -> tuple[float, np.ndarray]:
@@ -196,28 +207,16 @@ def rk4_rows(rounds: int) -> list[str]:
     g_loop, g_unrolled = looped(START)[1][0], unrolled(START)[1][0]
     agreement = np.abs(g_loop - g_unrolled).max() / np.abs(g_unrolled).max()
     for steps in (1000, 10000):
-        began = time.perf_counter()
-        expr, params = lotka_volterra(steps)
-        fn = sd.compile(expr, [params])
-        compile_time = time.perf_counter() - began
-        value, (grad,) = fn(START)
-        hand_value, hand_grad = hand_rk4(START, steps)
-        assert abs(value - hand_value) <= 1e-10 * abs(hand_value) and np.allclose(grad, hand_grad, rtol=1e-8)
+        fn, compile_time = checked_rk4(lotka_volterra, steps)
+        grad = fn(START)[1][0]
         note = f"gradient vs unrolled (1,000 steps, rewrites off): {agreement:.1e} relative" if steps == 1000 else ""
         if steps == 10000:
             eps = 1e-6
+            expr, params = lotka_volterra(steps)
             value_fn = sd.function([params], expr)
             numeric = np.array([(value_fn(START + eps * e) - value_fn(START - eps * e)) / (2 * eps) for e in np.eye(6)])
             note = f"gradient vs central differences: {np.abs(numeric - grad).max() / np.abs(grad).max():.1e} relative"
-        few = max(rounds // 3, 3)
-        ratio, low, high = paired_ratio(lambda: fn(START), lambda: hand_rk4(START, steps), few)  # noqa: B023
-        began = time.perf_counter()
-        fn(START)
-        call = time.perf_counter() - began
-        rows.append(f"| RK4 Lotka-Volterra, {steps} steps | {compile_time:.3f} s | {len(fn.source.splitlines())} "
-                    f"| {call * 1e3:.0f} ms; {ratio:.2f}x hand [{low:.2f}, {high:.2f}] | "
-                    f"{peak(lambda: fn(START)):.2f} MB (hand {peak(lambda: hand_rk4(START, steps)):.2f}) | "  # noqa: B023
-                    f"{note} |")
+        rows.append(rk4_row(f"RK4 Lotka-Volterra, {steps} steps", fn, steps, compile_time, rounds, note))
     for label, checkpoint in (("checkpoint=100", 100), ("checkpoint='binomial' (15 carries)", "binomial")):
         expr, params = lotka_volterra(10000, checkpoint=checkpoint)
         fn = sd.compile(expr, [params])

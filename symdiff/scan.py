@@ -167,6 +167,11 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     carry_out = _checked_carry(new_carry, carries, carry_tuple)
     y_list, y_tuple = ([], False) if y is None else _leaves(y, "scan y")
     body, closed = _close_over(carry_in, x_in, carry_out, tuple(y_list))
+    split = _split_loop(body, closed, carries, xs_list, steps)
+    carry_sizes = [1] * len(carries)
+    if split is not None:  # small arrays: the loop runs on their entries
+        body, carries, xs_list, closed = split
+        carry_sizes = [c.size for c in carry_out]
     if keep:  # a checkpointed stretch keeps nothing: the reverse sweep computes it again
         found = _step_vjp(body, None).kept
         read, new_carries = set(found), set(body.carry_out) - set(body.placeholders)
@@ -179,11 +184,65 @@ def _build(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, leng
     if snapshots:  # the VJP follows the binomial schedule from the initial carry: nothing is saved
         body = dataclasses.replace(body, snapshots=snapshots)
     node = sd.apply("scan", [*carries, *xs_list, *closed], (body, steps, bool(reverse), not snapshots, 0))
-    finals = [sd.apply("item", [node], (i,)) for i in range(len(carries))]
-    ys = [sd.apply("item", [node], (len(carries) + j,)) for j in range(len(y_list))]
+    items = iter(sd.apply("item", [node], (i,)) for i in range(len(body.carry_out) + len(body.y_out)))
+    if split is None:
+        finals = [next(items) for _ in carry_out]
+        ys = [next(items) for _ in y_list]
+    else:  # the entries back into arrays
+        finals = [_joined([next(items) for _ in range(n)], c.shape, 0) for n, c in zip(carry_sizes, carry_out,
+                                                                                      strict=True)]
+        ys = [_joined([next(items) for _ in range(y.size)], y.shape, 1) for y in y_list]
     carry_result = tuple(finals) if carry_tuple else finals[0]
     ys_result = None if y is None else (tuple(ys) if y_tuple else ys[0])
     return carry_result, ys_result
+
+
+def _split_loop(body: Body, closed: list[Node], carries: list[Node], xs: list[Node],
+                steps: Any) -> tuple[Body, list[Node], list[Node], list[Node]] | None:
+    """The loop on the entries of its small arrays (``symdiff.scalarize``): a body on scalars,
+    and the entries of its initial carries, of its xs (a column each) and of its closed-over values."""
+    from symdiff.scalarize import split_body
+
+    ends = (*body.carry_in, *body.x_in, *body.closed_in, *body.y_out)
+    if not isinstance(steps, int) or any(n.dtype != FLOAT or n.size == 0 for n in ends):
+        return None
+    split = split_body(body.carry_in, body.x_in, body.closed_in, body.carry_out, body.y_out)
+    if split is None:
+        return None
+    outer: dict[Node, Node] = {}  # a closed-over entry's placeholder -> that entry of the enclosing value
+    for entries, value in zip(split.closed_in, closed, strict=True):
+        outer.update(zip(entries, _entries_of(value), strict=True))
+    flat_carry_in = tuple(p for entries in split.carry_in for p in entries)
+    flat_x_in = tuple(p for entries in split.x_in for p in entries)
+    scalar, outside = _close_over(flat_carry_in, flat_x_in, tuple(c for e in split.carry_out for c in e),
+                                  tuple(y for e in split.y_out for y in e))
+    init = [e for c in carries for e in _entries_of(c)]
+    columns = [e for x in xs for e in _columns_of(x, steps)]
+    return scalar, init, columns, [outer[p] for p in outside]
+
+
+def _entries_of(node: Node) -> list[Node]:
+    if node.shape == ():
+        return [node]
+    flat = sd.reshape(node, (node.size,))
+    return [flat[i] for i in range(node.size)]
+
+
+def _columns_of(xs: Node, steps: int) -> list[Node]:
+    if xs.ndim == 1:
+        return [xs]
+    flat = sd.reshape(xs, (steps, int(np.prod(xs.shape[1:]))))
+    return [flat[:, i] for i in range(flat.shape[1])]
+
+
+def _joined(parts: list[Node], shape: Any, axis: int) -> Node:
+    """Entries back into an array of ``shape``: a carry's (axis 0), or a stacked y's columns (axis 1)."""
+    if shape == ():
+        return parts[0]
+    from symdiff.compose import stack
+
+    stacked = stack(parts, axis=axis)
+    return sd.reshape(stacked, shape if axis == 0 else (stacked.shape[0], *shape))
 
 
 def _checkpointed(step: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any, length: Any, reverse: bool,

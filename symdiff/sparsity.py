@@ -184,6 +184,11 @@ def _maps(node: Node) -> list[DepMap]:
     return [None] * len(node.inputs)
 
 
+def layout_map(node: Node) -> list[DepMap]:
+    """Per input, which of its entries each output entry of a layout op holds (see ``_moved``)."""
+    return _moved(node)
+
+
 def _moved(node: Node) -> list[DepMap]:
     """A layout op's map, found by running it on numbered entries: input k's entries carry the
     codes offset_k + 1, ..., and an output entry's code says which one it holds (0: none)."""

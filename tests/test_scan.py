@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import symdiff as sd
+from symdiff import scalarize
 
 
 def decay(steps: int, unrolled: bool):
@@ -44,7 +45,9 @@ def test_a_scan_gives_the_unrolled_value_and_gradient(steps: int) -> None:
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
 
 
-def test_the_generated_code_is_a_loop_whose_length_does_not_grow_with_the_steps() -> None:
+def test_the_generated_code_is_a_loop_whose_length_does_not_grow_with_the_steps(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scalarize, "SMALL", 0)  # the loop on arrays, as larger ones print
     short, wrt = decay(10, unrolled=False)
     long, wrt_long = decay(1000, unrolled=False)
     short_source = sd.compile(short, wrt).source
@@ -175,7 +178,9 @@ def test_jacobians_and_hessians_through_a_scan_batch_the_loop(by: str) -> None:
 
 
 @pytest.mark.parametrize("wrt_name", ["W", "h0"])
-def test_hessian_vector_products_through_a_recurrent_scan_with_kept_intermediates(wrt_name: str) -> None:
+def test_hessian_vector_products_through_a_recurrent_scan_with_kept_intermediates(
+        wrt_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scalarize, "SMALL", 0)  # the loop on arrays, as larger ones print
     w, h0 = sd.var("W", (3, 3)), sd.var("h0", (2, 3))
     xs = np.random.default_rng(5).normal(size=(4, 2, 3))
     final, ys = sd.scan(lambda h, x: (sd.tanh(h @ w + x), sd.sum(sd.exp(-h * h))), h0, sd.as_node(xs))
@@ -196,7 +201,8 @@ def test_hessian_vector_products_through_a_recurrent_scan_with_kept_intermediate
     assert "_ys1 = np.empty((4, 2, 3))" in grad.source  # the step's tanh is kept for the reverse sweep
 
 
-def test_outputs_nothing_reads_are_pruned_from_the_printed_loops() -> None:
+def test_outputs_nothing_reads_are_pruned_from_the_printed_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scalarize, "SMALL", 0)  # the loop on arrays, as larger ones print
     w, xs = sd.var("W", (4, 4)), sd.var("xs", (6, 2, 4))
     final, _ = sd.scan(lambda h, x: (sd.tanh(h @ w + x), None), np.zeros((2, 4)), xs)
     fn = sd.compile(sd.sum(final ** 2), [w], [w, xs])
@@ -376,6 +382,16 @@ def _scalar_pair(steps: int, step: Any) -> tuple[sd.Node, sd.Node]:
     return sd.sum(ys) + p * q, theta
 
 
+def _unrolled_pair(steps: int, step: Any) -> tuple[sd.Node, list[sd.Node]]:
+    """``_scalar_pair``'s loop unrolled in Python: the objective and its variable."""
+    theta = sd.var("theta", (3,))
+    p, q, total = theta[0], theta[1], 0.0
+    for x in np.linspace(0.1, 0.9, steps):
+        (p, q), y = step((p, q), x, theta)
+        total = total + y
+    return total + p * q, [theta]
+
+
 def _smooth(c: Any, x: Any, theta: sd.Node) -> Any:
     p, q = c
     return (p + 0.1 * sd.sin(q * theta[2]) + x, q - 0.05 * sd.exp(-p * p) * x), sd.log1p(p * p) * q
@@ -387,12 +403,7 @@ def test_a_loop_of_scalars_runs_on_python_floats_and_gives_the_numpy_loops_numbe
     assert fn.source.count("\n    try:\n") == 2 and ".tolist()" in fn.source and "math.sin(" in fn.source
     point = np.array([0.3, -0.7, 1.3])
     value, (grad,) = fn(point)
-    unrolled = sd.var("theta", (3,))
-    p, q, total = unrolled[0], unrolled[1], 0.0
-    for x in np.linspace(0.1, 0.9, 30):
-        (p, q), y = _smooth((p, q), x, unrolled)
-        total = total + y
-    want, (want_grad,) = sd.compile(total + p * q, [unrolled])(point)
+    want, (want_grad,) = sd.compile(*_unrolled_pair(30, _smooth))(point)
     assert value == pytest.approx(want, rel=1e-13)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
     numba_value, (numba_grad,) = sd.compile(expr, [theta], backend="numba")(point)
@@ -415,13 +426,8 @@ def test_where_math_raises_or_overflows_the_numpy_loop_gives_ieee_results_and_wa
     point = np.array([2.0, 0.5, 1e30])
     with pytest.warns(RuntimeWarning):
         value, (grad,) = fn(point)
-    unrolled = sd.var("theta", (3,))
-    p, q, total = unrolled[0], unrolled[1], 0.0
-    for x in np.linspace(0.1, 0.9, 12):
-        (p, q), y = step((p, q), x, unrolled)
-        total = total + y
     with pytest.warns(RuntimeWarning):
-        want, (want_grad,) = sd.compile(total + p * q, [unrolled])(point)
+        want, (want_grad,) = sd.compile(*_unrolled_pair(12, step))(point)
     np.testing.assert_array_equal(value, want)
     np.testing.assert_array_equal(grad, want_grad)
 
@@ -505,3 +511,56 @@ def test_binomial_checkpointing_refuses_what_it_cannot_do_by_name() -> None:
             sd.compile(expr, variables, backend=backend)
     with pytest.raises(sd.UnsupportedError, match="checkpoint='binomial'"):
         sd.compile(sd.sum(sd.hvp(expr, variables[0], np.ones(3))), variables)
+
+
+def test_a_body_on_small_arrays_runs_on_their_entries() -> None:
+    """An RK4-like step on a state of 2 entries: the loops run on scalars, the results are the
+    unrolled graph's to second order, on numpy (Python floats) and numba."""
+    k = sd.var("k", (3,))
+
+    def step(state: sd.Node, x: Any) -> tuple[sd.Node, sd.Node]:
+        p, q = state[0], state[1]
+        rate = sd.stack([k[0] * p - k[1] * p * q, k[2] * p * q - q]) + x[:2] * 0.1
+        new = state + 0.05 * sd.tanh(rate) + 0.01 * (sd.reshape(state, (2, 1)) @ sd.reshape(x[1:], (1, 2))).sum(axis=1)
+        return new, sd.mean(new * new)
+
+    xs = np.random.default_rng(3).normal(size=(7, 3))
+    final, ys = sd.scan(step, sd.stack([k[0], k[1] * 2.0]), sd.as_node(xs))
+    looped = sd.sum(final ** 2) + sd.sum(ys * np.arange(7.0))
+    state, total = sd.stack([k[0], k[1] * 2.0]), 0.0
+    for t in range(7):
+        state, y = step(state, sd.as_node(xs[t]))
+        total = total + y * float(t)
+    unrolled = sd.sum(state ** 2) + total
+    fn = sd.compile(looped, [k])
+    loops = fn.source.split('"""')[-1]
+    assert "np.concatenate" not in loops.split("# reverse sweep")[0].split("try:")[1].split("except")[0]
+    assert "math.tanh" in loops or "np.tanh(" in loops
+    point = np.array([0.9, 0.4, 0.7])
+    value, (grad,) = fn(point)
+    want, (want_grad,) = sd.compile(unrolled, [k])(point)
+    assert value == pytest.approx(want, rel=1e-13)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
+    v = sd.var("v", (3,))
+    direction = np.array([0.3, -1.0, 0.5])
+    hv = sd.function([k, v], sd.hvp(looped, k, v))(point, direction)
+    np.testing.assert_allclose(hv, sd.function([k, v], sd.hvp(unrolled, k, v))(point, direction), rtol=1e-11)
+    jac = sd.function([k], sd.jacobian(final, k))(point)
+    np.testing.assert_allclose(jac, sd.function([k], sd.jacobian(state, k))(point), rtol=1e-12)
+    numba_value, (numba_grad,) = sd.compile(looped, [k], backend="numba")(point)
+    assert numba_value == pytest.approx(value, rel=1e-13)
+    np.testing.assert_allclose(numba_grad, grad, rtol=1e-12)
+
+
+def test_bodies_that_cannot_run_on_entries_stay_on_arrays() -> None:
+    x = sd.var("x", (3,))
+    by_value, _ = sd.scan(lambda c, _: (sd.sort(c) * x, None), x, length=3)  # a sort moves entries by value
+    big, _ = sd.scan(lambda c, _: (sd.tanh(c) * 0.5, None), np.ones(scalarize.SMALL + 1), length=3)
+    for expr in (sd.sum(by_value), sd.sum(big * x[0])):
+        source = sd.compile(expr, [x]).source
+        assert "_carry0 = float(" not in source and "_carry1" not in source.split("# reverse sweep")[0]
+    point = np.array([0.3, -0.2, 0.9])
+    c = point.copy()
+    for _ in range(3):
+        c = np.sort(c) * point
+    assert sd.compile(sd.sum(by_value), [x])(point)[0] == pytest.approx(c.sum(), rel=1e-14)
