@@ -548,10 +548,36 @@ def scan_statement(target: str, args: Sequence[str], node: Node) -> list[str]:
     runs again on NumPy's scalars, for IEEE results and NumPy's warnings."""
     if not _plain_floats(node):
         return _loop(target, args, node, plain=False)
+    if _same_in_both(node):  # one loop, run again on NumPy's scalars where floats fall short
+        from symdiff.emit import printing_emitter
+
+        as_float = printing_emitter().namer.claim("as_float")
+        lines = _loop(target, args, node, plain=True, retry=as_float)
+        after = lines.index(RETRY_END)
+        return [f"for {as_float} in (float, np.float64):  # NumPy's scalars where floats raise or overflow",
+                "    try:", *("        " + line for line in lines[:after]),
+                "    except (ArithmeticError, ValueError):",
+                f"        if {as_float} is not float:",
+                "            raise", *lines[after + 1:]]
     return ["try:", *("    " + line for line in _loop(target, args, node, plain=True)),
             "except (ArithmeticError, ValueError):",
             "    # math raised, or a result is not finite: NumPy's scalars give IEEE's answer and warnings",
             *("    " + line for line in _loop(target, args, node, plain=False))]
+
+
+RETRY_END = "# the retried part ends"  # a marker between a retried loop and what follows it
+
+
+def _same_in_both(node: Node) -> bool:
+    """Whether every op of the body prints the same on floats as on NumPy's scalars (+, -, *):
+    then one loop's text serves both."""
+    from symdiff.ops import OPS
+
+    for n in toposort(list(node.attrs[0].outputs)):
+        op = OPS.get(n.op)
+        if n.op not in ("var", "const") and (op is None or op.scalar != (op.numpy, op.prec, op.arg_prec)):
+            return False
+    return True
 
 
 def _plain_floats(node: Node) -> bool:
@@ -566,7 +592,7 @@ def _plain_floats(node: Node) -> bool:
             and all_scalar(toposort(list(body.outputs))))
 
 
-def _loop(target: str, args: Sequence[str], node: Node, plain: bool) -> list[str]:
+def _loop(target: str, args: Sequence[str], node: Node, plain: bool, retry: str | None = None) -> list[str]:
     from symdiff.dialect import current as current_dialect
     from symdiff.emit import Emitter, printing_emitter
     from symdiff.graph import use_counts
@@ -615,10 +641,13 @@ def _loop(target: str, args: Sequence[str], node: Node, plain: bool) -> list[str
 
     carry = [namer.claim(f"{target}_carry{k}") for k in range(n_c)]
     # a scalar carry starts as a scalar, as the body makes it (numba types a variable once)
-    lines += [f"{c} = float({a})" if plain else f"{c} = np.asarray({a})[()]" if p.shape == () and not portable
+    as_float = retry or "float"
+    lines += [f"{c} = {as_float}({a})" if plain else f"{c} = np.asarray({a})[()]" if p.shape == () and not portable
               else f"{c} = {a}" for c, a, p in zip(carry, args[:n_c], body.carry_in, strict=True)]
-    xs = [named(f"{a}.tolist()" if plain else a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
-    closed = [named(f"float({a})" if plain else a, f"{target}_closed{k}")
+    # floats read floats; a retry on NumPy's scalars reads the arrays, whose entries are NumPy's scalars
+    listed = (lambda a: f"{a}.tolist() if {retry} is float else {a}") if retry else (lambda a: f"{a}.tolist()")
+    xs = [named(listed(a) if plain else a, f"{target}_xs{k}") for k, a in enumerate(args[n_c:n_c + n_x])]
+    closed = [named(f"{as_float}({a})" if plain else a, f"{target}_closed{k}")
               for k, a in enumerate(args[n_c + n_x:])]
     stacked = (*body.y_out, *body.kept)  # the ys, then the intermediates the reverse sweep reads
     ys = [namer.claim(f"{target}_ys{j}") for j in range(len(stacked))]
@@ -657,8 +686,9 @@ def _loop(target: str, args: Sequence[str], node: Node, plain: bool) -> list[str
         lines.append(f"{name}.append({c})" if portable else f"{name}[{at}{0 if reverse else -1}] = {c}")
     if plain:  # IEEE's inf and NaN come with NumPy's warnings: the NumPy loop gives both
         floats = [*carry, *(f"sum({name})" for name, y in zip(ys, stacked, strict=True) if y.dtype == FLOAT)]
-        if floats:
-            lines += [f"if not math.isfinite({' + '.join(floats)}):", "    raise FloatingPointError"]
+        total = " + ".join(floats) or "0.0"
+        lines += ([f"if math.isfinite({total}):", "    break", RETRY_END] if retry
+                  else [f"if not math.isfinite({total}):", "    raise FloatingPointError"])
     for name, y in zip(ys, stacked, strict=True):
         lines += stacked_after(name, _stacked_shape(y.shape, steps, axis), y.dtype)
     for name, c in zip(saved, body.carry_in, strict=False):  # none when the carries are not kept
