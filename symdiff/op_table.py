@@ -265,7 +265,7 @@ register(
        lambda g, y, c, a, b: (None, sd.where(c, g, 0.0), sd.where(c, 0.0, g)),
        sympy=lambda c, a, b: _sympy().Piecewise((a, _truth(c)), (b, True)), zero_d=True, kind=ELEMENTWISE,
        scalar=(call("{1} if {0} else {2}"), 1, (2, 2, 1)), strong_zeros=True, weak_scalar=True,
-       numpy_functions=("where",))
+       numpy_functions=("where",), fold=np.where)
 )
 
 _comparisons = [("greater", ">", "Gt"), ("greater_equal", ">=", "Ge"), ("less", "<", "Lt"),
@@ -274,19 +274,21 @@ for _name, _symbol, _sym_cls in _comparisons:
     register(
         Op(_name, broadcast, call("{0} " + _symbol + " {1}"), lambda g, y, a, b: (None, None), prec=10,
            arg_prec=(11, 11), dtype=BOOL, sympy=sym(_sym_cls),
-           kind=ELEMENTWISE, scalar=SAME_TEXT, weak_scalar=True, ufunc=_name)
+           kind=ELEMENTWISE, scalar=SAME_TEXT, weak_scalar=True, ufunc=_name, fold=getattr(np, _name))
     )
 for _name, _sym_cls, _word in [("logical_and", "And", "and"), ("logical_or", "Or", "or")]:
     register(
         Op(_name, broadcast, function_call(_name), lambda g, y, a, b: (None, None), dtype=BOOL,
            sympy=lambda a, b, _c=_sym_cls: getattr(_sympy(), _c)(a, b), kind=ELEMENTWISE, ufunc=_name,
+           fold=getattr(np, _name),
            scalar=(call("{0} " + _word + " {1}"), 4 if _word == "and" else 3, (4, 5) if _word == "and" else (3, 4)))
     )
 register(Op("logical_not", same_shape, function_call("logical_not"), lambda g, y, a: (None,), dtype=BOOL,
-            sympy=lambda a: _sympy().Not(a), kind=ELEMENTWISE, scalar=(call("not {0}"), 5, (5,)), ufunc="logical_not"))
+            sympy=lambda a: _sympy().Not(a), kind=ELEMENTWISE, scalar=(call("not {0}"), 5, (5,)), ufunc="logical_not",
+            fold=np.logical_not))
 register(Op("tofloat", same_shape, lambda a, n: current_dialect().scalar(a[0]), lambda g, y, a: (None,),
             sympy=lambda a: _sympy().Piecewise((1, a), (0, True)), kind=ELEMENTWISE,
-            scalar=(call("float({0})"), ATOM, (0,)), reads_integers=True))
+            scalar=(call("float({0})"), ATOM, (0,)), reads_integers=True, fold=np.positive))
 
 register(
     Op("sum", reduced, reduction_printer("sum"),

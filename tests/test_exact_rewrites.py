@@ -298,3 +298,15 @@ def test_one_over_x_plus_zero_at_minus_zero_is_inf_as_in_numpy() -> None:
         with np.errstate(divide="ignore"):
             value, (grad,) = sd.compile(1.0 / (x + 0.0), [x], rewrites=rewrites)(-0.0)
         assert value == np.inf and grad == -np.inf, rewrites
+
+
+def test_where_and_comparisons_of_constants_fold_when_the_graph_is_built() -> None:
+    x = sd.var("x", (4,))
+    mask = np.array([True, False, True, True])
+    expr = sd.sum(sd.where(mask, 1.0, 0.0) * 4.0 * x) + sd.sum(sd.where(np.arange(4.0) > 1.5, x, 0.0))
+    fn = sd.compile(expr, [x])
+    body = fn.source.split('"""')[-1]
+    assert body.count("np.where(") == 1 and ">" not in body  # only the where of x is left, its mask a constant
+    value, (grad,) = fn(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert value == 4.0 * (1.0 + 3.0 + 4.0) + 3.0 + 4.0
+    np.testing.assert_array_equal(grad, [4.0, 0.0, 5.0, 5.0])
