@@ -53,6 +53,7 @@ from symdiff.numba_printers import (
     split,
     sum_like,
     tofloat,
+    vectorised_in_loop,
     where,
 )
 from symdiff.ops import OPS
@@ -97,7 +98,8 @@ NUMBA = Backend(
     statements={**{name: rows(name) for name in ("max", "min", "prod", "logsumexp")},  # type: ignore[misc]
                 "matmul": matmul_statement, "scatter_add": numba_scatter_add},
     assemble=lambda *args: assemble(*args),
-    in_loops={"matmul": matmul_in_loop},
+    # a loop's body: NumPy's matrix product and SIMD loops through object mode, as in the kernel
+    in_loops={"matmul": matmul_in_loop, **{name: vectorised_in_loop for name, op in OPS.items() if op.vectorised}},
 )
 
 
